@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    — create .venv, install, open the explorer on its shipped defaults
+#   make test   — create .venv, install, run the test suite (what CI runs)
+# GPU users: make run TORCH_SPEC=torch   (or pre-install the CUDA build of torch for your platform)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Pinned so pip takes the CPU wheel this machine keeps on disk instead of several GB of CUDA packages.
+TORCH_SPEC ?= torch==2.13.0
+ARGS ?=
+
+.PHONY: run test bench lint clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/gncviewer $(ARGS)
+
+test: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run_all.py $(ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check gncviewer tests benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,7 @@
+"""``python -m gncviewer`` is the same as the ``gncviewer`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

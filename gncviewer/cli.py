@@ -1,0 +1,101 @@
+"""The ``gncviewer`` command line: gui (default), solve, toy-map, train.
+
+Sub-commands live in ``gncviewer.commands``; each registers its own parser and keeps its heavy
+imports inside its handler, so ``--help`` answers at once.  User errors (``GncViewerError``) become
+one line on stderr and exit code 2; a numerical breakdown exits 3.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .commands.common import ArgumentParser, config_error_message
+from .errors import ConfigError, GncViewerError, NumericalError
+
+#: (module, attaches to) — "root" for top-level commands, "solve" for problems of ``solve``.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("gncviewer.commands.solve_toy", "solve"),
+    ("gncviewer.commands.solve_ct", "solve"),
+    ("gncviewer.commands.toy_map", "root"),
+    ("gncviewer.commands.train", "root"),
+    ("gncviewer.commands.gui", "root"),
+)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="gncviewer",
+        description="Explore score-based graduated optimisation (GNC flow, gradient-like method, Langevin) "
+                    "on a 2D toy problem and on CT. Without a command, opens the explorer.")
+    parser.add_argument("--version", action="version", version=f"gncviewer {__version__}")
+    root = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    solve = root.add_parser("solve", help="run one solver on a problem (toy or ct)",
+                            description="Run one solver on a problem and report the result.")
+    solve_problems = solve.add_subparsers(dest="problem", metavar="PROBLEM", parser_class=ArgumentParser,
+                                          required=True)
+    for module_name, where in COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                continue  # a command that is not part of this build
+            raise
+        module.register(solve_problems if where == "solve" else root)
+    return parser
+
+
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
+
+
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--x0 -5,5`` → ``--x0=-5,5``: argparse would read ``-5,5`` as an unknown option.
+
+    Our commands take no positional numbers, so a negative-looking token always belongs to the
+    flag before it.
+    """
+    out: list[str] = []
+    for token in argv:
+        if out and _NEGATIVE_VALUE.match(token) and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Before torch is imported: OpenMP threads that spin while waiting make every kernel 10-100x slower
+    # as soon as another process (the GUI, a second run) shares the cores.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    args_list = _attach_negative_values(list(sys.argv[1:] if argv is None else argv))
+    if not args_list:
+        args_list = ["gui"]
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    prog = f"gncviewer {args.command}" + (f" {args.problem}" if getattr(args, "problem", None) else "")
+    try:
+        return int(handler(args) or 0)
+    except ConfigError as err:
+        print(f"{prog}: error: {config_error_message(err)}", file=sys.stderr)
+        return 2
+    except NumericalError as err:
+        print(f"{prog}: numerical error: {err}", file=sys.stderr)
+        return 3
+    except GncViewerError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

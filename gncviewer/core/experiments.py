@@ -1,0 +1,517 @@
+"""The paper's convergence-map study on the 2D toy problem, batched.
+
+10⁴ initial points × 100 values of ``t_max`` × 1300 iterations is 1.3·10⁹ trajectory-steps per
+algorithm.  The reference code loops over ``t_max`` and stores every iterate (5 GB, >30 GB peak,
+~50 min); here all trajectories of all ``t_max`` advance together as flat float32 tensors, and the
+two statistics (fraction within ``radius`` of the global minimum, fraction with ‖∇f‖ ≤ ``tol``) are
+accumulated per (t_max, iteration) while iterating, so memory is O(trajectories).
+
+Speed comes from three choices:
+
+* the mixture is evaluated on the two coordinates as separate tensors with the five components
+  unrolled, so one pass over memory does a whole evaluation (``torch.compile`` fuses each step into
+  a single vectorised loop; without a compiler the same code runs eagerly, ~8× slower);
+* per-level constants (1/(v_k + λ_t), log-normalisers) come from a precomputed table, so the hot loop
+  has no logarithms or divisions per component;
+* line-search retries and extra candidate levels, which only a few trajectories need, run on
+  compacted subsets.
+
+The math is the same as ``solvers.py`` (the tests check trajectories against the iterator solvers);
+only the layout differs.  This module is specific to isotropic Gaussian-mixture priors in 2D.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError, NumericalError
+from .config import SolverConfig
+from .operators import MatrixOperator
+from .priors import GaussianMixturePrior
+from .problems import Problem
+from .toy import TOY_BOX, toy_problem
+
+Tensor = torch.Tensor
+ProgressFn = Callable[[int, int], None]
+
+#: Levels examined per round when the largest-t rule must look below a rejected level.
+_SEARCH_BLOCK = 8
+
+
+@dataclass(frozen=True)
+class ConvergenceMapResult:
+    """Statistics of the study; fractions are over the starting grid, per t_max and iteration 0..N."""
+
+    method: str
+    t_max: np.ndarray                 # (K,)
+    iterations: int                   # N
+    global_min: np.ndarray            # (2,)
+    global_min_fraction: np.ndarray   # (K, N+1)
+    stationary_fraction: np.ndarray   # (K, N+1)
+    final_reached: np.ndarray         # (K, G, G) bool, [k, i, j] ↔ start (axis[j], axis[i])
+    final_stationary: np.ndarray      # (K, G, G) bool
+    final_x: np.ndarray               # (K, G, G, 2) float32 final iterates
+    axis: np.ndarray                  # (G,)
+    radius: float
+    tol: float
+    seconds: float
+    completed_iterations: int = -1
+    config: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "method": self.method, "t_max": self.t_max.tolist(), "iterations": self.iterations,
+            "completed_iterations": self.completed_iterations,
+            "global_min": self.global_min.tolist(), "radius": self.radius, "tol": self.tol,
+            "global_min_fraction": self.global_min_fraction.tolist(),
+            "stationary_fraction": self.stationary_fraction.tolist(),
+            "seconds": self.seconds, "config": self.config,
+        }
+
+
+# -- mixture constants ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Mixture:
+    """Per-level constants of the diffused mixture: ``logit_c = −½‖x−m_c‖²·inv_c + const_c``."""
+
+    means: tuple[tuple[float, float], ...]
+    inv: Tensor     # (L, C): 1 / (v_c + λ_t) per level
+    const: Tensor   # (L, C): log w_c − log(2π (v_c + λ_t))
+
+
+def _mixture_tables(prior: GaussianMixturePrior, levels: Tensor) -> _Mixture:
+    """Exact constants for every level in float64, stored float32."""
+    if prior.means.shape[1] != 2:
+        raise ConfigError("problem", "the convergence map needs a 2D Gaussian-mixture problem")
+    mu = prior.sde.mean_scale(levels.double())
+    if not bool(torch.allclose(mu, torch.ones_like(mu))):
+        raise ConfigError("problem", "the convergence map needs a mean-preserving (VE) SDE")
+    var = prior.variances.double()[None, :] + prior.sde.variance(levels.double())[:, None]
+    const = prior.log_weights.double()[None, :] - torch.log(2.0 * math.pi * var)
+    means = tuple((float(m[0]), float(m[1])) for m in prior.means)
+    return _Mixture(means, (1.0 / var).float(), const.float())
+
+
+def _mixture_pair(x0: Tensor, x1: Tensor, inv_l: Sequence[Tensor], const_l: Sequence[Tensor],
+                  inv_m: Sequence[Tensor], const_m: Sequence[Tensor], means: tuple[tuple[float, float], ...]
+                  ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Score at a level and (log p, score) at t_min, at the same points, components unrolled.
+
+    Distances to the means are computed once for both.  Log-densities are logsumexp-stable (the
+    largest logit is subtracted); exponents are clamped at −80 (e ≥ 1.8e-35, still a normal float32)
+    because an underflowing exp takes a slow path that costs ~50× more, and responsibilities that
+    small change nothing.
+    """
+    diffs = [(m0 - x0, m1 - x1) for m0, m1 in means]
+    sq = [d0 * d0 + d1 * d1 for d0, d1 in diffs]
+    out: list[Tensor] = []
+    for inv, const, want_logp in ((inv_l, const_l, False), (inv_m, const_m, True)):
+        logits = [cc - 0.5 * q * ic for q, ic, cc in zip(sq, inv, const)]
+        top = logits[0]
+        for logit in logits[1:]:
+            top = torch.maximum(top, logit)
+        total = s0 = s1 = None
+        for (d0, d1), ic, logit in zip(diffs, inv, logits):
+            e = torch.exp(torch.clamp(logit - top, min=-80.0))
+            w = e * ic
+            total = e if total is None else total + e
+            s0 = w * d0 if s0 is None else s0 + w * d0
+            s1 = w * d1 if s1 is None else s1 + w * d1
+        assert total is not None and s0 is not None and s1 is not None
+        if want_logp:
+            out.append(torch.log(total) + top)
+        out.extend((s0 / total, s1 / total))
+    sl0, sl1, logp, sm0, sm1 = out
+    return sl0, sl1, logp, sm0, sm1
+
+
+@dataclass(frozen=True)
+class _Consts:
+    """Problem constants baked into the kernels (Python floats, so compiled code inlines them)."""
+
+    a: tuple[float, float, float, float]   # A row-major
+    y: tuple[float, float]
+    w: float                                # data weight
+    alpha: float                            # prior weight
+    means: tuple[tuple[float, float], ...]
+    min0: float
+    min1: float
+    r2: float                               # radius²
+    tol2: float                             # tol²
+
+
+def _data(c: _Consts, x0: Tensor, x1: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``w·½‖Ax − y‖²`` and its gradient ``w·Aᵀ(Ax − y)``."""
+    a00, a01, a10, a11 = c.a
+    r0 = a00 * x0 + a01 * x1 - c.y[0]
+    r1 = a10 * x0 + a11 * x1 - c.y[1]
+    value = 0.5 * c.w * (r0 * r0 + r1 * r1)
+    return value, c.w * (a00 * r0 + a10 * r1), c.w * (a01 * r0 + a11 * r1)
+
+
+def _columns(table: Tensor, level: Tensor) -> list[Tensor]:
+    """Per-component constants for each trajectory's level (an indirect load inside compiled code)."""
+    rows = table[level]
+    return [rows[..., j] for j in range(table.shape[1])]
+
+
+def _eval_point(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor,
+                inv_m: Sequence[Tensor], const_m: Sequence[Tensor]) -> tuple[Tensor, ...]:
+    """f, ∇f and the score at ``level`` — everything the next iteration needs — in one pass."""
+    value, dg0, dg1 = _data(c, x0, x1)
+    sl0, sl1, logp, sm0, sm1 = _mixture_pair(x0, x1, _columns(inv, level), _columns(const, level), inv_m, const_m,
+                                             c.means)
+    return value - c.alpha * logp, dg0 - c.alpha * sm0, dg1 - c.alpha * sm1, sl0, sl1
+
+
+def _direction(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, s0: Tensor, s1: Tensor) -> tuple[Tensor, Tensor]:
+    """``d = −t ∇F(x, t) = t (α ∇log p_t − w Aᵀ(Ax − y))`` from a score already evaluated at x."""
+    _, g0, g1 = _data(c, x0, x1)
+    return t * (c.alpha * s0 - g0), t * (c.alpha * s1 - g1)
+
+
+def _stats(c: _Consts, x0: Tensor, x1: Tensor, g0: Tensor, g1: Tensor) -> tuple[Tensor, Tensor]:
+    e0 = x0 - c.min0
+    e1 = x1 - c.min1
+    return (e0 * e0 + e1 * e1) <= c.r2, (g0 * g0 + g1 * g1) <= c.tol2
+
+
+def _descent(dg: Tensor, d0: Tensor, d1: Tensor, g0: Tensor, g1: Tensor, descent_c: float) -> Tensor:
+    """⟨d, g⟩ < 0 and ⟨d, g⟩ ≤ −c‖d‖‖g‖."""
+    ok = dg < 0
+    if descent_c > 0:
+        ok = ok & (dg * dg >= descent_c * descent_c * (d0 * d0 + d1 * d1) * (g0 * g0 + g1 * g1))
+    return ok
+
+
+def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, s0: Tensor, s1: Tensor, t: Tensor, step: float, inv: Tensor,
+              const: Tensor, next_level: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]):
+    """One GNC-flow step for all trajectories; the statistics of the new iterate are counted per row."""
+    d0, d1 = _direction(c, x0, x1, t, s0, s1)
+    x0 = x0 + step * d0
+    x1 = x1 + step * d1
+    _, g0, g1, s0, s1 = _eval_point(c, x0, x1, inv, const, next_level, inv_m, const_m)
+    near, stationary = _stats(c, x0, x1, g0, g1)
+    return x0, x1, s0, s1, g0, g1, near.sum(-1), stationary.sum(-1)
+
+
+def _propose(c: _Consts, x0: Tensor, x1: Tensor, f: Tensor, g0: Tensor, g1: Tensor, s0: Tensor, s1: Tensor,
+             t: Tensor, beta: float, inv: Tensor, const: Tensor, next_level: Tensor, inv_m: Sequence[Tensor],
+             const_m: Sequence[Tensor], c1: float, descent_c: float, armijo: bool):
+    """Direction at the current level, its descent test and the first line-search trial, fused.
+
+    Trajectories whose first trial is accepted are moved, with f, ∇f and the next level's score
+    evaluated at their new point; the others keep their state for the compacted follow-up.
+    """
+    d0, d1 = _direction(c, x0, x1, t, s0, s1)
+    dg = d0 * g0 + d1 * g1
+    descent = _descent(dg, d0, d1, g0, g1, descent_c)
+    y0 = x0 + beta * d0
+    y1 = x1 + beta * d1
+    fy, h0, h1, r0, r1 = _eval_point(c, y0, y1, inv, const, next_level, inv_m, const_m)
+    accepted = (fy <= f + c1 * beta * dg) if armijo else torch.isfinite(fy)
+    move = descent & accepted
+    return (torch.where(move, y0, x0), torch.where(move, y1, x1), torch.where(move, fy, f),
+            torch.where(move, h0, g0), torch.where(move, h1, g1), torch.where(move, r0, s0),
+            torch.where(move, r1, s1), d0, d1, dg, descent, move)
+
+
+# -- driver ----------------------------------------------------------------------------------------
+
+def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callable:
+    if not enabled:
+        return fn
+    try:
+        return torch.compile(fn, dynamic=dynamic)
+    except Exception as err:  # pragma: no cover - depends on the machine's compiler
+        warnings.warn(f"torch.compile unavailable ({err}); running eagerly", RuntimeWarning, stacklevel=2)
+        return fn
+
+
+def compile_default() -> bool:
+    """Compile unless GNCVIEWER_NO_COMPILE=1 (tests, machines without a C compiler)."""
+    return os.environ.get("GNCVIEWER_NO_COMPILE", "") not in ("1", "true", "yes")
+
+
+def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], grid: int = 100,
+                        radius: float = 0.1, tol: float = 0.1, progress: ProgressFn | None = None,
+                        should_stop: Callable[[], bool] | None = None, problem: Problem | None = None,
+                        compile: bool | None = None, box: tuple[float, float] = TOY_BOX) -> ConvergenceMapResult:
+    """Run ``config.method`` (gnc-flow or gradient-like) from a grid×grid lattice on ``box`` for every t_max.
+
+    ``config.t_max`` is ignored (each row uses its own); ``config.iterations`` and ``t_min`` apply to
+    all.  ``progress(done, total)`` is called every few iterations; ``should_stop()`` returning True ends
+    the run early (the result then covers ``completed_iterations``).
+    """
+    config = config.validate()
+    if config.method not in ("gnc-flow", "gradient-like"):
+        raise ConfigError("method", f"the convergence map supports gnc-flow and gradient-like (got {config.method})")
+    t_max = np.asarray(t_max_values, dtype=np.float64)
+    if t_max.ndim != 1 or t_max.size == 0:
+        raise ConfigError("t_max", "give at least one value")
+    if not np.all(np.isfinite(t_max)) or np.any(t_max <= config.t_min):
+        raise ConfigError("t_max", f"every value must be finite and larger than t_min={config.t_min}")
+    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 2:
+        raise ConfigError("grid", f"must be an integer >= 2 (got {grid})")
+    for name, value in (("radius", radius), ("tol", tol)):
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(name, f"must be a positive number (got {value})")
+    problem = problem or toy_problem(t_min=config.t_min)
+    if not isinstance(problem.prior, GaussianMixturePrior) or not isinstance(problem.operator, MatrixOperator):
+        raise ConfigError("problem", "the convergence map needs the 2D Gaussian-mixture toy problem")
+    use_compile = compile_default() if compile is None else compile
+    engine = _Engine(config, t_max, grid, radius, tol, problem, use_compile, box)
+    return engine.run(progress, should_stop)
+
+
+class _Engine:
+    """State and loop of one convergence-map run."""
+
+    def __init__(self, config: SolverConfig, t_max: np.ndarray, grid: int, radius: float, tol: float,
+                 problem: Problem, use_compile: bool, box: tuple[float, float]) -> None:
+        self.config = config
+        self.t_max = t_max
+        self.grid = grid
+        self.radius = radius
+        self.tol = tol
+        self.box = box
+        n = config.iterations
+        k = len(t_max)
+        self.K, self.N, self.P = k, n, grid * grid
+        # Schedules, one row per t_max, computed in float64 exactly like smoothing_grid.
+        frac = torch.linspace(0.0, 1.0, n, dtype=torch.float64) if n > 1 else torch.ones(1, dtype=torch.float64)
+        tm = torch.from_numpy(t_max)[:, None]
+        if config.schedule == "linear":
+            levels = tm + (config.t_min - tm) * frac[None, :]
+        else:
+            levels = torch.exp(torch.log(tm) + (math.log(config.t_min) - torch.log(tm)) * frac[None, :])
+        levels[:, -1] = config.t_min
+        self.levels = levels                                   # (K, N) float64
+        self.t_flat = levels.reshape(-1).float()
+        prior = problem.prior
+        assert isinstance(prior, GaussianMixturePrior) and isinstance(problem.operator, MatrixOperator)
+        table = _mixture_tables(prior, levels.reshape(-1))
+        self.inv, self.const = table.inv, table.const           # (K·N, C)
+        table_min = _mixture_tables(prior, torch.tensor([config.t_min], dtype=torch.float64))
+        self.inv_m = [v.reshape(()) for v in table_min.inv[0]]
+        self.const_m = [v.reshape(()) for v in table_min.const[0]]
+        A = problem.operator.matrix.double()
+        gm = problem.global_min if problem.global_min is not None else problem.x_true
+        assert gm is not None
+        self.global_min = gm.double().numpy()
+        self.c = _Consts(
+            a=tuple(float(v) for v in A.reshape(-1)), y=(float(problem.y[0]), float(problem.y[1])),
+            w=float(problem.data_weight), alpha=float(problem.alpha), means=table.means,
+            min0=float(self.global_min[0]), min1=float(self.global_min[1]), r2=radius * radius, tol2=tol * tol)
+        self.row_base = (torch.arange(k) * n)[:, None]          # (K, 1): first table row of each t_max
+        self.gnc_step = _maybe_compile(_gnc_step, use_compile)
+        self.propose = _maybe_compile(_propose, use_compile)
+        # Follow-ups work on compacted subsets whose size changes every iteration: one dynamic-shape kernel.
+        self.eval_subset = _maybe_compile(_eval_point, use_compile, dynamic=True)
+
+    def _eval(self, x0: Tensor, x1: Tensor, level: Tensor) -> tuple[Tensor, ...]:
+        return self.eval_subset(self.c, x0.contiguous(), x1.contiguous(), self.inv, self.const, level.contiguous(),
+                                self.inv_m, self.const_m)
+
+    def run(self, progress: ProgressFn | None, should_stop: Callable[[], bool] | None) -> ConvergenceMapResult:
+        start = time.perf_counter()
+        K, N, P = self.K, self.N, self.P
+        axis = torch.linspace(self.box[0], self.box[1], self.grid, dtype=torch.float64)
+        yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+        x0 = xx.reshape(1, P).expand(K, P).float().contiguous()
+        x1 = yy.reshape(1, P).expand(K, P).float().contiguous()
+        near_frac = np.zeros((K, N + 1))
+        stat_frac = np.zeros((K, N + 1))
+        level0 = self.row_base.expand(K, P)
+        f, g0, g1, s0, s1 = self._eval(x0, x1, level0)
+        state = [x0, x1, f, g0, g1, s0, s1]
+        near, stationary = _stats(self.c, x0, x1, g0, g1)
+        near_frac[:, 0] = near.sum(-1).double().numpy() / P
+        stat_frac[:, 0] = stationary.sum(-1).double().numpy() / P
+        gnc = self.config.method == "gnc-flow"
+        loop = self._gnc_iterations(state) if gnc else self._gradient_like_iterations(state)
+        done = 0
+        for k, near_count, stat_count in loop:
+            near_frac[:, k] = near_count.double().numpy() / P
+            stat_frac[:, k] = stat_count.double().numpy() / P
+            done = k
+            if progress is not None and (k % 10 == 0 or k == N):
+                progress(k, N)
+            if should_stop is not None and should_stop():
+                break
+        x0, x1, f, g0, g1 = state[:5]
+        near, stationary = _stats(self.c, x0, x1, g0, g1)
+        g = self.grid
+        return ConvergenceMapResult(
+            method=self.config.method, t_max=self.t_max.copy(), iterations=N,
+            global_min=self.global_min.copy(), global_min_fraction=near_frac[:, :done + 1],
+            stationary_fraction=stat_frac[:, :done + 1],
+            final_reached=near.reshape(K, g, g).numpy().copy(),
+            final_stationary=stationary.reshape(K, g, g).numpy().copy(),
+            final_x=torch.stack((x0, x1), -1).reshape(K, g, g, 2).numpy().copy(),
+            axis=axis.numpy().copy(), radius=self.radius, tol=self.tol, seconds=time.perf_counter() - start,
+            completed_iterations=done, config=self.config.to_dict())
+
+    def _check(self, x0: Tensor, x1: Tensor, k: int) -> None:
+        """NaN/Inf stop the study with a diagnostic (checked every 50 iterations: a sync is not free)."""
+        if k % 50 == 0 or k == self.N:
+            bad = ~(torch.isfinite(x0) & torch.isfinite(x1))
+            if bool(bad.any()):
+                row = int(bad.any(-1).nonzero()[0, 0])
+                raise NumericalError(f"non-finite iterate at iteration {k} for t_max = {self.t_max[row]:.4g}; "
+                                     "lower the step size or t_max")
+
+    def _gnc_iterations(self, state: list[Tensor]):
+        cfg = self.config
+        x0, x1, f, g0, g1, s0, s1 = state
+        for k in range(1, self.N + 1):
+            t = self.levels[:, k - 1:k].float()
+            next_level = self.row_base + min(k, self.N - 1)
+            x0, x1, s0, s1, g0, g1, near_count, stat_count = self.gnc_step(
+                self.c, x0, x1, s0, s1, t, cfg.step_size, self.inv, self.const, next_level, self.inv_m, self.const_m)
+            state[:] = [x0, x1, f, g0, g1, s0, s1]
+            self._check(x0, x1, k)
+            yield k, near_count, stat_count
+
+    def _gradient_like_iterations(self, state: list[Tensor]):
+        """Algorithm 2, batched.  Invariant: ``s`` is the score at each trajectory's current level at x."""
+        cfg = self.config
+        K, N, P = self.K, self.N, self.P
+        armijo = cfg.effective_step_rule == "armijo"
+        beta0 = cfg.armijo_beta0 if armijo else cfg.step_size
+        largest = cfg.adaptive_rule == "largest-t"
+        pointer = torch.zeros(K, P, dtype=torch.long)            # index of the current level in its row
+        x0, x1, f, g0, g1, s0, s1 = state
+        for k in range(1, N + 1):
+            if largest:
+                level = self.row_base + pointer
+                next_level = level
+            else:
+                level = self.row_base + min(k - 1, N - 1)
+                next_level = self.row_base + min(k, N - 1)
+            t = self.t_flat[level]
+            x0n, x1n, fn, g0n, g1n, s0n, s1n, d0, d1, dg, descent, move = self.propose(
+                self.c, x0, x1, f, g0, g1, s0, s1, t, beta0, self.inv, self.const, next_level, self.inv_m,
+                self.const_m, cfg.armijo_c1, cfg.descent_c, armijo)
+            new = [v.reshape(-1) for v in (x0n, x1n, fn, g0n, g1n, s0n, s1n)]
+            old = [v.reshape(-1) for v in (x0, x1, f, g0, g1)]
+            flat_d = [v.reshape(-1).clone() for v in (d0, d1, dg)]
+            pending = (~move).reshape(-1).nonzero().squeeze(-1)
+            descent_flat = descent.reshape(-1)
+            ptr = pointer.reshape(-1)
+            if pending.numel():
+                self._follow_up(pending, descent_flat, old, new, flat_d, ptr, k, largest, armijo, beta0)
+            x0, x1, f, g0, g1, s0, s1 = (v.reshape(K, P) for v in new)
+            state[:] = [x0, x1, f, g0, g1, s0, s1]
+            near, stationary = _stats(self.c, x0, x1, g0, g1)
+            self._check(x0, x1, k)
+            yield k, near.sum(-1), stationary.sum(-1)
+
+    def _follow_up(self, pending: Tensor, descent: Tensor, old: list[Tensor], new: list[Tensor], d: list[Tensor],
+                   ptr: Tensor, k: int, largest: bool, armijo: bool, beta0: float) -> None:
+        """The few trajectories whose first trial did not move them, on compacted tensors (in place).
+
+        * largest-t: a rejected level sends the trajectory down the grid to the first admissible level;
+        * Armijo: remaining trials, all at once per trajectory;
+        * a failed search keeps x; with largest-t it also rejects the level (retrying it would fail alike);
+        * whoever did not move gets its score re-evaluated at the level it will use next.
+        """
+        N = self.N
+        rows = self.row_base.expand(self.K, self.P).reshape(-1)
+        X0, X1, F, G0, G1 = old
+        D0, D1, DG = d
+        first_trial = torch.zeros(pending.numel(), dtype=torch.bool)   # True: trial 0 not made along d yet
+        if largest:
+            rejected = ~descent[pending]
+            if bool(rejected.any()):
+                idx = pending[rejected]
+                found = self._search_levels(idx, X0, X1, G0, G1, D0, D1, DG, ptr, rows)
+                first_trial[rejected] = found
+                descent[idx] = found
+        searching = descent[pending]
+        moved = torch.zeros(pending.numel(), dtype=torch.bool)
+        failed = torch.zeros(pending.numel(), dtype=torch.bool)
+        if bool(searching.any()):
+            idx = pending[searching]
+            ok, y0, y1, fy, h0, h1 = self._line_search(idx, first_trial[searching], X0, X1, F, D0, D1, DG, armijo,
+                                                        beta0)
+            acc = idx[ok]
+            for dst, src in zip(new[:5], (y0, y1, fy, h0, h1)):
+                dst[acc] = src[ok]
+            moved[searching] = ok
+            failed[searching] = ~ok
+        if largest:
+            bump = pending[failed]
+            ptr[bump] = (ptr[bump] + 1).clamp_max(N - 1)
+        level = rows[pending] + (ptr[pending] if largest else min(k, N - 1))
+        _, _, _, r0, r1 = self._eval(new[0][pending], new[1][pending], level)
+        new[5][pending] = r0
+        new[6][pending] = r1
+        del moved
+
+    def _search_levels(self, idx: Tensor, X0: Tensor, X1: Tensor, G0: Tensor, G1: Tensor, D0: Tensor, D1: Tensor,
+                       DG: Tensor, ptr: Tensor, rows: Tensor) -> Tensor:
+        """Move each trajectory in ``idx`` to its largest admissible level below the current one (in place).
+
+        Levels are examined ``_SEARCH_BLOCK`` at a time per trajectory.  At t_min, d = −t_min ∇f exactly,
+        as in the iterator solver.  Returns which trajectories found one (all but those with ∇f = 0).
+        """
+        N = self.N
+        block = torch.arange(1, _SEARCH_BLOCK + 1)
+        found_all = torch.zeros(idx.numel(), dtype=torch.bool)
+        pos = torch.arange(idx.numel())
+        todo = idx
+        while todo.numel():
+            cand = (ptr[todo][:, None] + block[None, :]).clamp_max(N - 1)       # (n, B)
+            level = rows[todo][:, None] + cand
+            a0, a1 = X0[todo][:, None], X1[todo][:, None]
+            b0, b1 = G0[todo][:, None], G1[todo][:, None]
+            tm = self.t_flat[level]
+            _, _, _, r0, r1 = self._eval(a0.expand_as(tm), a1.expand_as(tm), level)
+            e0, e1 = _direction(self.c, a0, a1, tm, r0, r1)
+            at_min = cand == N - 1
+            e0 = torch.where(at_min, -tm * b0, e0)
+            e1 = torch.where(at_min, -tm * b1, e1)
+            eg = e0 * b0 + e1 * b1
+            ok = _descent(eg, e0, e1, b0, b1, self.config.descent_c) | (at_min & (eg < 0))
+            found = ok.any(-1)
+            pick = torch.where(found, ok.float().argmax(-1), torch.full_like(found, _SEARCH_BLOCK - 1,
+                                                                              dtype=torch.long))[:, None]
+            ptr[todo] = cand.gather(1, pick)[:, 0]
+            D0[todo] = e0.gather(1, pick)[:, 0]
+            D1[todo] = e1.gather(1, pick)[:, 0]
+            DG[todo] = eg.gather(1, pick)[:, 0]
+            found_all[pos] = found
+            keep = ~found & (cand[:, -1] < N - 1)
+            todo, pos = todo[keep], pos[keep]
+        return found_all
+
+    def _line_search(self, idx: Tensor, first_trial: Tensor, X0: Tensor, X1: Tensor, F: Tensor, D0: Tensor,
+                     D1: Tensor, DG: Tensor, armijo: bool, beta0: float):
+        """All remaining trials of every trajectory in one (n, tries) batch; first passing trial wins."""
+        cfg = self.config
+        tries = cfg.armijo_max_tries if armijo else 1
+        ell = torch.arange(tries, dtype=torch.float32)
+        beta = (beta0 * cfg.armijo_tau ** ell)[None, :]
+        a0, a1, fa = X0[idx][:, None], X1[idx][:, None], F[idx][:, None]
+        d0, d1, dg = D0[idx][:, None], D1[idx][:, None], DG[idx][:, None]
+        y0 = a0 + beta * d0
+        y1 = a1 + beta * d1
+        dummy = torch.zeros_like(y0, dtype=torch.long)
+        fy, h0, h1, _, _ = self._eval(y0, y1, dummy)
+        if armijo:
+            ok = (fy <= fa + cfg.armijo_c1 * beta * dg) & (first_trial[:, None] | (ell[None, :] > 0))
+        else:
+            ok = first_trial[:, None] & torch.isfinite(fy)
+        found = ok.any(-1)
+        pick = ok.float().argmax(-1, keepdim=True)
+        return (found, *(v.gather(1, pick)[:, 0] for v in (y0, y1, fy, h0, h1)))

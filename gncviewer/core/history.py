@@ -1,0 +1,43 @@
+"""Columns of a run's records, for JSON, CSV and the history panes.
+
+One function turns records into named columns so that the CLI's ``history`` object, the GUI's CSV
+export and the plots can never disagree on what a quantity is called or how it was computed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from .records import StepRecord
+
+#: Per-iteration scalars, in the order the CSV shows them.
+COLUMNS = ("iteration", "t", "t_index", "step_size", "line_search_trials", "line_search_ok", "descent_cos",
+           "f", "F", "data_term", "prior_term", "grad_norm", "moved", "status", "network_evals")
+
+
+def history_columns(records: Sequence[StepRecord]) -> dict[str, list[Any]]:
+    """Column name → list over the records (metrics such as PSNR or distance to x* included)."""
+    metric_names: list[str] = []
+    for rec in records:
+        for name in rec.metrics:
+            if name not in metric_names:
+                metric_names.append(name)
+    columns: dict[str, list[Any]] = {name: [] for name in (*COLUMNS, *metric_names)}
+    for rec in records:
+        row = rec.summary()
+        for name in columns:
+            columns[name].append(row.get(name, float("nan")))
+    return columns
+
+
+def history_csv(records: Sequence[StepRecord]) -> str:
+    columns = history_columns(records)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in zip(*columns.values()):
+        writer.writerow(row)
+    return out.getvalue()

@@ -1,0 +1,404 @@
+"""Solvers as iterators of immutable step records.
+
+``for record in make_solver(config).run(problem, x0): ...`` — the CLI, the benchmarks, the tests and
+the GUI's worker thread all consume this one iterator, so every quantity they show comes from the
+same code.  Iteration 0 describes the initial point; iteration k the state after the k-th update.
+
+Methods (DESIGN.md §1):
+
+* ``gnc-flow`` (Algorithm 1): ``d_k = −t_k ∇F(x_k, t_k)`` along a fixed grid, ``x_{k+1} = x_k + λ d_k``
+  (or an Armijo search on ``F(·, t_k)``, offered for comparison).
+* ``gradient-like`` (Algorithm 2): the smoothing level is chosen adaptively so that ``d(t)`` is a descent
+  direction of ``f``; step sizes by Armijo backtracking on ``f`` (optionally Barzilai–Borwein started)
+  or fixed.  A failed line search is recorded, never hidden.
+* ``descent``: gradient descent on ``f`` itself, the baseline graduated optimisation must beat.
+* ``langevin``: annealed Langevin in predictor–corrector form (Pedrotti et al., 2305.14164): a GNC
+  step moves to the next noise level (predictor), then Langevin steps at that level (corrector)
+  sample ``exp(−F(·, t)/T)``.  Seeded.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import NumericalError
+from .config import SolverConfig
+from .objective import Evaluation, evaluate, evaluate_f, inner
+from .problems import Problem
+from .records import Candidate, StepRecord, frozen_array
+from .schedules import smoothing_grid
+
+
+@dataclass
+class _Point:
+    """An iterate with f and ∇f evaluated there (batch of one, kept together so they never disagree)."""
+
+    x: torch.Tensor
+    ev: Evaluation
+
+    @property
+    def f(self) -> float:
+        return float(self.ev.value[0])
+
+    @property
+    def g(self) -> torch.Tensor:
+        return self.ev.grad
+
+
+@dataclass(frozen=True)
+class _LineSearch:
+    """Outcome of a backtracking search: ``point`` is where to go (None: stay), ``passed`` the Armijo verdict."""
+
+    point: _Point | None
+    step_size: float
+    trials: int
+    passed: bool
+
+
+class Solver(ABC):
+    """Common machinery: schedule, evaluations, finiteness checks and record building."""
+
+    def __init__(self, config: SolverConfig) -> None:
+        self.config = config.validate()
+
+    def grid(self, problem: Problem) -> torch.Tensor:
+        return smoothing_grid(self.config.t_max, problem.t_min, self.config.iterations, self.config.schedule)
+
+    def run(self, problem: Problem, x0: torch.Tensor) -> Iterator[StepRecord]:
+        """Yield the initial record, then one record per iteration until done or stationary."""
+        if self.config.t_max <= problem.t_min:
+            from ..errors import ConfigError
+            raise ConfigError("t_max", f"must exceed the problem's t_min={problem.t_min} (got {self.config.t_max})")
+        x = x0.to(device=problem.device, dtype=problem.dtype).reshape((1, *problem.event_shape)).clone()
+        self._check("x0", x, 0, problem.t_min)
+        self._evals_seen = problem.prior.evaluations
+        point = self._point(problem, x, 0)
+        yield self._record(problem, 0, point, t=float(self.config.t_max), t_index=0, step=0.0, trials=0,
+                           ok=True, cos=float("nan"), F=point.f, moved=False, status="initial")
+        yield from self._iterate(problem, point)
+
+    @abstractmethod
+    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
+        ...
+
+    # -- helpers shared by the methods -------------------------------------------------------------
+
+    def _event_dims(self, problem: Problem) -> int:
+        return len(problem.event_shape)
+
+    def _point(self, problem: Problem, x: torch.Tensor, iteration: int) -> _Point:
+        ev = evaluate_f(problem, x)
+        self._check("f", ev.value, iteration, problem.t_min)
+        self._check("∇f", ev.grad, iteration, problem.t_min)
+        return _Point(x, ev)
+
+    @staticmethod
+    def _check(name: str, value: torch.Tensor, iteration: int, t: float) -> None:
+        if not bool(torch.isfinite(value).all()):
+            raise NumericalError(
+                f"non-finite {name} at iteration {iteration} (t = {t:.4g}); the run was stopped. "
+                "Lower the step size or t_max, or check the initial point and the data for NaN/Inf.")
+
+    def _cos(self, problem: Problem, d: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """cos∠(d, −g), batched over the leading dimension."""
+        dims = self._event_dims(problem)
+        dn = torch.sqrt(inner(d, d, dims))
+        gn = torch.sqrt(inner(g, g, dims))
+        return -inner(d, g, dims) / (dn * gn).clamp_min(1e-300)
+
+    def _is_descent(self, problem: Problem, d: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """⟨d, g⟩ < 0 and ⟨d, g⟩ ≤ −c‖d‖‖g‖ (the paper's gradient-like condition; c = 0: strict descent)."""
+        dims = self._event_dims(problem)
+        dg = inner(d, g, dims)
+        bound = -self.config.descent_c * torch.sqrt(inner(d, d, dims) * inner(g, g, dims))
+        return (dg < 0) & (dg <= bound)
+
+    def _armijo(self, problem: Problem, point: _Point, d: torch.Tensor, beta0: float, iteration: int,
+                objective_t: float | None = None, slope: float | None = None,
+                value: float | None = None) -> _LineSearch:
+        """Backtracking ``β = β₀ τ^ℓ`` until ``φ(x + βd) ≤ φ(x) + c₁ β slope``.
+
+        ``φ`` is ``f`` (default) or ``F(·, objective_t)`` for the GNC flow's optional line search.
+        Trials are evaluated with ``f``'s fused value+gradient, so an accepted trial already carries
+        the next iteration's ``∇f``.  A failure returns ``passed=False`` with ``point=None`` (stay), or
+        the smallest trial when ``on_failure='smallest'``; the caller records it either way.
+        """
+        cfg = self.config
+        dims = self._event_dims(problem)
+        slope = float(inner(d, point.g, dims)[0]) if slope is None else slope
+        value = point.f if value is None else value
+        beta = beta0
+        last: _Point | None = None
+        for trial in range(1, cfg.armijo_max_tries + 1):
+            x_try = point.x + beta * d
+            if objective_t is None:
+                last = self._point(problem, x_try, iteration)
+                trial_value = last.f
+            else:
+                trial_value = float(evaluate(problem, x_try, objective_t).value[0])
+                last = None
+            if math.isfinite(trial_value) and trial_value <= value + cfg.armijo_c1 * beta * slope:
+                if last is None:
+                    last = self._point(problem, x_try, iteration)
+                return _LineSearch(last, beta, trial, passed=True)
+            if trial < cfg.armijo_max_tries:
+                beta *= cfg.armijo_tau
+        if cfg.on_failure == "smallest":
+            if last is None:
+                last = self._point(problem, point.x + beta * d, iteration)
+            return _LineSearch(last, beta, cfg.armijo_max_tries, passed=False)
+        return _LineSearch(None, 0.0, cfg.armijo_max_tries, passed=False)
+
+    def _network_evals(self, problem: Problem) -> int:
+        now = problem.prior.evaluations
+        delta = now - self._evals_seen
+        self._evals_seen = now
+        return delta
+
+    def _record(self, problem: Problem, iteration: int, point: _Point, *, t: float, t_index: int, step: float,
+                trials: int, ok: bool, cos: float, F: float, moved: bool, status: str,
+                candidates: tuple[Candidate, ...] = ()) -> StepRecord:
+        x = point.x[0]
+        ev = point.ev
+        return StepRecord(
+            iteration=iteration, x=frozen_array(x), t=t, t_index=t_index, step_size=step,
+            line_search_trials=trials, line_search_ok=ok, descent_cos=cos, f=point.f, F=F,
+            data_term=float(ev.data[0]), prior_term=float(ev.prior[0]),
+            grad_norm=float(torch.sqrt(inner(ev.grad, ev.grad, self._event_dims(problem)))[0]),
+            moved=moved, status=status, candidates=candidates, network_evals=self._network_evals(problem),
+            metrics=problem.compute_metrics(x))
+
+
+class _StepRuleMixin(Solver):
+    """Armijo (optionally BB-started) or fixed steps along a direction, on f."""
+
+    def _initial_beta(self, x_prev: torch.Tensor | None, d_prev: torch.Tensor | None, x: torch.Tensor,
+                      d: torch.Tensor, problem: Problem) -> float:
+        """β₀: fixed, or the Barzilai–Borwein estimate ⟨s, r⟩/⟨r, r⟩ · scale (s = Δx, r = −Δd)."""
+        cfg = self.config
+        if not cfg.armijo_bb:
+            return cfg.armijo_beta0
+        if x_prev is None or d_prev is None:
+            return cfg.bb_initial
+        dims = self._event_dims(problem)
+        s = x - x_prev
+        r = d_prev - d
+        rr = float(inner(r, r, dims)[0])
+        sr = float(inner(s, r, dims)[0])
+        beta = cfg.bb_scale * sr / rr if rr > 0 else float("nan")
+        return beta if math.isfinite(beta) and beta > 0 else cfg.bb_initial
+
+    def _take_step(self, problem: Problem, point: _Point, d: torch.Tensor, iteration: int,
+                   beta0: float) -> tuple[_Point, float, int, bool]:
+        """Returns (new point, step size, trials, line search ok)."""
+        if self.config.effective_step_rule == "fixed":
+            step = self.config.step_size
+            return self._point(problem, point.x + step * d, iteration), step, 0, True
+        search = self._armijo(problem, point, d, beta0, iteration)
+        return search.point or point, search.step_size, search.trials, search.passed
+
+
+class GradientLikeSolver(_StepRuleMixin):
+    """Algorithm 2: adaptive smoothing level + Armijo (or fixed) steps on f."""
+
+    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
+        cfg = self.config
+        grid = self.grid(problem)
+        n = len(grid)
+        pointer = 0
+        x_prev: torch.Tensor | None = None
+        d_prev: torch.Tensor | None = None
+        for k in range(1, cfg.iterations + 1):
+            g = point.g
+            grad_norm = float(torch.sqrt(inner(g, g, self._event_dims(problem)))[0])
+            if grad_norm <= cfg.grad_tol:
+                yield self._record(problem, k, point, t=float(grid[pointer]), t_index=pointer, step=0.0, trials=0,
+                                   ok=True, cos=float("nan"), F=point.f, moved=False, status="stationary")
+                return
+            if cfg.adaptive_rule == "skip":
+                index = min(k - 1, n - 1)
+                choice = self._try_levels(problem, point, grid, [index], k)
+            else:
+                choice = self._largest_admissible(problem, point, grid, pointer, k)
+            candidates, chosen = choice
+            if chosen is None:  # skip rule: the iteration is spent without moving
+                last = candidates[-1]
+                yield self._record(problem, k, point, t=last.t, t_index=last.index, step=0.0, trials=0, ok=True,
+                                   cos=last.descent_cos, F=float("nan"), moved=False, status="skipped",
+                                   candidates=candidates)
+                continue
+            index, d, F_value = chosen
+            pointer = index
+            t = float(grid[index])
+            beta0 = self._initial_beta(x_prev, d_prev, point.x, d, problem)
+            new, step, trials, ok = self._take_step(problem, point, d, k, beta0)
+            moved = new is not point
+            if moved:
+                x_prev, d_prev = point.x, d
+            elif not ok and cfg.adaptive_rule == "largest-t":
+                # Retrying the same level would fail identically; a failed search rejects this t.
+                pointer = min(index + 1, n - 1)
+            cos = candidates[-1].descent_cos
+            status = "ok" if ok else "line-search-failed"
+            point = new
+            yield self._record(problem, k, point, t=t, t_index=index, step=step, trials=trials, ok=ok, cos=cos,
+                               F=F_value, moved=moved, status=status, candidates=candidates)
+
+    def _try_levels(self, problem: Problem, point: _Point, grid: torch.Tensor, indices: list[int], iteration: int
+                    ) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
+        """Evaluate d(t) for several grid levels in ONE batched call; return verdicts and the first admissible.
+
+        The level t_min reuses ∇f from ``point`` instead of a new evaluation.
+        """
+        t_min_index = len(grid) - 1
+        todo = [i for i in indices if i != t_min_index]
+        grads: dict[int, tuple[torch.Tensor, float]] = {}
+        if todo:
+            ts = grid[todo].to(problem.dtype).to(problem.device)
+            xs = point.x.expand((len(todo), *problem.event_shape))
+            ev = evaluate(problem, xs, ts)
+            self._check("∇F", ev.grad, iteration, float(ts[0]))
+            for j, i in enumerate(todo):
+                grads[i] = (ev.grad[j:j + 1], float(ev.value[j]))
+        if t_min_index in indices:
+            grads[t_min_index] = (point.g, point.f)
+        candidates: list[Candidate] = []
+        for i in indices:
+            grad, F_value = grads[i]
+            t = float(grid[i])
+            d = -t * grad
+            admissible = bool(self._is_descent(problem, d, point.g)[0])
+            cos = float(self._cos(problem, d, point.g)[0])
+            candidates.append(Candidate(t=t, index=i, descent_cos=cos, accepted=admissible))
+            if admissible:
+                return tuple(candidates), (i, d, F_value)
+        return tuple(candidates), None
+
+    def _largest_admissible(self, problem: Problem, point: _Point, grid: torch.Tensor, pointer: int,
+                            iteration: int) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
+        """Largest t on the remaining grid (≤ the last one used) whose d(t) is a descent direction of f.
+
+        The current level is tried alone first (it usually passes, and costs one evaluation); after a
+        rejection the next ``candidate_batch`` levels are evaluated together.
+        """
+        n = len(grid)
+        tried: list[Candidate] = []
+        block = [pointer]
+        while block:
+            candidates, chosen = self._try_levels(problem, point, grid, block, iteration)
+            tried.extend(candidates)
+            if chosen is not None:
+                return tuple(tried), chosen
+            start = block[-1] + 1
+            block = list(range(start, min(start + self.config.candidate_batch, n)))
+        return tuple(tried), None
+
+
+class GNCFlowSolver(_StepRuleMixin):
+    """Algorithm 1: follow ``d_k = −t_k ∇F(x_k, t_k)`` down a fixed grid."""
+
+    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
+        cfg = self.config
+        grid = self.grid(problem)
+        dims = self._event_dims(problem)
+        for k in range(1, cfg.iterations + 1):
+            index = k - 1
+            t = float(grid[index])
+            ev = evaluate(problem, point.x, t)
+            self._check("∇F", ev.grad, k, t)
+            d = -t * ev.grad
+            cos = float(self._cos(problem, d, point.g)[0])
+            F_value = float(ev.value[0])
+            if cfg.effective_step_rule == "fixed":
+                step, trials, ok = cfg.step_size, 0, True
+                new = self._point(problem, point.x + step * d, k)
+            else:
+                slope = float(inner(d, ev.grad, dims)[0])
+                search = self._armijo(problem, point, d, cfg.armijo_beta0, k, objective_t=t, slope=slope,
+                                      value=F_value)
+                new, step, trials, ok = search.point or point, search.step_size, search.trials, search.passed
+            moved = new is not point
+            point = new
+            yield self._record(problem, k, point, t=t, t_index=index, step=step, trials=trials, ok=ok, cos=cos,
+                               F=F_value, moved=moved, status="ok" if ok else "line-search-failed",
+                               candidates=(Candidate(t, index, cos, True),))
+
+
+class DescentSolver(_StepRuleMixin):
+    """Gradient descent on f (no smoothing): the baseline."""
+
+    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
+        cfg = self.config
+        x_prev: torch.Tensor | None = None
+        d_prev: torch.Tensor | None = None
+        t = float(problem.t_min)
+        last = cfg.iterations - 1
+        for k in range(1, cfg.iterations + 1):
+            grad_norm = float(torch.sqrt(inner(point.g, point.g, self._event_dims(problem)))[0])
+            if grad_norm <= cfg.grad_tol:
+                yield self._record(problem, k, point, t=t, t_index=last, step=0.0, trials=0, ok=True,
+                                   cos=float("nan"), F=point.f, moved=False, status="stationary")
+                return
+            d = -point.g
+            beta0 = self._initial_beta(x_prev, d_prev, point.x, d, problem)
+            F_value = point.f
+            new, step, trials, ok = self._take_step(problem, point, d, k, beta0)
+            moved = new is not point
+            if moved:
+                x_prev, d_prev = point.x, d
+            point = new
+            yield self._record(problem, k, point, t=t, t_index=last, step=step, trials=trials, ok=ok, cos=1.0,
+                               F=F_value, moved=moved, status="ok" if ok else "line-search-failed")
+
+
+class LangevinSolver(Solver):
+    """Annealed Langevin, predictor–corrector form, on ``exp(−F(·, t)/T)``.
+
+    Iteration k: predictor ``x ← x + λ d(t_k)`` (the GNC step that carries the sample to the next
+    level), then ``corrector_steps`` Langevin updates at t_k with step ``ε_k = λ t_k``:
+    ``x ← x − ε_k ∇F(x, t_k) + √(2 ε_k T) z``.  With T → 0 it becomes the GNC flow, which is what makes
+    the optimisation/sampling comparison on the same panes meaningful.
+    """
+
+    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
+        cfg = self.config
+        grid = self.grid(problem)
+        generator = torch.Generator(device=problem.device)
+        generator.manual_seed(cfg.seed)
+        for k in range(1, cfg.iterations + 1):
+            index = k - 1
+            t = float(grid[index])
+            eps = cfg.step_size * t
+            ev = evaluate(problem, point.x, t)
+            self._check("∇F", ev.grad, k, t)
+            d = -t * ev.grad
+            cos = float(self._cos(problem, d, point.g)[0])
+            F_value = float(ev.value[0])
+            x = point.x + cfg.step_size * d
+            for _ in range(cfg.corrector_steps):
+                grad = evaluate(problem, x, t).grad
+                noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                x = x - eps * grad + math.sqrt(2.0 * eps * cfg.temperature) * noise
+            self._check("x", x, k, t)
+            point = self._point(problem, x, k)
+            yield self._record(problem, k, point, t=t, t_index=index, step=eps, trials=0, ok=True, cos=cos,
+                               F=F_value, moved=True, status="ok", candidates=(Candidate(t, index, cos, True),))
+
+
+SOLVERS: dict[str, type[Solver]] = {
+    "gnc-flow": GNCFlowSolver,
+    "gradient-like": GradientLikeSolver,
+    "descent": DescentSolver,
+    "langevin": LangevinSolver,
+}
+
+
+def make_solver(config: SolverConfig) -> Solver:
+    """The solver for ``config.method`` (config is validated here)."""
+    config.validate()
+    return SOLVERS[config.method](config)

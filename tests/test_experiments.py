@@ -1,0 +1,68 @@
+"""The batched convergence map against the iterator solvers, and the paper's qualitative result."""
+
+import numpy as np
+import pytest
+import torch
+
+from gncviewer.core.experiments import run_convergence_map
+from gncviewer.core.solvers import make_solver
+from gncviewer.core.toy import toy_defaults, toy_problem
+from gncviewer.errors import ConfigError
+
+
+@pytest.mark.parametrize("method, rule", [("gnc-flow", "largest-t"), ("gradient-like", "largest-t"),
+                                          ("gradient-like", "skip")])
+def test_batched_trajectories_match_the_iterator_solver(method, rule):
+    config = toy_defaults(method=method, iterations=120, adaptive_rule=rule)
+    t_max = [0.3, 2.0]
+    result = run_convergence_map(config, t_max, grid=4, compile=False)
+    problem = toy_problem()
+    close = total = 0
+    for k, t in enumerate(t_max):
+        for i, b in enumerate(result.axis):
+            for j, a in enumerate(result.axis):
+                records = list(make_solver(config.with_changes(t_max=t)).run(problem, torch.tensor([a, b])))
+                final = records[-1].x
+                total += 1
+                close += np.linalg.norm(final - result.final_x[k, i, j]) < 1e-2
+    # float32 batch vs float64 iterator: chaotic starts may part ways, nearly all must agree
+    assert close / total >= 0.9, f"only {close}/{total} trajectories agree"
+
+
+def test_statistics_cover_every_iteration_including_the_last():
+    config = toy_defaults(method="gnc-flow", iterations=50)
+    result = run_convergence_map(config, [0.5, 1.0], grid=5, compile=False)
+    assert result.global_min_fraction.shape == (2, 51)
+    assert result.stationary_fraction.shape == (2, 51)
+    assert np.all((0 <= result.global_min_fraction) & (result.global_min_fraction <= 1))
+    # the last column is the final state, consistent with the per-start maps
+    assert result.global_min_fraction[:, -1] == pytest.approx(result.final_reached.mean(axis=(1, 2)))
+    assert result.stationary_fraction[:, -1] == pytest.approx(result.final_stationary.mean(axis=(1, 2)))
+
+
+def test_paper_behaviour_gnc_vs_gradient_like():
+    """GNC reaches x* from most starts for t_max around 1–2, few for very small or very large t_max;
+    the gradient-like method is far more conservative (12×12 grid instead of 100×100)."""
+    t_max = [0.1, 1.0, 2.0, 10.0]
+    gnc = run_convergence_map(toy_defaults(method="gnc-flow"), t_max, grid=12, compile=False)
+    reach = gnc.global_min_fraction[:, -1]
+    assert reach[1] > 0.7 and reach[2] > 0.7
+    assert reach[0] < 0.2 and reach[3] < 0.2
+    gl = run_convergence_map(toy_defaults(method="gradient-like"), t_max, grid=12, compile=False)
+    assert gl.global_min_fraction[1:3, -1].max() < 0.5 * reach[1:3].min()
+
+
+def test_stop_early_and_progress():
+    calls = []
+    result = run_convergence_map(toy_defaults(method="gnc-flow", iterations=100), [1.0], grid=3, compile=False,
+                                 progress=lambda d, n: calls.append((d, n)), should_stop=lambda: len(calls) >= 2)
+    assert result.completed_iterations == 20
+    assert result.global_min_fraction.shape == (1, 21)
+
+
+@pytest.mark.parametrize("kwargs", [{"t_max_values": [1e-4]}, {"t_max_values": [float("nan")]}, {"grid": 1},
+                                    {"radius": -1.0}])
+def test_bad_arguments(kwargs):
+    args = {"t_max_values": [1.0], "grid": 3, **kwargs}
+    with pytest.raises(ConfigError):
+        run_convergence_map(toy_defaults(method="gnc-flow", iterations=5), compile=False, **args)
