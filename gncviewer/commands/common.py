@@ -112,14 +112,14 @@ SOLVER_FLAGS: tuple[tuple[str, Callable[[str], Any], str], ...] = (
      "Armijo backtracking or fixed step (default: fixed for gnc-flow/langevin, armijo otherwise)"),
     ("step_size", positive_float, "fixed step size, GNC's lambda, Langevin's epsilon factor (default 1)"),
     ("armijo_beta0", positive_float, "first Armijo trial step (default 1)"),
-    ("armijo_bb", None, "start Armijo from a Barzilai-Borwein estimate (default: on for CT, off for the toy)"),
+    ("armijo_bb", None, "start Armijo from a Barzilai-Borwein estimate (default: on for CT, off on the toy)"),
     ("armijo_c1", positive_float, "Armijo sufficient-decrease constant c1 (default 1e-3)"),
     ("armijo_tau", positive_float, "Armijo backtracking factor tau (default 0.9 toy, 0.5 CT)"),
     ("armijo_max_tries", positive_int, "Armijo trials before the search counts as failed (default 10 toy, 15 CT)"),
     ("on_failure", choice_type(("no-step", "smallest")),
      "when no Armijo trial passes: stay (default) or take the smallest trial"),
     ("corrector_steps", non_negative_int, "langevin: corrector steps per noise level (default 1)"),
-    ("temperature", positive_float, "langevin: sample exp(-F/T) (default: 0.05 = the prior weight on the toy, 1 on CT)"),
+    ("temperature", positive_float, "langevin: sample exp(-F/T) (default 0.05 = prior weight on the toy, 1 on CT)"),
     ("seed", non_negative_int, "random seed (langevin noise) (default 0)"),
 )
 

@@ -6,8 +6,19 @@ import argparse
 import math
 from typing import Any
 
-from .common import add_solver_options, check_writable, choice_type, float_list, float_pair, positive_float
-from .common import positive_int, progress, solver_changes, write_atomic, write_json
+from .common import (
+    add_solver_options,
+    check_writable,
+    choice_type,
+    float_list,
+    float_pair,
+    positive_float,
+    positive_int,
+    progress,
+    solver_changes,
+    write_atomic,
+    write_json,
+)
 
 
 def register(subparsers: Any) -> None:

@@ -237,9 +237,15 @@ def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callab
         return fn
 
 
-def compile_default() -> bool:
-    """Compile unless GNCVIEWER_NO_COMPILE=1 (tests, machines without a C compiler)."""
-    return os.environ.get("GNCVIEWER_NO_COMPILE", "") not in ("1", "true", "yes")
+#: Below this many trajectories, compiling (~20–60 s per process) costs more than it saves.
+COMPILE_THRESHOLD = 200_000
+
+
+def compile_default(trajectories: int) -> bool:
+    """Compile large studies unless GNCVIEWER_NO_COMPILE=1 (tests, machines without a C compiler)."""
+    if os.environ.get("GNCVIEWER_NO_COMPILE", "") in ("1", "true", "yes"):
+        return False
+    return trajectories >= COMPILE_THRESHOLD
 
 
 def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], grid: int = 100,
@@ -268,7 +274,7 @@ def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], gri
     problem = problem or toy_problem(t_min=config.t_min)
     if not isinstance(problem.prior, GaussianMixturePrior) or not isinstance(problem.operator, MatrixOperator):
         raise ConfigError("problem", "the convergence map needs the 2D Gaussian-mixture toy problem")
-    use_compile = compile_default() if compile is None else compile
+    use_compile = compile_default(len(t_max) * grid * grid) if compile is None else compile
     engine = _Engine(config, t_max, grid, radius, tol, problem, use_compile, box)
     return engine.run(progress, should_stop)
 
@@ -319,8 +325,18 @@ class _Engine:
         self.eval_subset = _maybe_compile(_eval_point, use_compile, dynamic=True)
 
     def _eval(self, x0: Tensor, x1: Tensor, level: Tensor) -> tuple[Tensor, ...]:
-        return self.eval_subset(self.c, x0.contiguous(), x1.contiguous(), self.inv, self.const, level.contiguous(),
-                                self.inv_m, self.const_m)
+        """f, ∇f and level score on a subset of any shape, through ONE compiled 1-D kernel.
+
+        Inputs are flattened and padded to at least two elements so that the dynamic-shape kernel is
+        compiled once (sizes 0 and 1 would each trigger a specialised recompilation).
+        """
+        shape = x0.shape
+        n = x0.numel()
+        flat = [v.reshape(-1) for v in (x0, x1, level)]
+        if n < 2:
+            flat = [torch.cat((v, v.new_zeros(2 - n))) for v in flat]
+        out = self.eval_subset(self.c, flat[0], flat[1], self.inv, self.const, flat[2], self.inv_m, self.const_m)
+        return tuple(v[:n].reshape(shape) for v in out)
 
     def run(self, progress: ProgressFn | None, should_stop: Callable[[], bool] | None) -> ConvergenceMapResult:
         start = time.perf_counter()
@@ -476,7 +492,7 @@ class _Engine:
             a0, a1 = X0[todo][:, None], X1[todo][:, None]
             b0, b1 = G0[todo][:, None], G1[todo][:, None]
             tm = self.t_flat[level]
-            _, _, _, r0, r1 = self._eval(a0.expand_as(tm), a1.expand_as(tm), level)
+            _, _, _, r0, r1 = self._eval(a0.expand_as(tm), a1.expand_as(tm), level.expand_as(tm))
             e0, e1 = _direction(self.c, a0, a1, tm, r0, r1)
             at_min = cand == N - 1
             e0 = torch.where(at_min, -tm * b0, e0)

@@ -1,0 +1,61 @@
+"""Benchmark: the paper's full convergence study on the toy problem, both algorithms.
+
+100 log-spaced t_max in [1e-2, 10] × 100 × 100 initial points × 1300 iterations, GNC flow and the
+gradient-like method (largest-t rule, Armijo).  Prints wall time per method (compilation separately)
+and the peak resident memory of the process.  Run: ``python benchmarks/bench_toy_map.py [--grid G]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import torch
+
+from gncviewer.core.experiments import run_convergence_map
+from gncviewer.core.toy import find_minima, toy_defaults
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--grid", type=int, default=100)
+    parser.add_argument("--t-max-count", type=int, default=100)
+    parser.add_argument("--iterations", type=int, default=1300)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--methods", default="gnc-flow,gradient-like")
+    parser.add_argument("--no-compile", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    t_max = np.logspace(-2, 1, args.t_max_count)
+    find_minima(1e-3)
+    print(f"torch {torch.__version__}, {args.threads} threads, {args.t_max_count} t_max x {args.grid}^2 starts x "
+          f"{args.iterations} iterations")
+    total = 0.0
+    for method in args.methods.split(","):
+        config = toy_defaults(method=method, iterations=args.iterations)
+        if not args.no_compile:   # compile (or load from the cache) on a short run first, timed apart
+            start = time.perf_counter()
+            run_convergence_map(config.with_changes(iterations=3), t_max, grid=args.grid, compile=True)
+            print(f"{method:14s} warm-up/compile {time.perf_counter() - start:6.1f} s")
+        start = time.perf_counter()
+        result = run_convergence_map(config, t_max, grid=args.grid, compile=not args.no_compile)
+        seconds = time.perf_counter() - start
+        total += seconds
+        picks = [int(np.argmin(abs(t_max - v))) for v in (0.1, 0.5, 1, 2, 5, 10)]
+        table = ", ".join(f"{t_max[i]:.2g}: {result.global_min_fraction[i, -1]:.3f}/"
+                          f"{result.stationary_fraction[i, -1]:.3f}" for i in picks)
+        print(f"{method:14s} run {seconds:6.1f} s   peak RSS {peak_mb():6.0f} MB   reached/stationary at t_max {table}")
+    print(f"both methods: {total:.1f} s (excluding compilation), peak RSS {peak_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
