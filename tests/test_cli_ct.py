@@ -1,0 +1,129 @@
+"""``gncviewer solve ct``: outputs, JSON fields, the PNG, and one-line errors that leave no files behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+
+from gncviewer.cli import main
+from gncviewer.commands.solve_ct import PNG_MIN_PANEL, comparison_png
+from gncviewer.core import ct
+from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
+from gncviewer.core.energy_prior import build_card, save_energy_prior
+from gncviewer.core.sde import VPSDE
+
+SIZE = 16
+TINY = EnergyNetConfig(image_size=SIZE, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    torch.manual_seed(0)
+    net = EnergyNet(TINY, VPSDE())
+    path = tmp_path_factory.mktemp("model") / "tiny16.safetensors"
+    save_energy_prior(net, path, build_card(net, note="untrained test network"))
+    return str(path)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cache_root(tmp_path_factory: pytest.TempPathFactory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ct.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        ct.clear_memory_cache()
+        yield
+    ct.clear_memory_cache()
+
+
+def base_args(model_path: str, *extra: str) -> list[str]:
+    return ["solve", "ct", "--size", str(SIZE), "--angles", "8", "--iterations", "3", "--model", model_path,
+            "--device", "cpu", *extra]
+
+
+def test_json_and_png(model_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json, out_png = tmp_path / "run.json", tmp_path / "run.png"
+    code = main(base_args(model_path, "--phantom", "shepp-logan", "--init", "fbp", "--json", str(out_json),
+                          "--png", str(out_png)))
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "PSNR" in printed and "FBP" in printed
+    data = json.loads(out_json.read_text())
+    assert data["problem"] == "ct" and data["method"] == "gradient-like" and data["device"] == "cpu"
+    assert data["iterations_run"] == 3
+    for part in ("final", "fbp"):
+        assert np.isfinite(data[part]["psnr"]) and -1 <= data[part]["ssim"] <= 1
+    assert len(data["history"]["psnr"]) == len(data["history"]["ssim"]) == 3
+    assert data["network_evals"] >= 3
+    assert data["geometry"] == {"size": SIZE, "angles": 8, "detectors": ct.default_detectors(SIZE),
+                                "projector": "linear"}
+    assert data["settings"]["phantom_label"] == "shepp-logan" and data["settings"]["init"] == "fbp"
+    assert data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5  # CT reference values
+    image = iio.imread(out_png)
+    scale = PNG_MIN_PANEL // SIZE
+    assert image.shape == (SIZE * scale, 4 * SIZE * scale + 3 * 4) and image.dtype == np.uint8
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_json_history_counts_network_evals(model_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "gnc.json"
+    assert main(base_args(model_path, "--method", "gnc-flow", "--json", str(out))) == 0
+    data = json.loads(out.read_text())
+    assert data["config"]["step_rule"] == "fixed"
+    assert data["config"]["step_size"] < 0.01  # the CT default 1/|A|^2, not the toy's 1
+    assert data["network_evals"] >= sum(data["history"]["network_evals"])
+
+
+@pytest.mark.parametrize(("extra", "flag"), [
+    (["--phantom", "circles"], "--phantom"),
+    (["--phantom", "missing.png"], "--phantom"),
+    (["--init", "zero"], "--init"),
+    (["--init", "missing.png"], "--init"),
+    (["--size", "4"], "--size"),
+    (["--alpha", "-1"], "--alpha"),
+    (["--t-min", "2"], "--t-min"),
+    (["--png", "out.jpg"], "--png"),
+    (["--json", "no/such/folder/out.json"], "--json"),
+    (["--model", "nothing.safetensors"], "--model"),
+    (["--angles", "0"], "--angles"),
+    (["--noise", "-0.1"], "--noise"),
+    (["--method", "newton"], "--method"),
+])
+def test_errors_are_one_line_and_write_nothing(model_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str], extra: list[str],
+                                               flag: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = base_args(model_path, "--json", "good.json", "--png", "good.png", *extra)  # later flags win
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse errors
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and flag in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_existing_outputs(model_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "keep.json"
+    out.write_text('{"old": true}\n')
+    assert main(base_args(model_path, "--phantom", "nope:1", "--json", str(out))) == 2
+    assert json.loads(out.read_text()) == {"old": True}
+
+
+def test_comparison_png_layout() -> None:
+    truth = np.zeros((8, 8))
+    truth[2:6, 2:6] = 1.0
+    recon = truth + 0.1
+    png = comparison_png(np.full((8, 8), 2.0), recon, truth)
+    image = iio.imread(png)
+    scale = PNG_MIN_PANEL // 8
+    assert image.shape == (8 * scale, 4 * 8 * scale + 12)
+    panel = 8 * scale + 4
+    assert image[3 * scale, 3 * scale] == 255 and image[0, 0] == 0      # ground truth
+    assert image[0, panel] == 255                                      # FBP clipped to [0, 1]
+    assert image[0, 3 * panel] == round(0.1 / 0.25 * 255)              # error magnified x4
+    assert image[0, 8 * scale] == 128                                  # grey gap
