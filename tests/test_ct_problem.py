@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from gncviewer.core.ct_problem import default_fixed_step
 from gncviewer.core import ct
 from gncviewer.core.config import ct_defaults
-from gncviewer.core.ct_problem import CTSettings, build_ct_problem, initial_point, parse_init
+from gncviewer.core.ct_problem import CTSettings, build_ct_problem, default_fixed_step, initial_point, parse_init
 from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
 from gncviewer.core.energy_prior import build_card, save_energy_prior
 from gncviewer.core.objective import evaluate_f
