@@ -8,11 +8,11 @@ flags by replacing ``_`` with ``-`` (``t_max`` → ``--t-max``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from ..errors import ConfigError
+from .validation import check_choice, check_integer, check_number
 
 METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
 SCHEDULES = ("linear", "log")
@@ -65,29 +65,29 @@ class SolverConfig:
 
     def validate(self) -> SolverConfig:
         """Return self if every field is usable, else raise ConfigError naming the field."""
-        _choice("method", self.method, METHODS)
-        _choice("schedule", self.schedule, SCHEDULES)
-        _choice("adaptive_rule", self.adaptive_rule, ADAPTIVE_RULES)
+        check_choice("method", self.method, METHODS)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("adaptive_rule", self.adaptive_rule, ADAPTIVE_RULES)
         if self.step_rule is not None:
-            _choice("step_rule", self.step_rule, STEP_RULES)
-        _choice("on_failure", self.on_failure, ON_LINE_SEARCH_FAILURE)
-        _integer("iterations", self.iterations, minimum=1)
-        _integer("candidate_batch", self.candidate_batch, minimum=1)
-        _integer("armijo_max_tries", self.armijo_max_tries, minimum=1)
-        _integer("corrector_steps", self.corrector_steps, minimum=0)
-        _integer("seed", self.seed, minimum=0)
+            check_choice("step_rule", self.step_rule, STEP_RULES)
+        check_choice("on_failure", self.on_failure, ON_LINE_SEARCH_FAILURE)
+        check_integer("iterations", self.iterations, 1)
+        check_integer("candidate_batch", self.candidate_batch, 1)
+        check_integer("armijo_max_tries", self.armijo_max_tries, 1)
+        check_integer("corrector_steps", self.corrector_steps, 0)
+        check_integer("seed", self.seed, 0)
         for name in ("t_max", "t_min", "step_size", "armijo_beta0", "bb_scale", "bb_initial", "temperature"):
             _positive(name, getattr(self, name))
-        _finite("descent_c", self.descent_c)
+        check_number("descent_c", self.descent_c)
         if not 0.0 <= self.descent_c < 1.0:
             raise ConfigError("descent_c", f"must lie in [0, 1), got {self.descent_c}")
-        _finite("armijo_tau", self.armijo_tau)
+        check_number("armijo_tau", self.armijo_tau)
         if not 0.0 < self.armijo_tau < 1.0:
             raise ConfigError("armijo_tau", f"must lie in (0, 1), got {self.armijo_tau}")
-        _finite("armijo_c1", self.armijo_c1)
+        check_number("armijo_c1", self.armijo_c1)
         if not 0.0 < self.armijo_c1 < 1.0:
             raise ConfigError("armijo_c1", f"must lie in (0, 1), got {self.armijo_c1}")
-        _finite("grad_tol", self.grad_tol)
+        check_number("grad_tol", self.grad_tol)
         if self.grad_tol < 0:
             raise ConfigError("grad_tol", f"must be >= 0, got {self.grad_tol}")
         if self.t_min >= self.t_max:
@@ -123,24 +123,5 @@ def flag_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(name, f"must be one of {', '.join(allowed)} (got {value!r})")
-
-
-def _integer(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(name, f"must be an integer (got {value!r})")
-    if value < minimum:
-        raise ConfigError(name, f"must be >= {minimum} (got {value})")
-
-
-def _finite(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(name, f"must be a finite number (got {value!r})")
-
-
 def _positive(name: str, value: Any) -> None:
-    _finite(name, value)
-    if value <= 0:
-        raise ConfigError(name, f"must be > 0 (got {value})")
+    check_number(name, value, minimum=0.0, strict=True)

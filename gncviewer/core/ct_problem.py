@@ -8,7 +8,6 @@ saved session build exactly the same problem from the same settings.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from .ct import MAX_ANGLES, MAX_SIZE, MIN_SIZE, CTGeometry, CTOperator, add_nois
 from .metrics import psnr, ssim
 from .phantoms import load_image, phantom_from_spec
 from .problems import Problem
+from .validation import check_integer, check_number
 
 #: the paper's prior weight for CT (α in α_t = α s_t / μ_t).
 CT_ALPHA = 10.0
@@ -50,12 +50,12 @@ class CTSettings:
         """Return self if usable, else raise ConfigError naming the field (the CLI maps it to a flag)."""
         if not isinstance(self.phantom, str) or not self.phantom.strip():
             raise ConfigError("phantom", "must be ellipses:SEED, shepp-logan or an image path")
-        _integer("size", self.size, MIN_SIZE, MAX_SIZE)
-        _integer("angles", self.angles, 1, MAX_ANGLES)
-        _integer("noise_seed", self.noise_seed, 0, 2**63 - 1)
-        _number("noise", self.noise, minimum=0.0, strict=False)
-        _number("alpha", self.alpha, minimum=0.0, strict=False)
-        _number("t_min", self.t_min, minimum=0.0, strict=True)
+        check_integer("size", self.size, MIN_SIZE, MAX_SIZE)
+        check_integer("angles", self.angles, 1, MAX_ANGLES)
+        check_integer("noise_seed", self.noise_seed, 0, 2**63 - 1)
+        check_number("noise", self.noise, minimum=0.0, strict=False)
+        check_number("alpha", self.alpha, minimum=0.0, strict=False)
+        check_number("t_min", self.t_min, minimum=0.0, strict=True)
         if self.t_min >= 1.0:
             raise ConfigError("t_min", f"must be < 1 (the VP SDE ends at t = 1), got {self.t_min}")
         if self.model is not None and (not isinstance(self.model, str) or not self.model.strip()):
@@ -83,20 +83,6 @@ class CTSettings:
 
     def with_changes(self, **changes: Any) -> CTSettings:
         return replace(self, **changes).validate()
-
-
-def _integer(field: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(field, f"must be an integer, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(field, f"must be between {low} and {high}, got {value}")
-
-
-def _number(field: str, value: Any, minimum: float, strict: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(field, f"must be a finite number, got {value!r}")
-    if value < minimum or (strict and value == minimum):
-        raise ConfigError(field, f"must be {'>' if strict else '>='} {minimum:g}, got {value}")
 
 
 def load_ct_prior(settings: CTSettings, device: torch.device | str = "cpu"):

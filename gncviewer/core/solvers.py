@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import NumericalError
+from ..errors import ConfigError, NumericalError
 from .config import SolverConfig
 from .objective import Evaluation, evaluate, evaluate_f, inner
 from .problems import Problem
@@ -72,7 +72,6 @@ class Solver(ABC):
     def run(self, problem: Problem, x0: torch.Tensor) -> Iterator[StepRecord]:
         """Yield the initial record, then one record per iteration until done or stationary."""
         if self.config.t_max <= problem.t_min:
-            from ..errors import ConfigError
             raise ConfigError("t_max", f"must exceed the problem's t_min={problem.t_min} (got {self.config.t_max})")
         x = x0.to(device=problem.device, dtype=problem.dtype).reshape((1, *problem.event_shape)).clone()
         self._check("x0", x, 0, problem.t_min)
