@@ -1,5 +1,6 @@
 """Solver iterators: Algorithm 1 and 2 semantics, step records, reproducibility, NaN handling."""
 
+import itertools
 import math
 
 import numpy as np
@@ -62,7 +63,7 @@ def test_gnc_flow_reaches_global_minimum_from_local_basin(problem):
 def test_gradient_like_never_increases_f_on_accepted_steps(problem, rule):
     for x0 in ((-5.0, 5.0), (8.0, 8.0), (0.0, -6.0)):
         records = run(problem, x0=x0, method="gradient-like", t_max=3.0, iterations=300, adaptive_rule=rule)
-        for prev, rec in zip(records, records[1:]):
+        for prev, rec in itertools.pairwise(records):
             if rec.moved:
                 assert rec.line_search_ok
                 assert rec.f <= prev.f + 1e-12
@@ -100,7 +101,7 @@ def test_largest_t_rule_picks_largest_admissible_level(problem):
     assert first.candidates[-1].accepted and first.candidates[-1].index == expected
     # never larger than the last level used
     indices = [r.t_index for r in records[1:] if r.status != "stationary"]
-    assert all(b >= a for a, b in zip(indices, indices[1:]))
+    assert all(b >= a for a, b in itertools.pairwise(indices))
 
 
 def test_skip_rule_spends_the_iteration_without_moving(problem):
