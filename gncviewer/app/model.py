@@ -1,0 +1,152 @@
+"""The GUI thread's copy of the current run: records per trajectory plus plot-ready columns.
+
+Records arrive in batches from the solver thread; appending them here is O(1) per record and keeps
+NumPy columns (amortised doubling), so a pane redraw is a ``setData`` on views of those arrays no
+matter how long the run is.  No Qt in here: the tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.config import SolverConfig
+from ..core.records import StepRecord
+from .protocol import InitSpec
+
+#: Scalar columns kept per trajectory (name → StepRecord attribute or metric name).
+SCALARS = ("iteration", "t", "step_size", "descent_cos", "f", "F", "grad_norm", "line_search_trials")
+METRICS = ("distance_to_global_min", "psnr", "ssim")
+
+
+class GrowingArray:
+    """An append-only float array with amortised O(1) appends and a zero-copy view of the filled part."""
+
+    def __init__(self, width: int | None = None, capacity: int = 256) -> None:
+        shape = (capacity,) if width is None else (capacity, width)
+        self._data = np.full(shape, np.nan, dtype=np.float64)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, value: float | Sequence[float]) -> None:
+        if self._size == len(self._data):
+            grown = np.full((2 * len(self._data), *self._data.shape[1:]), np.nan, dtype=np.float64)
+            grown[: self._size] = self._data
+            self._data = grown
+        self._data[self._size] = value
+        self._size += 1
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._data[: self._size]
+
+
+@dataclass
+class Segment:
+    """A parameter change mid-run: from ``iteration`` on, the records come from ``config``."""
+
+    iteration: int
+    config: SolverConfig
+    alpha: float
+    grid: np.ndarray
+
+
+class Trajectory:
+    """One starting point's records and columns."""
+
+    def __init__(self, toy: bool) -> None:
+        self.records: list[StepRecord] = []
+        self.columns = {name: GrowingArray() for name in (*SCALARS, *METRICS, "failed", "skipped")}
+        self.points = GrowingArray(2) if toy else None
+        self.rejected = GrowingArray(2)   # (iteration, t) of candidate levels the adaptive rule turned down
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def append(self, record: StepRecord) -> None:
+        self.records.append(record)
+        cols = self.columns
+        for name in SCALARS:
+            cols[name].append(float(getattr(record, name)))
+        for name in METRICS:
+            cols[name].append(float(record.metrics.get(name, math.nan)))
+        cols["failed"].append(1.0 if record.status == "line-search-failed" else 0.0)
+        cols["skipped"].append(1.0 if record.status == "skipped" else 0.0)
+        if self.points is not None:
+            self.points.append(record.x.reshape(-1)[:2])
+        for cand in record.candidates:
+            if not cand.accepted:
+                self.rejected.append((record.iteration, cand.t))
+
+    def at(self, iteration: int) -> StepRecord:
+        """The record shown at ``iteration`` (the last one if this trajectory stopped earlier)."""
+        if not self.records:
+            raise IndexError("empty trajectory")
+        first = self.records[0].iteration
+        index = min(max(iteration - first, 0), len(self.records) - 1)
+        return self.records[index]
+
+    def count_until(self, iteration: int) -> int:
+        """How many records have ``record.iteration <= iteration``."""
+        if not self.records:
+            return 0
+        first = self.records[0].iteration
+        return int(min(max(iteration - first + 1, 0), len(self.records)))
+
+
+@dataclass
+class RunModel:
+    """The run on screen: its configuration, segments and trajectories."""
+
+    run_id: int = 0
+    kind: str = "toy"
+    config: SolverConfig | None = None
+    init: InitSpec = field(default_factory=InitSpec)
+    grid: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    starts: tuple[np.ndarray, ...] = ()
+    trajectories: list[Trajectory] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+
+    @classmethod
+    def new(cls, run_id: int, kind: str, config: SolverConfig, init: InitSpec, starts: Sequence[np.ndarray],
+            grid: np.ndarray) -> RunModel:
+        return cls(run_id=run_id, kind=kind, config=config, init=init, grid=np.asarray(grid), starts=tuple(starts),
+                   trajectories=[Trajectory(kind == "toy") for _ in starts])
+
+    def add(self, items: Iterable[tuple[int, StepRecord]]) -> int:
+        """Append (trajectory, record) pairs; returns how many were added."""
+        count = 0
+        for index, record in items:
+            while index >= len(self.trajectories):
+                self.trajectories.append(Trajectory(self.kind == "toy"))
+            self.trajectories[index].append(record)
+            count += 1
+        return count
+
+    @property
+    def last_iteration(self) -> int:
+        lasts = [t.records[-1].iteration for t in self.trajectories if t.records]
+        return max(lasts) if lasts else 0
+
+    @property
+    def first_iteration(self) -> int:
+        firsts = [t.records[0].iteration for t in self.trajectories if t.records]
+        return min(firsts) if firsts else 0
+
+    def records(self, trajectory: int = 0) -> list[StepRecord]:
+        if not 0 <= trajectory < len(self.trajectories):
+            return []
+        return self.trajectories[trajectory].records
+
+    def segment_grid_at(self, iteration: int) -> np.ndarray:
+        """The schedule in force at ``iteration`` (the last segment that started at or before it)."""
+        grid = self.grid
+        for seg in self.segments:
+            if seg.iteration <= iteration:
+                grid = seg.grid
+        return grid

@@ -1,0 +1,207 @@
+"""What the GUI thread and the solver thread say to each other: commands in, messages out.
+
+Both directions carry only frozen dataclasses of plain values, NumPy arrays and immutable
+``StepRecord``s, so nothing mutable is ever shared between the threads.  Commands take effect
+between two solver iterations, in the order they were sent; messages are drained by the GUI in
+the order they were produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.config import SolverConfig
+from ..core.records import StepRecord
+from .backend import LandscapeField, ProblemInfo, ProblemSpec
+
+#: Worker states shown in the status bar.
+STATES = ("starting", "idle", "paused", "running", "finished")
+
+
+@dataclass(frozen=True)
+class InitSpec:
+    """Initial points: toy starts (several run together) or the CT initialisation spec."""
+
+    toy_starts: tuple[tuple[float, float], ...] = ((-5.0, 5.0),)
+    ct: str = "zeros"
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    """Continue a run loaded from a session: last iterate per trajectory and the iteration reached."""
+
+    points: tuple[np.ndarray, ...]
+    iterations: tuple[int, ...]
+    token: int
+
+
+# -- commands (GUI → worker) -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Load:
+    """(Re)configure everything and start a new run, paused at iteration 0 (or resumed from a session)."""
+
+    problem: ProblemSpec
+    config: SolverConfig
+    init: InitSpec
+    resume: ResumeState | None = None
+    token: int = 0
+
+
+@dataclass(frozen=True)
+class SetConfig:
+    """A parameter change: mid-run it continues from the current iterates as a new, marked segment."""
+
+    config: SolverConfig
+    alpha: float
+    token: int = 0
+
+
+@dataclass(frozen=True)
+class SetInit:
+    """A new initialisation: a new run from these points, keeping the running/paused state."""
+
+    init: InitSpec
+    token: int = 0
+
+
+@dataclass(frozen=True)
+class Run:
+    """Run (or resume) flat out or at the set speed; after the end, starts a fresh run."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    """Advance ``count`` iterations, then pause."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Stop:
+    """End the run here (history kept); Run afterwards starts over from the initial points."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Back to iteration 0 from the same initial points, paused."""
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """Iterations per second, or None for flat out."""
+
+    per_second: float | None
+
+
+@dataclass(frozen=True)
+class SetView:
+    """The toy landscape to keep up to date: region, directions on/off, and a fixed t while replaying."""
+
+    bounds: tuple[float, float, float, float]
+    directions: bool = False
+    replay_t: float | None = None
+
+
+@dataclass(frozen=True)
+class RequestLandscapes:
+    """Landscapes at several t for one view (an animation export); answered by one ``Reply``."""
+
+    request_id: int
+    ts: tuple[float, ...]
+    bounds: tuple[float, float, float, float]
+    directions: bool = False
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+# -- messages (worker → GUI) ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProblemReady:
+    info: ProblemInfo
+    spec: ProblemSpec
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A new run: the GUI clears its history (unless ``resumed``, when it keeps the loaded one)."""
+
+    run_id: int
+    config: SolverConfig
+    init: InitSpec
+    starts: tuple[np.ndarray, ...]
+    grid: np.ndarray
+    resume_token: int | None = None
+
+
+@dataclass(frozen=True)
+class Records:
+    """New records of the current run, in order: (trajectory index, record)."""
+
+    run_id: int
+    items: list[tuple[int, StepRecord]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SegmentStarted:
+    """Parameters changed mid-run at ``iteration``: later records come from a new iterator."""
+
+    run_id: int
+    iteration: int
+    config: SolverConfig
+    grid: np.ndarray
+    alpha: float
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: str
+    iteration: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LandscapeReady:
+    field: LandscapeField
+
+
+@dataclass(frozen=True)
+class ErrorMessage:
+    """Something the user must read; ``field`` names the config field when there is one."""
+
+    title: str
+    text: str
+    field: str | None = None
+    token: int = 0
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The command with this token (Load, SetConfig, SetInit) took effect."""
+
+    token: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    request_id: int
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Status:
+    """A transient line for the status bar (e.g. "building the CT operator…")."""
+
+    text: str

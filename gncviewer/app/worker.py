@@ -1,0 +1,601 @@
+"""The solver thread: one long-lived thread owns every torch object the explorer uses.
+
+How it works (DESIGN.md §4):
+
+* The GUI sends commands (``protocol.py``) through a ``queue.Queue``; the thread applies them between
+  two iterations, in order, so a pause, a parameter change or a reset can never land half-way
+  through an update.
+* ``SolverEngine`` (no Qt) holds the problem, the solver iterators (one per starting point) and the
+  run state; it turns commands and iterations into messages.
+* Messages go into an outbox guarded by a lock.  At most ~30 times a second the thread emits the
+  ``notify`` signal; the GUI's slot (queued across threads by Qt) drains the whole outbox.  Only one
+  notification is ever in flight, so a slow GUI is never flooded and the solver never waits for
+  drawing.  Records are all kept (the iteration slider replays any of them); landscapes are
+  "latest wins".
+* ``shutdown`` posts a command and joins: an iteration takes milliseconds (toy) to a fraction of a
+  second (CT), so the thread ends well within a second.
+
+``MapWorker`` runs the toy convergence map in a second thread with its own toy problem (no state
+shared with the solver thread) and can be cancelled between iterations.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from ..core.config import SolverConfig
+from ..core.problems import Problem
+from ..core.records import StepRecord
+from ..core.solvers import make_solver
+from ..errors import GncViewerError, NumericalError
+from . import backend
+from .backend import ProblemInfo, ProblemSpec
+from .protocol import (
+    Applied,
+    ErrorMessage,
+    InitSpec,
+    LandscapeReady,
+    Load,
+    Pause,
+    ProblemReady,
+    Records,
+    Reply,
+    RequestLandscapes,
+    Reset,
+    ResumeState,
+    Run,
+    RunStarted,
+    SegmentStarted,
+    SetConfig,
+    SetInit,
+    SetSpeed,
+    SetView,
+    Shutdown,
+    StateChanged,
+    Status,
+    Step,
+    Stop,
+)
+
+#: Most notifications per second sent to the GUI (drawing faster than this shows nothing new).
+NOTIFY_RATE = 30.0
+#: While running, landscapes may take at most this share of the solver thread's time.
+LANDSCAPE_SHARE = 0.15
+#: ... and are recomputed at most this often (per second).
+LANDSCAPE_RATE = 12.0
+
+Post = Callable[[object, bool], None]
+
+
+@dataclass
+class _Trajectory:
+    """One starting point's iterator and its latest record (``offset``: iterations before this segment)."""
+
+    iterator: Iterator[StepRecord] | None
+    last: StepRecord
+    offset: int = 0
+    done: bool = False
+    failed: bool = False
+
+
+class SolverEngine:
+    """The solver thread's state machine: commands in, iterations and messages out (no Qt here)."""
+
+    def __init__(self, post: Post, device: torch.device | None = None) -> None:
+        self.post = post
+        self.device = device or backend.pick_device()
+        self.problem: Problem | None = None
+        self.info: ProblemInfo | None = None
+        self.spec: ProblemSpec | None = None
+        self.config: SolverConfig | None = None
+        self.init = InitSpec()
+        self.grid = np.zeros(0)
+        self.trajectories: list[_Trajectory] = []
+        self.run_id = 0
+        self.iteration = 0
+        self.state = "idle"
+        self.steps_left = 0
+        self.per_second: float | None = None
+        self.view: SetView | None = None
+        self._next_step = 0.0
+        self._landscape_key: tuple | None = None
+        self._next_landscape = 0.0
+        self._ct_prior: tuple[tuple, Any] | None = None
+        self.iterations_done = 0
+
+    # -- scheduling ------------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self.state == "running" or self.steps_left > 0
+
+    def wait_time(self, now: float) -> float | None:
+        """Seconds until the engine has something to do without a new command (None: nothing)."""
+        waits = []
+        if self.active:
+            waits.append(max(0.0, self._next_step - now))
+        if self._landscape_wanted() is not None:
+            waits.append(max(0.0, self._next_landscape - now) if self.active else 0.0)
+        return min(waits) if waits else None
+
+    def tick(self, now: float) -> None:
+        """Do what is due: one iteration of every trajectory, and/or a landscape update."""
+        if self.active and now >= self._next_step:
+            self._step()
+            if self.per_second:
+                self._next_step = max(self._next_step + 1.0 / self.per_second, now)
+        self._update_landscape(time.perf_counter())
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def handle(self, cmd: object) -> bool:
+        """Apply one command; False for Shutdown.  User errors become messages, state stays intact."""
+        if isinstance(cmd, Shutdown):
+            return False
+        token = int(getattr(cmd, "token", 0) or 0)
+        try:
+            self._dispatch(cmd)
+        except GncViewerError as err:
+            self.post(ErrorMessage(_title(err), str(err), getattr(err, "field", None), token), True)
+            self._announce_state()
+        except Exception as err:  # a bug must not kill the solver thread: report it and carry on
+            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+            self.post(ErrorMessage("Internal error", f"{type(cmd).__name__} failed: {detail}", None, token), True)
+            self._announce_state()
+        else:
+            if token:
+                self.post(Applied(token), True)
+        return True
+
+    def _dispatch(self, cmd: object) -> None:
+        if isinstance(cmd, Load):
+            self._load(cmd)
+        elif isinstance(cmd, SetConfig):
+            self._set_config(cmd)
+        elif isinstance(cmd, SetInit):
+            self._require_problem()
+            running = self.state == "running"
+            self._start_run(self.config, cmd.init)
+            self._set_state("running" if running else "paused")
+        elif isinstance(cmd, Run):
+            self._require_problem()
+            if self.state == "finished":
+                self._start_run(self.config, self.init)
+            self.steps_left = 0
+            self._next_step = time.perf_counter()
+            self._set_state("running")
+        elif isinstance(cmd, Pause):
+            if self.state == "running" or self.steps_left:
+                self.steps_left = 0
+                self._set_state("paused")
+        elif isinstance(cmd, Step):
+            self._require_problem()
+            if self.state == "finished":
+                self.post(Status("The run has ended: press Reset (R) or Run (Space) to start again."), True)
+                return
+            self.steps_left = max(1, int(cmd.count))
+            self._next_step = time.perf_counter()
+            self._set_state("paused")
+        elif isinstance(cmd, Stop):
+            if self.state in ("running", "paused"):
+                self.steps_left = 0
+                for traj in self.trajectories:
+                    traj.done = True
+                    traj.iterator = None
+                self._set_state("finished", "stopped")
+        elif isinstance(cmd, Reset):
+            self._require_problem()
+            self.steps_left = 0
+            self._start_run(self.config, self.init)
+            self._set_state("paused")
+        elif isinstance(cmd, SetSpeed):
+            value = cmd.per_second
+            self.per_second = float(value) if value and math.isfinite(value) and value > 0 else None
+        elif isinstance(cmd, SetView):
+            self.view = cmd
+        elif isinstance(cmd, RequestLandscapes):
+            self._reply_landscapes(cmd)
+        else:
+            raise TypeError(f"unknown command {cmd!r}")
+
+    def _require_problem(self) -> None:
+        if self.problem is None or self.config is None:
+            raise GncViewerError("no problem is loaded yet; wait for the status bar to say 'ready'")
+
+    def _load(self, cmd: Load) -> None:
+        spec = cmd.problem.validate()
+        config = cmd.config.validate()
+        if spec.kind == "toy" and spec.t_min != config.t_min:
+            spec = replace(spec, t_min=config.t_min)
+        if spec.kind == "ct":
+            spec = replace(spec, t_min=config.t_min)
+        if self.problem is not None and self.spec == spec:
+            problem, info = self.problem, self.info
+        else:
+            problem, info = self._build(spec)
+        assert info is not None
+        previous = (self.problem, self.info, self.spec)
+        self.problem, self.info, self.spec = problem, info, spec
+        try:
+            self._start_run(config, cmd.init, cmd.resume)
+        except Exception:
+            self.problem, self.info, self.spec = previous
+            raise
+        self.steps_left = 0
+        if previous[0] is not problem:
+            self.post(ProblemReady(info, spec), True)
+        self._landscape_key = None
+        self._set_state("paused")
+
+    def _build(self, spec: ProblemSpec) -> tuple[Problem, ProblemInfo]:
+        if spec.kind == "ct":
+            self.post(Status(f"Building the CT problem on {self.device} (operator, phantom, FBP, model)…"), True)
+            settings = spec.ct_settings()
+            key = (settings.model, settings.size, str(self.device))
+            if self._ct_prior is None or self._ct_prior[0] != key:
+                self._ct_prior = None
+                self._ct_prior = (key, backend.load_ct_prior(spec, self.device))
+            return backend.build_problem(spec, self.device, ct_prior=self._ct_prior[1])
+        if spec.alpha != backend.TOY_PRIOR_WEIGHT or spec.t_min != backend.TOY_T_MIN:
+            self.post(Status(f"Locating the minima of f for α = {spec.alpha:g}, t_min = {spec.t_min:g}…"), True)
+        else:
+            self.post(Status("Preparing the toy problem (locating the minima of f)…"), True)
+        return backend.build_problem(spec, torch.device("cpu"))
+
+    def _set_config(self, cmd: SetConfig) -> None:
+        self._require_problem()
+        assert self.problem is not None and self.spec is not None and self.info is not None
+        config = cmd.config.validate()
+        spec = replace(self.spec, alpha=float(cmd.alpha), t_min=float(config.t_min)).validate()
+        problem, info = self.problem, self.info
+        if spec != self.spec:
+            problem = backend.with_weights(self.problem, spec)
+            info = backend.info_for(problem, self.info)
+        mid_run = self.iteration > 0 and self.state in ("running", "paused")
+        previous = (self.problem, self.info, self.spec, self.config)
+        self.problem, self.info, self.spec = problem, info, spec
+        try:
+            if mid_run:
+                self._new_segment(config)
+            else:
+                self._start_run(config, self.init)
+        except Exception:
+            self.problem, self.info, self.spec, self.config = previous
+            raise
+        if info is not previous[1]:
+            self.post(ProblemReady(info, spec), True)
+            self._landscape_key = None
+        if not mid_run and self.state == "finished":
+            self._set_state("paused")
+        else:
+            self._announce_state()
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    def _start_run(self, config: SolverConfig | None, init: InitSpec, resume: ResumeState | None = None) -> None:
+        """Fresh iterators from the initial points (or from a session's last iterates)."""
+        assert self.problem is not None and self.spec is not None and config is not None
+        solver = make_solver(config)
+        if resume is not None:
+            starts = [torch.from_numpy(np.asarray(p, dtype=np.float64)) for p in resume.points]
+            offsets = [int(k) for k in resume.iterations]
+        else:
+            starts = backend.initial_points(self.problem, self.spec.kind, init.toy_starts, init.ct)
+            offsets = [0] * len(starts)
+        trajectories = []
+        for x0, offset in zip(starts, offsets):
+            iterator = solver.run(self.problem, x0)
+            first = next(iterator)
+            if offset:
+                first = replace(first, iteration=offset)
+            trajectories.append(_Trajectory(iterator, first, offset))
+        self.run_id += 1
+        self.config = config
+        self.init = init
+        self.trajectories = trajectories
+        self.iteration = max(offsets)
+        self.grid = solver.grid(self.problem).numpy().copy()
+        self.post(RunStarted(self.run_id, config, init, tuple(np.asarray(t.last.x).copy() for t in trajectories),
+                             self.grid, None if resume is None else resume.token), True)
+        if resume is None:
+            self.post(Records(self.run_id, [(i, t.last) for i, t in enumerate(trajectories)]), True)
+        self._landscape_key = None
+
+    def _new_segment(self, config: SolverConfig) -> None:
+        """Continue every live trajectory from its current iterate with ``config`` (marked in the history)."""
+        assert self.problem is not None
+        solver = make_solver(config)
+        fresh: list[_Trajectory] = []
+        for traj in self.trajectories:
+            if traj.failed:
+                fresh.append(traj)
+                continue
+            x = torch.from_numpy(np.asarray(traj.last.x, dtype=np.float64))
+            iterator = solver.run(self.problem, x)
+            next(iterator)  # the initial record repeats the current point
+            fresh.append(_Trajectory(iterator, traj.last, traj.last.iteration))
+        self.config = config
+        self.trajectories = fresh
+        self.grid = solver.grid(self.problem).numpy().copy()
+        self.post(SegmentStarted(self.run_id, self.iteration, config, self.grid, float(self.problem.alpha)), True)
+
+    def _step(self) -> None:
+        """One iteration of every live trajectory."""
+        items: list[tuple[int, StepRecord]] = []
+        error: str | None = None
+        for index, traj in enumerate(self.trajectories):
+            if traj.done or traj.iterator is None:
+                continue
+            try:
+                record = next(traj.iterator)
+            except StopIteration:
+                traj.done = True
+                traj.iterator = None
+                continue
+            except NumericalError as err:
+                traj.done = traj.failed = True
+                traj.iterator = None
+                error = f"Trajectory {index + 1}: {err}" if len(self.trajectories) > 1 else str(err)
+                continue
+            if traj.offset:
+                record = replace(record, iteration=record.iteration + traj.offset)
+            traj.last = record
+            items.append((index, record))
+        if items:
+            self.iteration = max(rec.iteration for _, rec in items)
+            self.iterations_done += 1
+            self.post(Records(self.run_id, items), False)
+        if error is not None:
+            self.steps_left = 0
+            self.post(ErrorMessage("Numerical error", error + " The last good state is kept."), True)
+        if all(t.done for t in self.trajectories):
+            self.steps_left = 0
+            self._set_state("finished", "stationary" if any(t.last.status == "stationary"
+                                                             for t in self.trajectories) else "")
+            return
+        if error is not None:
+            self._set_state("paused", "numerical error")
+            return
+        if self.steps_left:
+            self.steps_left -= 1
+            if self.steps_left == 0:
+                self._set_state("paused")
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.state = state
+        self.post(StateChanged(state, self.iteration, message), True)
+
+    def _announce_state(self) -> None:
+        self.post(StateChanged(self.state, self.iteration, ""), True)
+
+    # -- landscapes --------------------------------------------------------------------------------
+
+    def _landscape_wanted(self) -> tuple | None:
+        """(t, bounds, directions, problem) to draw, or None when the current landscape is up to date."""
+        if self.view is None or self.problem is None or self.spec is None or self.spec.kind != "toy":
+            return None
+        if self.view.replay_t is not None:
+            t = self.view.replay_t
+        elif self.trajectories:
+            t = self.trajectories[0].last.t
+        else:
+            return None
+        key = (float(t), self.view.bounds, self.view.directions, id(self.problem))
+        return None if key == self._landscape_key else key
+
+    def _update_landscape(self, now: float) -> None:
+        key = self._landscape_wanted()
+        if key is None or (self.active and now < self._next_landscape):
+            return
+        assert self.problem is not None
+        field = backend.compute_landscape(self.problem, key[0], key[1], directions=key[2])
+        self._landscape_key = key
+        cost = field.seconds
+        self._next_landscape = time.perf_counter() + max(1.0 / LANDSCAPE_RATE, cost / LANDSCAPE_SHARE)
+        self.post(LandscapeReady(field), not self.active)
+
+    def _reply_landscapes(self, cmd: RequestLandscapes) -> None:
+        if self.problem is None or self.spec is None or self.spec.kind != "toy":
+            self.post(Reply(cmd.request_id, {}), True)
+            return
+        fields = {}
+        for t in cmd.ts:
+            if float(t) not in fields:
+                fields[float(t)] = backend.compute_landscape(self.problem, float(t), cmd.bounds,
+                                                             directions=cmd.directions)
+        self.post(Reply(cmd.request_id, fields), True)
+
+
+def _title(err: GncViewerError) -> str:
+    from ..errors import ConfigError, InputFileError, ModelError
+
+    if isinstance(err, ModelError):
+        return "Model problem"
+    if isinstance(err, InputFileError):
+        return "File problem"
+    if isinstance(err, ConfigError):
+        return "Invalid setting"
+    if isinstance(err, NumericalError):
+        return "Numerical error"
+    return "Cannot do that"
+
+
+class SolverWorker(QObject):
+    """Hosts the solver thread: a command queue in, a throttled outbox out (see the module docstring)."""
+
+    notify = pyqtSignal()
+
+    def __init__(self, device: torch.device | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._device = device
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._lock = threading.Lock()
+        self._outbox: list[object] = []
+        self._signal_pending = False
+        self._dirty = False
+        self._last_emit = 0.0
+        self._min_interval = 1.0 / NOTIFY_RATE
+        self._thread = threading.Thread(target=self._main, name="gncviewer-solver", daemon=True)
+        self.engine: SolverEngine | None = None
+        self.stats = {"notifications": 0, "iterations": 0}
+
+    # -- GUI thread ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def send(self, cmd: object) -> None:
+        """Queue a command; it takes effect between two iterations.  Never blocks."""
+        self._queue.put(cmd)
+
+    def take(self) -> list[object]:
+        """All messages produced since the last call, in order (called by the GUI on ``notify``)."""
+        with self._lock:
+            messages, self._outbox = self._outbox, []
+            self._signal_pending = False
+        return messages
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Stop the thread between two iterations; True when it ended within ``timeout`` seconds."""
+        if not self._thread.is_alive():
+            return True
+        self._queue.put(Shutdown())
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for a thread that was asked to stop but is still inside one (long) iteration."""
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- solver thread ---------------------------------------------------------------------------
+
+    def _main(self) -> None:
+        engine = SolverEngine(self._post, self._device)
+        self.engine = engine
+        self._post(StateChanged("idle", 0, f"device {engine.device}"), True)
+        while True:
+            now = time.perf_counter()
+            timeout = engine.wait_time(now)
+            if self._dirty:
+                flush_in = max(0.0, self._last_emit + self._min_interval - now)
+                timeout = flush_in if timeout is None else min(timeout, flush_in)
+            try:
+                cmd = self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                cmd = None
+            if cmd is not None:
+                if not engine.handle(cmd):
+                    break
+                continue  # apply every queued command before the next iteration
+            try:
+                engine.tick(time.perf_counter())
+            except GncViewerError as err:
+                self._post(ErrorMessage(_title(err), str(err)), True)
+            except Exception as err:  # keep the thread alive; the user sees what failed
+                engine.state, engine.steps_left = "paused", 0
+                self._post(ErrorMessage("Internal error", "".join(traceback.format_exception_only(type(err), err))),
+                           True)
+                self._post(StateChanged("paused", engine.iteration, "internal error"), True)
+            self.stats["iterations"] = engine.iterations_done
+            self._maybe_flush()
+        self._flush()
+
+    def _post(self, message: object, urgent: bool) -> None:
+        with self._lock:
+            last = self._outbox[-1] if self._outbox else None
+            if isinstance(message, Records) and isinstance(last, Records) and last.run_id == message.run_id:
+                last.items.extend(message.items)
+            else:
+                if isinstance(message, LandscapeReady):  # latest wins
+                    self._outbox = [m for m in self._outbox if not isinstance(m, LandscapeReady)]
+                self._outbox.append(message)
+            self._dirty = True
+        if urgent:
+            self._flush()
+        else:
+            self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if self._dirty and time.perf_counter() - self._last_emit >= self._min_interval:
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            if not self._outbox:
+                self._dirty = False
+                return
+            if self._signal_pending:
+                return  # the GUI has not drained yet; it will take these messages too
+            self._signal_pending = True
+            self._dirty = False
+        self._last_emit = time.perf_counter()
+        self.stats["notifications"] += 1
+        self.notify.emit()
+
+
+class MapWorker(QObject):
+    """The convergence map in a background thread: progress and result come back as signals."""
+
+    progress = pyqtSignal(int, int)
+    finished = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, alpha: float,
+              compile_kernels: bool = False) -> None:
+        if self.is_running():
+            raise GncViewerError("a convergence map is already being computed; cancel it first")
+        self._cancel.clear()
+        self._thread = threading.Thread(target=self._main,
+                                        args=(config, np.asarray(t_max_values), grid, alpha, compile_kernels),
+                                        name="gncviewer-map", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        self._cancel.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.is_running()
+
+    def _main(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, alpha: float,
+              compile_kernels: bool) -> None:
+        from ..core.experiments import run_convergence_map
+
+        try:
+            problem = backend.toy_with(alpha, config.t_min)
+            result = run_convergence_map(config, t_max_values, grid=grid, problem=problem, compile=compile_kernels,
+                                         progress=lambda done, total: self.progress.emit(done, total),
+                                         should_stop=self._cancel.is_set)
+        except GncViewerError as err:
+            self.failed.emit(str(err))
+            return
+        except Exception as err:  # reported, never raised into Qt
+            self.failed.emit("".join(traceback.format_exception_only(type(err), err)).strip())
+            return
+        self.finished.emit(result)

@@ -1,0 +1,218 @@
+"""The solver thread's state machine, the settings model and session parsing, without a window."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from gncviewer.app import backend
+from gncviewer.app.model import GrowingArray, RunModel
+from gncviewer.app.protocol import (
+    Applied,
+    ErrorMessage,
+    InitSpec,
+    LandscapeReady,
+    Load,
+    Records,
+    Reply,
+    RequestLandscapes,
+    Reset,
+    ResumeState,
+    Run,
+    RunStarted,
+    SegmentStarted,
+    SetConfig,
+    SetView,
+    StateChanged,
+    Status,
+    Step,
+    Stop,
+)
+from gncviewer.app.session import parse_session, session_payload
+from gncviewer.app.state import ExplorerState, parse_field, parse_points
+from gncviewer.app.worker import SolverEngine
+from gncviewer.core.toy import find_minima, toy_defaults, toy_problem
+from gncviewer.errors import ConfigError, InputFileError
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+
+    def __call__(self, message: object, urgent: bool) -> None:
+        self.messages.append(message)
+
+    def of(self, kind: type) -> list:
+        return [m for m in self.messages if isinstance(m, kind)]
+
+    def records(self) -> list[tuple[int, object]]:
+        return [item for m in self.of(Records) for item in m.items]
+
+
+def _drive(engine: SolverEngine) -> None:
+    while engine.active:
+        engine.tick(time.perf_counter())
+
+
+@pytest.fixture
+def engine() -> tuple[SolverEngine, Recorder]:
+    recorder = Recorder()
+    eng = SolverEngine(recorder)
+    eng.handle(Load(backend.ProblemSpec(), toy_defaults(iterations=40), InitSpec(((-5.0, 5.0), (3.0, -3.0))),
+                    token=1))
+    return eng, recorder
+
+
+def test_load_step_and_segments(engine) -> None:
+    eng, rec = engine
+    assert rec.of(Applied)[0].token == 1 and eng.state == "paused"
+    assert len(rec.of(RunStarted)) == 1 and len(rec.records()) == 2
+    eng.handle(Step(7))
+    _drive(eng)
+    assert eng.iteration == 7 and eng.state == "paused"
+    eng.handle(SetConfig(toy_defaults(iterations=40, armijo_tau=0.5), 0.05, token=2))
+    seg = rec.of(SegmentStarted)[-1]
+    assert seg.iteration == 7 and seg.config.armijo_tau == 0.5
+    eng.handle(Run())
+    _drive(eng)
+    assert eng.state == "finished" and eng.iteration == 47
+    per_traj = {0: [], 1: []}
+    for index, record in rec.records():
+        per_traj[index].append(record.iteration)
+    assert per_traj[0] == list(range(48)) and per_traj[1] == list(range(48))
+    # Run after the end starts over; Stop ends a run; Step after the end explains itself.
+    eng.handle(Stop())
+    eng.handle(Step())
+    assert "Reset" in rec.of(Status)[-1].text
+    eng.handle(Run())
+    assert eng.iteration == 0 and eng.state == "running"
+    eng.handle(Stop())
+    assert eng.state == "finished"
+    eng.handle(Reset())
+    assert eng.iteration == 0 and eng.state == "paused"
+
+
+def test_failed_command_keeps_the_previous_state(engine) -> None:
+    eng, rec = engine
+    eng.handle(Step(3))
+    _drive(eng)
+    problem, run_id = eng.problem, eng.run_id
+    eng.handle(Load(backend.ProblemSpec("toy", alpha=-1.0), toy_defaults(), InitSpec(), token=9))
+    error = rec.of(ErrorMessage)[-1]
+    assert error.token == 9 and error.field == "alpha"
+    assert eng.problem is problem and eng.run_id == run_id and eng.iteration == 3
+    eng.handle(Load(backend.ProblemSpec(), toy_defaults(), InitSpec(((math.nan, 0.0),)), token=10))
+    assert rec.of(ErrorMessage)[-1].token == 10
+    assert eng.run_id == run_id
+
+
+def test_resume_from_saved_points(engine) -> None:
+    eng, rec = engine
+    resume = ResumeState((np.array([1.5, 0.5]), np.array([-2.0, 4.0])), (30, 25), token=4)
+    eng.handle(Load(backend.ProblemSpec(), toy_defaults(iterations=10), InitSpec(), resume, token=4))
+    started = rec.of(RunStarted)[-1]
+    assert started.resume_token == 4
+    eng.handle(Step(2))
+    _drive(eng)
+    last = [r for _, r in rec.records()][-2:]
+    assert sorted(r.iteration for r in last) == [27, 32]
+
+
+def test_landscapes_follow_the_run_and_answer_requests(engine) -> None:
+    eng, rec = engine
+    eng.handle(SetView((-6.0, 6.0, -6.0, 6.0), directions=True))
+    eng.tick(time.perf_counter())
+    field = rec.of(LandscapeReady)[-1].field
+    assert field.t == pytest.approx(1.0) and field.bounds == (-6.0, 6.0, -6.0, 6.0)
+    assert field.directions is not None and np.isfinite(field.image).all()
+    lo, hi = field.levels
+    assert lo < hi
+    eng.handle(RequestLandscapes(5, (0.5, 0.1), (-3.0, 3.0, -3.0, 3.0)))
+    reply = rec.of(Reply)[-1]
+    assert reply.request_id == 5 and set(reply.payload) == {0.5, 0.1}
+    eng.handle(SetView((-6.0, 6.0, -6.0, 6.0), replay_t=0.25))
+    eng.tick(time.perf_counter())
+    assert rec.of(LandscapeReady)[-1].field.t == 0.25
+
+
+def test_numerical_error_is_reported_and_state_kept() -> None:
+    rec = Recorder()
+    eng = SolverEngine(rec)
+    eng.handle(Load(backend.ProblemSpec(), toy_defaults(method="gnc-flow", step_size=1e200, iterations=30),
+                    InitSpec()))
+    eng.handle(Run())
+    _drive(eng)
+    assert any(m.title == "Numerical error" for m in rec.of(ErrorMessage))
+    assert eng.state in ("paused", "finished")
+    assert all(np.isfinite(eng.trajectories[0].last.x))
+    assert rec.of(StateChanged)[-1].state == eng.state
+
+
+def test_located_minima_match_the_core() -> None:
+    problem = toy_problem()
+    located = backend.locate_minima(problem)
+    reference = find_minima()
+    assert len(located) == len(reference)
+    for a, b in zip(located, reference):
+        assert a.x == pytest.approx(b.x, abs=1e-4) and a.f == pytest.approx(b.f, abs=1e-9)
+    other = backend.toy_with(0.1, 1e-3)
+    assert other.alpha == 0.1 and other.info["minima"][0].f != reference[0].f
+
+
+def test_state_parsing_and_validation() -> None:
+    state = ExplorerState()
+    assert state.apply_text("t_max", "2.5").config.t_max == 2.5
+    assert state.apply_text("step_rule", "auto").config.step_rule is None
+    assert state.apply_text("armijo_bb", "true").config.armijo_bb is True
+    for name, text, word in (("t_max", "inf", "finite"), ("iterations", "0", ">= 1"), ("method", "sgd", "one of"),
+                             ("t_min", "5", "smaller"), ("alpha", "0", "> 0"), ("speed", "fast", "")):
+        with pytest.raises(ConfigError) as err:
+            state.apply_text(name, text)
+        assert word in str(err.value)
+    assert parse_points("1,2; -3 4") == ((1.0, 2.0), (-3.0, 4.0))
+    assert parse_field("model", "  ") is None
+    with pytest.raises(ConfigError):
+        parse_points("; ;")
+    # CT's t_min follows the CT solver config.
+    ct = state.apply("problem", "ct").apply_text("t_min", "0.002")
+    assert ct.ct_settings.t_min == 0.002 and ct.problem_spec().t_min == 0.002
+    assert ExplorerState.from_dict(ct.to_dict()) == ct
+    with pytest.raises(ConfigError):
+        ExplorerState.from_dict({"problem": "toy", "extra": 1})
+
+
+def test_session_payload_round_trip_with_nan_fields() -> None:
+    rec = Recorder()
+    eng = SolverEngine(rec)
+    eng.handle(Load(backend.ProblemSpec(), toy_defaults(iterations=5), InitSpec()))
+    eng.handle(Run())
+    _drive(eng)
+    started = rec.of(RunStarted)[-1]
+    model = RunModel.new(started.run_id, "toy", started.config, started.init, started.starts, started.grid)
+    model.add(rec.records())
+    import json
+
+    from gncviewer.commands.common import jsonable
+
+    text = json.dumps(jsonable(session_payload(ExplorerState(), {}, model)), allow_nan=False)
+    session = parse_session(text)
+    loaded = session.run.trajectories[0]
+    assert [r.iteration for r in loaded] == list(range(6))
+    assert math.isnan(loaded[0].descent_cos), "NaN survives as null"
+    assert loaded[-1].f == model.trajectories[0].records[-1].f
+    with pytest.raises(InputFileError, match="not a session file"):
+        parse_session("[1, 2")
+
+
+def test_growing_array() -> None:
+    column = GrowingArray(capacity=2)
+    for v in range(10):
+        column.append(v)
+    np.testing.assert_array_equal(column.view, np.arange(10))
+    pairs = GrowingArray(2, capacity=1)
+    pairs.append((1, 2))
+    pairs.append((3, 4))
+    assert pairs.view.shape == (2, 2)
