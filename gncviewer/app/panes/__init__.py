@@ -1,0 +1,1 @@
+"""The explorer's panes; each creates its plot items once and afterwards only updates their data."""

@@ -1,0 +1,284 @@
+"""The paper's convergence study on the toy, computed in the background and shown as heat maps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
+
+from ...core.config import SolverConfig
+from ...errors import ConfigError
+from .. import help_texts
+from .base import Pane
+
+#: Colours of the per-start map: reached the global minimum / other stationary point / neither.
+REACHED = (0, 158, 115)
+STATIONARY = (86, 140, 233)
+NEITHER = (90, 90, 90)
+
+
+def parse_float(text: str, name: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(name, f"must be a finite number, got {text!r}")
+    return value
+
+
+def parse_int(text: str, name: str, low: int, high: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected an integer, got {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+class ConvergenceMapPane(Pane):
+    """Inputs, progress and results of one map; emits ``load_requested(changes, start)`` on a click.
+
+    ``changes`` are SolverConfig fields (method, t_max, iterations); ``start`` is a starting point
+    (x, y) or None when a heat-map cell (not a point) was clicked.
+    """
+
+    compute_requested = pyqtSignal()
+    cancel_requested = pyqtSignal()
+    load_requested = pyqtSignal(dict, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(help_texts.CONVERGENCE_MAP, parent)
+        self.finish_header()
+        form = QGridLayout()
+        form.setHorizontalSpacing(6)
+        self.method = QComboBox()
+        self.method.addItems(["gnc-flow", "gradient-like"])
+        self.t_lo = QLineEdit("0.01")
+        self.t_hi = QLineEdit("10")
+        self.t_count = QLineEdit("10")
+        self.grid_size = QLineEdit("25")
+        self.iterations = QLineEdit("1300")
+        self.compile_box = QCheckBox("compile")
+        self.compile_box.setToolTip("torch.compile the kernels: ~8× faster per iteration, ~20 s warm-up")
+        tips = {
+            self.t_lo: "smallest t_max (log-spaced values)", self.t_hi: "largest t_max",
+            self.t_count: "number of t_max values (rows)", self.grid_size: "starting points per axis on [−10, 10]",
+            self.iterations: "iterations per trajectory (the paper: 1300)",
+        }
+        for widget, tip in tips.items():
+            widget.setToolTip(tip)
+            widget.setMaximumWidth(70)
+        rows = ((("method", self.method), ("t_max from", self.t_lo), ("to", self.t_hi), ("values", self.t_count)),
+                (("grid", self.grid_size), ("iterations", self.iterations)))
+        for r, entries in enumerate(rows):
+            for col, (label, widget) in enumerate(entries):
+                form.addWidget(QLabel(label), r, 2 * col)
+                form.addWidget(widget, r, 2 * col + 1)
+        self.method.setMaximumWidth(130)
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.setToolTip("Run the study in the background (the explorer stays usable)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        form.addWidget(self.compile_box, 1, 4, 1, 2)
+        form.addWidget(self.compute_button, 2, 0, 1, 2)
+        form.addWidget(self.cancel_button, 2, 2, 1, 2)
+        form.addWidget(self.progress, 2, 4, 1, 4)
+        form.setColumnStretch(8, 1)
+        self.body.addLayout(form)
+        self.body.addWidget(self.message)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#14181f")
+        self.body.addWidget(self.graphics, 1)
+        self.near_plot, self.near_image = self._heatmap(0, 0, "at the global minimum")
+        self.stat_plot, self.stat_image = self._heatmap(0, 1, "stationary (‖∇f‖ ≤ 0.1)")
+        self.stat_plot.setYLink(self.near_plot)
+        self.stat_plot.hideAxis("left")  # same rows as the left map
+        # One colour bar for both maps: the same fractions on the same scale.
+        bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("inferno"), interactive=False, width=10,
+                              label="fraction")
+        bar.setImageItem([self.near_image, self.stat_image])
+        self.graphics.addItem(bar, row=0, col=2)
+        self.start_plot = self.graphics.addPlot(row=1, col=0, colspan=3)
+        self.start_plot.setTitle("where each start ended", color="#dde3ea", size="9pt")
+        self.start_plot.setAspectLocked(True)
+        self.start_plot.setMenuEnabled(False)
+        self.start_plot.setLabel("bottom", "x₁ (start)")
+        self.start_plot.setLabel("left", "x₂ (start)")
+        self.start_image = pg.ImageItem(axisOrder="row-major")
+        self.start_plot.addItem(self.start_image)
+        self.global_marker = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("k"),
+                                                brush=pg.mkBrush(255, 215, 0))
+        self.start_plot.addItem(self.global_marker)
+        # The key goes below the map (a legend box inside the plot would cover part of the grid).
+        key = "&nbsp;&nbsp;&nbsp;".join(
+            f"<span style='color:#{r:02x}{g:02x}{b:02x}'>■</span> {text}"
+            for (r, g, b), text in ((REACHED, "reached the global minimum"), (STATIONARY, "stationary elsewhere"),
+                                    (NEITHER, "neither")))
+        self.graphics.addLabel(key, row=2, col=0, colspan=3, color="#dde3ea", size="9pt")
+        self.row_lines = []
+        for plot in (self.near_plot, self.stat_plot):
+            line = pg.InfiniteLine(angle=0, pen=pg.mkPen((255, 255, 255, 200), width=1))
+            plot.addItem(line)
+            self.row_lines.append(line)
+        self.graphics.ci.layout.setRowStretchFactor(0, 2)
+        self.graphics.ci.layout.setRowStretchFactor(1, 3)
+
+        self.result = None
+        self.selected_row = 0
+        self.compute_button.clicked.connect(self.compute_requested.emit)
+        self.cancel_button.clicked.connect(self.cancel_requested.emit)
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+
+    def _heatmap(self, row: int, col: int, title: str) -> tuple[pg.PlotItem, pg.ImageItem]:
+        plot = self.graphics.addPlot(row=row, col=col)
+        plot.setTitle(title, color="#dde3ea", size="9pt")
+        plot.setLabel("bottom", "iteration")
+        plot.setLabel("left", "t_max")
+        plot.setMenuEnabled(False)
+        image = pg.ImageItem(axisOrder="row-major")
+        image.setColorMap(pg.colormap.get("inferno"))
+        plot.addItem(image)
+        return plot, image
+
+    # -- inputs ------------------------------------------------------------------------------------
+
+    def set_defaults(self, config: SolverConfig) -> None:
+        """Follow the main view's method (when supported) and iteration count."""
+        if config.method in ("gnc-flow", "gradient-like"):
+            self.method.setCurrentText(config.method)
+        self.iterations.setText(str(config.iterations))
+
+    def parse(self, base: SolverConfig) -> tuple[SolverConfig, np.ndarray, int]:
+        """The study's config, t_max values and grid size; ConfigError names the bad field."""
+        lo = parse_float(self.t_lo.text(), "t_max from")
+        hi = parse_float(self.t_hi.text(), "t_max to")
+        count = parse_int(self.t_count.text(), "values", 1, 200)
+        grid = parse_int(self.grid_size.text(), "grid", 2, 200)
+        iterations = parse_int(self.iterations.text(), "iterations", 1, 100_000)
+        if lo <= 0 or hi <= 0:
+            raise ConfigError("t_max from", "t_max values must be > 0 (they are log-spaced)")
+        if lo > hi:
+            raise ConfigError("t_max from", f"must not exceed 'to' ({lo:g} > {hi:g})")
+        values = np.logspace(math.log10(lo), math.log10(hi), count) if count > 1 else np.array([lo])
+        config = base.with_changes(method=self.method.currentText(), iterations=iterations,
+                                   t_max=float(max(values.max(), base.t_min * 1.0001)))
+        return config, values, grid
+
+    # -- progress and results ----------------------------------------------------------------------
+
+    def set_running(self, running: bool) -> None:
+        self.compute_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(int(100 * done / max(total, 1)))
+        self.progress.setFormat(f"iteration {done} / {total}")
+
+    def set_message(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #ff8080;" if error else "")
+        self.message.setText(text)
+
+    def set_result(self, result) -> None:
+        self.result = result
+        self.set_running(False)
+        k, n1 = result.global_min_fraction.shape
+        for plot, image, data in ((self.near_plot, self.near_image, result.global_min_fraction),
+                                  (self.stat_plot, self.stat_image, result.stationary_fraction)):
+            image.setImage(np.asarray(data, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
+            image.setRect(QRectF(-0.5, 0.0, n1, k))
+            plot.getAxis("left").setTicks([self._row_ticks(result.t_max)])
+            plot.setXRange(0, n1 - 1, padding=0.01)
+            plot.setYRange(0, k, padding=0)
+        done = result.completed_iterations if result.completed_iterations >= 0 else result.iterations
+        partial = "" if done >= result.iterations else f" (cancelled after {done} iterations)"
+        self.set_message(f"{result.method}: {len(result.t_max)} × t_max, {len(result.axis)}² starts, "
+                         f"{result.iterations} iterations in {result.seconds:.1f} s{partial}. "
+                         "Click a row to pick t_max, a starting point to load it.")
+        self.progress.setValue(100)
+        self.progress.setFormat("done" if not partial else "cancelled")
+        self.select_row(int(np.argmax(result.global_min_fraction[:, -1])))
+
+    @staticmethod
+    def _row_ticks(t_max: np.ndarray) -> list[tuple[float, str]]:
+        step = max(1, len(t_max) // 8)
+        return [(i + 0.5, f"{t:.3g}") for i, t in enumerate(t_max) if i % step == 0 or i == len(t_max) - 1]
+
+    def select_row(self, row: int) -> None:
+        result = self.result
+        if result is None:
+            return
+        row = int(np.clip(row, 0, len(result.t_max) - 1))
+        self.selected_row = row
+        for line in self.row_lines:
+            line.setValue(row + 0.5)
+        reached = np.asarray(result.final_reached[row], dtype=bool)
+        stationary = np.asarray(result.final_stationary[row], dtype=bool)
+        rgb = np.empty((*reached.shape, 3), dtype=np.uint8)
+        rgb[:] = NEITHER
+        rgb[stationary] = STATIONARY
+        rgb[reached] = REACHED
+        axis = np.asarray(result.axis, dtype=np.float64)
+        step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
+        self.start_image.setImage(rgb, levels=(0, 255))
+        self.start_image.setRect(QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis)))
+        self.global_marker.setData([result.global_min[0]], [result.global_min[1]])
+        frac = result.global_min_fraction[row, -1]
+        self.start_plot.setTitle(f"where each start ended, t_max = {result.t_max[row]:.3g}: "
+                                 f"{100 * frac:.1f} % at the global minimum", color="#dde3ea", size="9pt")
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.result is None:
+            return
+        result = self.result
+        pos = event.scenePos()
+        for plot in (self.near_plot, self.stat_plot):
+            if plot.getViewBox().sceneBoundingRect().contains(pos):
+                p = plot.getViewBox().mapSceneToView(pos)
+                row = math.floor(p.y())
+                if 0 <= row < len(result.t_max):
+                    self.select_row(row)
+                    self.load_requested.emit(self.cell_changes(row), None)
+                return
+        box = self.start_plot.getViewBox()
+        if box.sceneBoundingRect().contains(pos):
+            p = box.mapSceneToView(pos)
+            start = self.nearest_start(p.x(), p.y())
+            if start is not None:
+                self.load_requested.emit(self.cell_changes(self.selected_row), start)
+
+    def cell_changes(self, row: int) -> dict:
+        result = self.result
+        return {"method": result.method, "t_max": float(result.t_max[row]), "iterations": int(result.iterations)}
+
+    def nearest_start(self, x: float, y: float) -> tuple[float, float] | None:
+        """The grid start nearest to (x, y), or None when the click is outside the grid."""
+        axis = np.asarray(self.result.axis, dtype=np.float64)
+        step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
+        if not (axis[0] - step <= x <= axis[-1] + step and axis[0] - step <= y <= axis[-1] + step):
+            return None
+        j = int(np.argmin(np.abs(axis - x)))
+        i = int(np.argmin(np.abs(axis - y)))
+        return float(axis[j]), float(axis[i])

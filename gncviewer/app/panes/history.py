@@ -1,0 +1,170 @@
+"""Descent and step-size history: six linked plots against the iteration number."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QLabel, QSpinBox, QWidget
+
+from .. import help_texts
+from ..model import RunModel
+from .base import CURSOR_PEN, MARKER_PEN, DecadeAxis, Pane, finite_or_nan, positive_or_nan
+
+BLUE = (86, 180, 233)
+ORANGE = (230, 159, 0)
+RED = (230, 60, 60)
+GREEN = (0, 158, 115)
+
+
+def planned_extent(model: RunModel) -> tuple[int, int]:
+    """Iterations the run will cover: from its first record to the end of the current segment's plan."""
+    first = model.first_iteration
+    start = model.segments[-1].iteration if model.segments else first
+    planned = model.config.iterations if model.config is not None else 1
+    return first, max(first + 1, start + planned, model.last_iteration)
+
+
+def _hex(color: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color)
+
+
+class HistoryPane(Pane):
+    """Step size, cos∠(d, −∇f), f and F, ‖∇f‖, line-search trials, distance to x* or PSNR.
+
+    All six plots share the x axis; every plot downsamples (peak mode) and clips to the view, so a
+    run of 10⁵ iterations redraws as fast as one of 100.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(help_texts.HISTORY, parent)
+        self.header.addWidget(QLabel("trajectory"))
+        self.trajectory_box = QSpinBox()
+        self.trajectory_box.setRange(1, 1)
+        self.trajectory_box.setToolTip("Which starting point's history to show (shift-click adds starting points)")
+        self.header.addWidget(self.trajectory_box)
+        self.summary = QLabel("")
+        self.header.addWidget(self.summary)
+        self.finish_header()
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#14181f")
+        self.body.addWidget(self.graphics)
+        self.plots: list[pg.PlotItem] = []
+
+        self.step_plot = self._plot(0, 0, "step size", log=True)
+        self.step = self.step_plot.plot(pen=pg.mkPen(BLUE, width=1.5))
+        self.cos_plot = self._plot(0, 1, "cos∠(d, −∇f)")
+        self.cos_plot.setYRange(-1.05, 1.05)
+        self.cos_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DotLine)))
+        self.cos = self.cos_plot.plot(pen=pg.mkPen(GREEN, width=1.5))
+        self.f_plot = self._plot(1, 0, "", log=True)
+        # A coloured title instead of a legend: a legend box would hide the flat end of the curves.
+        self.f_plot.setTitle(f"<span style='color:{_hex(ORANGE)}'>f = F(·, t_min)</span> and "
+                             f"<span style='color:{_hex(BLUE)}'>F(·, t) - - -</span>", size="9pt")
+        self.f = self.f_plot.plot(pen=pg.mkPen(ORANGE, width=1.8))
+        self.F = self.f_plot.plot(pen=pg.mkPen(BLUE, width=1.2, style=Qt.PenStyle.DashLine))
+        self.grad_plot = self._plot(1, 1, "‖∇f‖", log=True)
+        self.grad = self.grad_plot.plot(pen=pg.mkPen((204, 121, 167), width=1.5))
+        self.trials_plot = self._plot(2, 0, "line-search trials (× = failed)")
+        self.trials_plot.getViewBox().setLimits(minYRange=2.0)
+        self.trials = self.trials_plot.plot(pen=pg.mkPen((180, 180, 180), width=1), stepMode=None)
+        self.failures = self.trials_plot.plot(pen=None, symbol="x", symbolSize=8, symbolPen=pg.mkPen(RED, width=2),
+                                              symbolBrush=None)
+        self.metric_plot = self._plot(2, 1, "distance to global min", log=True)
+        self.metric = self.metric_plot.plot(pen=pg.mkPen((240, 228, 66), width=1.5))
+        for plot in self.plots:
+            plot.setLabel("bottom", "iteration")
+        self.cursors = []
+        for plot in self.plots:
+            cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN)
+            plot.addItem(cursor)
+            self.cursors.append(cursor)
+        self._markers: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
+        self._metric_name = "distance_to_global_min"
+        self._extent: tuple[int, int] | None = None
+
+    def _plot(self, row: int, col: int, title: str, log: bool = False) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=col, axisItems={"left": DecadeAxis("left")})
+        if title:
+            plot.setTitle(title, color="#dde3ea", size="9pt")
+        plot.setLogMode(x=False, y=log)
+        # At least one decade (log) or one unit (linear) tall: a constant curve gets readable ticks.
+        plot.getViewBox().setLimits(minYRange=2.0 if log else 1e-9)
+        # No grid: a grid makes each axis cover the whole plot, so every new point would repaint all
+        # twelve axes (the dominant drawing cost while a run streams in).
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
+        plot.setMenuEnabled(False)
+        if self.plots:
+            plot.setXLink(self.plots[0])
+        self.plots.append(plot)
+        return plot
+
+    def set_kind(self, kind: str) -> None:
+        """Distance to x* (log scale) on the toy, PSNR (dB) on CT."""
+        if kind == "ct":
+            self._metric_name = "psnr"
+            self.metric_plot.setTitle("PSNR (dB)", color="#dde3ea", size="9pt")
+            self.metric_plot.setLogMode(x=False, y=False)
+        else:
+            self._metric_name = "distance_to_global_min"
+            self.metric_plot.setTitle("distance to global min", color="#dde3ea", size="9pt")
+            self.metric_plot.setLogMode(x=False, y=True)
+
+    def clear_markers(self) -> None:
+        for plot, line in self._markers:
+            plot.removeItem(line)
+        self._markers.clear()
+
+    def add_marker(self, iteration: int) -> None:
+        for plot in self.plots:
+            line = pg.InfiniteLine(pos=iteration, angle=90, pen=MARKER_PEN)
+            plot.addItem(line)
+            self._markers.append((plot, line))
+
+    @property
+    def trajectory(self) -> int:
+        return self.trajectory_box.value() - 1
+
+    #: Plot pairs redrawn together; while a run streams in, one pair per frame keeps each frame short.
+    GROUPS = 3
+
+    def show_run(self, model: RunModel, iteration: int, live: bool = False, group: int | None = None) -> None:
+        """Show ``iteration`` (``live``: the newest one; the cursor is then hidden, it would sit on the
+        right edge and force every plot to repaint).  ``group`` limits the update to one pair of plots."""
+        count = max(1, len(model.trajectories))
+        if self.trajectory_box.maximum() != count:
+            self.trajectory_box.setMaximum(count)
+        for cursor in self.cursors:
+            cursor.setVisible(not live)
+            if not live:
+                cursor.setValue(iteration)
+        if not model.trajectories:
+            for item in (self.step, self.cos, self.f, self.F, self.grad, self.trials, self.failures, self.metric):
+                item.setData([], [])
+            self.summary.setText("")
+            return
+        extent = planned_extent(model)
+        if extent != self._extent:
+            # The whole planned run is the x range from the start: the axes need not be redrawn as it grows.
+            self._extent = extent
+            self.plots[0].setXRange(*extent, padding=0.01)
+        traj = model.trajectories[min(self.trajectory, len(model.trajectories) - 1)]
+        cols = {name: col.view for name, col in traj.columns.items()}
+        it = cols["iteration"]
+        steps = it > 0   # iteration 0 is the initial point: no step, direction or search yet
+        x = it[steps]
+        failed = cols["failed"] > 0
+        if group in (None, 0):
+            self.step.setData(x, positive_or_nan(cols["step_size"][steps]))
+            self.cos.setData(x, finite_or_nan(cols["descent_cos"][steps]))
+        if group in (None, 1):
+            self.f.setData(it, positive_or_nan(cols["f"]))
+            self.F.setData(x, positive_or_nan(cols["F"][steps]))
+            self.grad.setData(it, positive_or_nan(cols["grad_norm"]))
+        if group in (None, 2):
+            self.trials.setData(x, cols["line_search_trials"][steps])
+            self.failures.setData(it[failed], cols["line_search_trials"][failed])
+            metric = cols[self._metric_name]
+            self.metric.setData(it, positive_or_nan(metric) if self._metric_name != "psnr" else finite_or_nan(metric))
+        fails = int(failed.sum())
+        self.summary.setText(f"{len(it) - 1} iterations · {fails} failed line search{'es' if fails != 1 else ''}")

@@ -1,0 +1,176 @@
+"""The 2D toy's energy landscape F(·, t), the line Ax = y, the minima and the trajectories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QCheckBox, QLabel, QWidget
+
+from .. import help_texts
+from ..backend import LandscapeField, ProblemInfo
+from ..model import RunModel
+from .base import PALETTE, Pane
+
+#: Largest view span for which the landscape is recomputed (zooming out further just stretches it).
+MAX_SPAN = 400.0
+
+
+class LandscapePane(Pane):
+    """Image + contours of F(·, t) with everything the toy problem has to show on top.
+
+    Signals: ``start_clicked(x, y, add)`` for a click (shift-click: ``add``), ``view_changed(bounds)``
+    after the user pans or zooms (debounced), ``directions_toggled(on)``.
+    """
+
+    start_clicked = pyqtSignal(float, float, bool)
+    view_changed = pyqtSignal(tuple)
+    directions_toggled = pyqtSignal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(help_texts.LANDSCAPE, parent)
+        self.t_label = QLabel("F(·, t)")
+        self.t_label.setToolTip("The smoothing level of the landscape shown")
+        self.contours_box = QCheckBox("contours")
+        self.contours_box.setChecked(True)
+        self.contours_box.setToolTip("Contour lines of F(·, t)")
+        self.directions_box = QCheckBox("descent directions")
+        self.directions_box.setToolTip("Arrows along d = −t∇F(x, t) on a coarse grid")
+        self.header.addWidget(self.t_label)
+        self.header.addWidget(self.contours_box)
+        self.header.addWidget(self.directions_box)
+        self.finish_header()
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("#14181f")
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "x₁")
+        item.setLabel("left", "x₂")
+        item.showGrid(x=False, y=False)
+        item.setAspectLocked(True)
+        item.setMenuEnabled(False)
+        self.view_box = item.getViewBox()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.image.setZValue(-10)
+        item.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False,
+                                        label="log₁₀(F − min F)", width=14)
+        self.colorbar.setImageItem(self.image, insert_in=item)
+        self.contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 70), width=1), connect="finite")
+        self.contours.setZValue(-5)
+        item.addItem(self.contours)
+        self.arrows = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 120), width=1), connect="pairs")
+        self.arrows.setZValue(-4)
+        item.addItem(self.arrows)
+        self.data_line = pg.InfiniteLine(pos=QPointF(1.0, 1.0), angle=-45,
+                                         pen=pg.mkPen((255, 110, 110), width=2, style=Qt.PenStyle.DashLine),
+                                         label="Ax = y", labelOpts={"position": 0.9, "color": (255, 140, 140)})
+        item.addItem(self.data_line)
+        self.local_minima = pg.ScatterPlotItem(symbol="t", size=13, pen=pg.mkPen("w", width=1.5),
+                                               brush=pg.mkBrush(40, 40, 40, 200), name="local minima of f")
+        self.global_minimum = pg.ScatterPlotItem(symbol="star", size=22, pen=pg.mkPen("k", width=1),
+                                                 brush=pg.mkBrush(255, 215, 0), name="global minimum of f")
+        item.addItem(self.local_minima)
+        item.addItem(self.global_minimum)
+        self.starts = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen("w", width=1.5), brush=None)
+        item.addItem(self.starts)
+        self._paths: list[pg.PlotDataItem] = []
+        self.current = pg.ScatterPlotItem(size=13, pen=pg.mkPen("k", width=1.5))
+        self.current.setZValue(10)
+        item.addItem(self.current)
+        legend = item.addLegend(offset=(8, 8), labelTextColor=(230, 230, 230), brush=pg.mkBrush(20, 24, 31, 200))
+        legend.addItem(self.global_minimum, "global minimum of f")
+        legend.addItem(self.local_minima, "local minima of f")
+        legend.addItem(self.starts, "starting points")
+        self.body.addWidget(self.plot)
+
+        self.field: LandscapeField | None = None
+        self.info: ProblemInfo | None = None
+        self._view_timer = QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(200)
+        self._view_timer.timeout.connect(self._emit_view)
+        self.view_box.sigRangeChanged.connect(lambda *_: self._view_timer.start())
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.contours_box.toggled.connect(self.contours.setVisible)
+        self.directions_box.toggled.connect(self._directions_toggled)
+        self.view_box.setRange(xRange=(-12, 12), yRange=(-12, 12), padding=0)
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if not self.view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        pos = self.view_box.mapSceneToView(event.scenePos())
+        add = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        event.accept()
+        self.start_clicked.emit(float(pos.x()), float(pos.y()), add)
+
+    def _directions_toggled(self, on: bool) -> None:
+        self.arrows.setVisible(on)
+        self.directions_toggled.emit(on)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The visible region, clamped to a span the landscape can be sampled on meaningfully."""
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        hx, hy = min((x1 - x0) / 2, MAX_SPAN / 2), min((y1 - y0) / 2, MAX_SPAN / 2)
+        return (round(cx - hx, 6), round(cx + hx, 6), round(cy - hy, 6), round(cy + hy, 6))
+
+    def _emit_view(self) -> None:
+        self.view_changed.emit(self.bounds())
+
+    # -- updates ---------------------------------------------------------------------------------
+
+    def set_problem(self, info: ProblemInfo) -> None:
+        self.info = info
+        minima = info.minima
+        if minima:
+            self.global_minimum.setData([minima[0].x[0]], [minima[0].x[1]])
+            self.local_minima.setData([m.x[0] for m in minima[1:]], [m.x[1] for m in minima[1:]])
+            tips = [f"global minimum ({minima[0].x[0]:.3f}, {minima[0].x[1]:.3f}), f = {minima[0].f:.4g}"]
+            self.global_minimum.setToolTip(tips[0])
+        else:
+            self.global_minimum.setData([], [])
+            self.local_minima.setData([], [])
+
+    def set_landscape(self, field: LandscapeField) -> None:
+        self.field = field
+        x0, x1, y0, y1 = field.bounds
+        self.image.setImage(field.image, autoLevels=False, levels=field.levels)
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.colorbar.setLevels(field.levels)
+        self.contours.setData(*field.contours)
+        if field.directions is not None:
+            self.arrows.setData(*field.directions)
+        else:
+            self.arrows.setData([], [])
+        self.t_label.setText(f"F(·, t) at t = {field.t:.4g}")
+
+    def show_run(self, model: RunModel, iteration: int) -> None:
+        """Trajectories up to ``iteration`` and the current points."""
+        while len(self._paths) < len(model.trajectories):
+            color = PALETTE[len(self._paths) % len(PALETTE)]
+            path = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
+            path.setZValue(5)
+            self.plot.getPlotItem().addItem(path)
+            self._paths.append(path)
+        xs, ys, brushes = [], [], []
+        for index, path in enumerate(self._paths):
+            if index >= len(model.trajectories) or model.trajectories[index].points is None:
+                path.setData([], [])
+                continue
+            traj = model.trajectories[index]
+            count = traj.count_until(iteration)
+            pts = traj.points.view[:count] if traj.points is not None else np.zeros((0, 2))
+            path.setData(pts[:, 0], pts[:, 1])
+            if count:
+                xs.append(pts[-1, 0])
+                ys.append(pts[-1, 1])
+                brushes.append(pg.mkBrush(*PALETTE[index % len(PALETTE)]))
+        self.current.setData(xs, ys, brush=brushes)
+        starts = np.array([np.asarray(s).reshape(-1)[:2] for s in model.starts]) if model.starts else np.zeros((0, 2))
+        self.starts.setData(starts[:, 0], starts[:, 1])
