@@ -1,0 +1,168 @@
+"""Exports: the history as CSV or JSON, panes as PNG, the run as an animated GIF or MP4.
+
+Column names come from ``core.history`` (the CLI's JSON uses the same), so files from the GUI and
+from ``gncviewer solve`` can be compared directly.  Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt6.QtGui import QImage
+from PyQt6.QtWidgets import QWidget
+
+from .. import __version__
+from ..commands.common import jsonable, write_atomic
+from ..core.history import history_columns
+from ..errors import InputFileError
+from .model import RunModel
+from .state import ExplorerState
+
+ANIMATION_FORMATS = (".gif", ".mp4")
+
+
+def _target(path: str | Path, suffixes: Sequence[str]) -> Path:
+    target = Path(path).expanduser()
+    if target.suffix.lower() not in suffixes:
+        raise InputFileError(f"{target}: the file name must end in {' or '.join(suffixes)}")
+    if target.is_dir():
+        raise InputFileError(f"{target}: is a folder; choose a file name")
+    if not target.parent.is_dir():
+        raise InputFileError(f"{target}: folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK):
+        raise InputFileError(f"{target}: folder {target.parent} is not writable")
+    return target
+
+
+def _require_run(model: RunModel) -> None:
+    if not model.trajectories or not any(t.records for t in model.trajectories):
+        raise InputFileError("there is no run to export yet; press Run or Step first")
+
+
+def history_csv_text(model: RunModel) -> str:
+    """One row per (trajectory, iteration); a ``trajectory`` column leads when several ran together."""
+    _require_run(model)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header: list[str] | None = None
+    for index, traj in enumerate(model.trajectories):
+        columns = history_columns(traj.records)
+        if header is None:
+            header = ["trajectory", *columns]
+            writer.writerow(header)
+        for row in zip(*columns.values()):
+            writer.writerow([index + 1, *row])
+    return out.getvalue()
+
+
+def export_csv(path: str | Path, model: RunModel) -> Path:
+    target = _target(path, (".csv",))
+    write_atomic(target, history_csv_text(model).encode("utf-8"))
+    return target
+
+
+def export_json(path: str | Path, model: RunModel, state: ExplorerState, info: Any = None) -> Path:
+    """Configuration, parameter changes and, per trajectory, the history columns and iterates (toy)."""
+    target = _target(path, (".json",))
+    _require_run(model)
+    payload = {
+        "format": "gncviewer-history", "app_version": __version__, "problem": model.kind,
+        "label": getattr(info, "label", None), "state": state.to_dict(),
+        "config": model.config.to_dict() if model.config is not None else None,
+        "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "alpha": s.alpha}
+                     for s in model.segments],
+        "trajectories": [
+            {"start": np.asarray(model.starts[i]).tolist() if i < len(model.starts) and model.kind == "toy" else None,
+             "history": history_columns(traj.records),
+             "x": [r.x.tolist() for r in traj.records] if model.kind == "toy" else None,
+             "final_x": traj.records[-1].x.tolist() if traj.records else None}
+            for i, traj in enumerate(model.trajectories)],
+    }
+    text = json.dumps(jsonable(payload), indent=1, allow_nan=False) + "\n"
+    write_atomic(target, text.encode("utf-8"))
+    return target
+
+
+def qimage_to_rgb(image: QImage) -> np.ndarray:
+    """A QImage as an (h, w, 3) uint8 array."""
+    converted = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h = converted.width(), converted.height()
+    ptr = converted.constBits()
+    ptr.setsize(converted.sizeInBytes())
+    rows = np.frombuffer(ptr, dtype=np.uint8).reshape(h, converted.bytesPerLine())
+    return rows[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def grab_rgb(widget: QWidget) -> np.ndarray:
+    return qimage_to_rgb(widget.grab().toImage())
+
+
+def export_png(path: str | Path, widget: QWidget) -> Path:
+    """A PNG of ``widget`` as it is on screen (written to a temporary file, then renamed)."""
+    target = _target(path, (".png",))
+    image = widget.grab().toImage()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=target.parent)
+    os.close(fd)
+    try:
+        if not image.save(tmp, "PNG"):
+            raise InputFileError(f"{target}: could not encode the PNG")
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+def mp4_available() -> bool:
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def check_animation_path(path: str | Path) -> Path:
+    """Validate an animation file name (and MP4 support) before any frame is rendered."""
+    target = _target(path, ANIMATION_FORMATS)
+    if target.suffix.lower() == ".mp4" and not mp4_available():
+        raise InputFileError(f"{target}: MP4 export needs the imageio-ffmpeg package (pip install imageio-ffmpeg); "
+                             "GIF export works without it")
+    return target
+
+
+def write_animation(path: str | Path, frames: Sequence[np.ndarray], fps: float = 12.0) -> Path:
+    """Frames (h, w, 3 uint8, all the same size) as an animated GIF (looping) or an H.264 MP4."""
+    import imageio.v3 as iio
+
+    target = check_animation_path(path)
+    if not frames:
+        raise InputFileError(f"{target}: no frames to write")
+    stack = np.stack(frames)
+    suffix = target.suffix.lower()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        if suffix == ".gif":
+            iio.imwrite(tmp, stack, extension=".gif", duration=int(1000 / fps), loop=0)
+        else:
+            h, w = stack.shape[1] // 2 * 2, stack.shape[2] // 2 * 2   # H.264 needs even sizes
+            iio.imwrite(tmp, stack[:, :h, :w], extension=".mp4", fps=fps, codec="libx264", macro_block_size=1)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+def frame_iterations(first: int, last: int, max_frames: int = 120) -> list[int]:
+    """At most ``max_frames`` iterations from first to last, evenly spaced, both ends included."""
+    if last <= first:
+        return [first]
+    count = min(max_frames, last - first + 1)
+    return sorted({round(v) for v in np.linspace(first, last, count)})
