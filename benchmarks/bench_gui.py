@@ -1,0 +1,227 @@
+"""Is the explorer responsive while the solver runs flat out, and does drawing slow the solver?
+
+    .venv/bin/python benchmarks/bench_gui.py [--problem ct|toy] [--method M] [--iterations N]
+                                             [--model PATH] [--threads N] [--window 1600x1000] [--json PATH]
+
+1. Headless: the same problem (built by the same code the solver thread uses) and the same solver
+   config, iterated in a plain loop: iterations per second.
+2. In the explorer: a real main window (offscreen unless a display is set), Run pressed, flat out
+   until the run ends.  Meanwhile a 10 ms precise timer on the GUI thread measures the event loop's
+   latency (how late each tick fires); the solver's speed is iterations over wall time.
+
+It prints both speeds, their ratio, the latency percentiles and how often the panes were redrawn.
+Targets: p99 latency < 50 ms, solver ≥ 90 % of its headless speed.  Torch uses the app's thread
+policy (all cores but one, so drawing keeps a core) for both runs unless --threads is given.
+
+For CT it uses the shipped model when present, else an untrained network of the default
+architecture: weights change what an image looks like, not what an evaluation costs (an adaptive
+method's number of evaluations per iteration does depend on them; gnc-flow's does not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_API"] = "pyqt6"
+os.environ["PYQTGRAPH_QT_LIB"] = "PyQt6"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import torch  # before any Qt module (DESIGN.md §6)
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--problem", choices=("ct", "toy"), default="ct")
+    parser.add_argument("--method", default="gnc-flow",
+                        help="solver (default gnc-flow: a fixed cost per iteration makes the speeds comparable)")
+    parser.add_argument("--iterations", type=int, default=None, help="iterations per run (default 40 CT, 1300 toy)")
+    parser.add_argument("--model", default=None, help="CT weights (default: shipped, else untrained)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: cores − 1)")
+    parser.add_argument("--window", default="1600x1000", help="window size WxH (default 1600x1000)")
+    parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    return parser.parse_args()
+
+
+def _model_path(requested: str | None, folder: Path) -> str:
+    from gncviewer.core.energy_prior import build_card, default_model_path, save_energy_prior
+
+    if requested:
+        return requested
+    shipped = default_model_path(64)
+    if shipped.is_file():
+        return str(shipped)
+    from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
+    from gncviewer.core.sde import VPSDE
+
+    torch.manual_seed(0)
+    net = EnergyNet(EnergyNetConfig(image_size=64), VPSDE())
+    path = folder / "untrained64.safetensors"
+    save_energy_prior(net, path, build_card(net, note="untrained, for timing only"))
+    return str(path)
+
+
+def _state(args: argparse.Namespace, folder: Path):
+    from gncviewer.app.state import ExplorerState
+    from gncviewer.core.config import ct_defaults
+    from gncviewer.core.toy import toy_defaults
+
+    if args.problem == "toy":
+        n = args.iterations or 1300
+        return ExplorerState(toy_config=toy_defaults(method=args.method, iterations=n, t_max=3.0))
+    from gncviewer.core.ct_problem import CTSettings, default_fixed_step
+
+    n = args.iterations or 40
+    settings = CTSettings(model=_model_path(args.model, folder))
+    state = ExplorerState(problem="ct", ct_config=ct_defaults(method=args.method, iterations=n),
+                          ct_settings=settings)
+    if state.config.effective_step_rule == "fixed":
+        from gncviewer.app.backend import build_problem
+
+        problem, _ = build_problem(state.problem_spec(), torch.device("cpu"))
+        state = state.with_config(state.config.with_changes(step_size=float(f"{default_fixed_step(problem):.4g}")))
+    return state
+
+
+def headless(state) -> float:
+    """Iterations per second of the plain solver loop (the initial point is not timed)."""
+    from gncviewer.app import backend
+    from gncviewer.core.solvers import make_solver
+
+    device = backend.pick_device() if state.problem == "ct" else torch.device("cpu")
+    problem, _ = backend.build_problem(state.problem_spec(), device)
+    x0 = backend.initial_points(problem, state.problem, state.toy_starts, state.ct_init)[0]
+    iterator = make_solver(state.config).run(problem, x0)
+    next(iterator)
+    start = time.perf_counter()
+    count = sum(1 for _ in iterator)
+    return count / (time.perf_counter() - start)
+
+
+def in_window(state, size: tuple[int, int]) -> dict:
+    import pyqtgraph as pg
+    from PyQt6.QtCore import QEventLoop, Qt, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from gncviewer.app.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    pg.setConfigOptions(antialias=True)
+    window = MainWindow(state, persist=False, dialogs=False)
+    window.resize(*size)
+    window.show()
+
+    def wait(predicate, timeout: float = 600.0) -> None:
+        """Run Qt's own event loop (as app.exec() would) until ``predicate`` holds; no busy polling."""
+        loop = QEventLoop()
+        end = time.perf_counter() + timeout
+
+        def check() -> None:
+            if predicate() or time.perf_counter() > end:
+                loop.quit()
+
+        poll = QTimer()
+        poll.setInterval(20)
+        poll.timeout.connect(check)
+        poll.start()
+        if not predicate():
+            loop.exec()
+        poll.stop()
+        if not predicate():
+            raise TimeoutError("the explorer did not get there in time")
+
+    wait(lambda: window.settled(0))
+    # Warm-up: first paints (font fallbacks, caches) are not what a user sees during a run.
+    window.step(2)
+    wait(lambda: window.settled(2))
+    window.reset()
+    wait(lambda: window.model.last_iteration == 0 and window.settled(0))
+
+    refreshes = 0
+    original = window._refresh
+
+    def counted() -> None:
+        nonlocal refreshes
+        refreshes += 1
+        original()
+
+    window._refresh_timer.timeout.disconnect()
+    window._refresh_timer.timeout.connect(counted)
+
+    lateness: list[float] = []
+    period = 0.010
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        lateness.append(max(0.0, now - last[0] - period))
+        last[0] = now
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(int(period * 1000))
+    probe.timeout.connect(tick)
+    probe.start()
+    start = time.perf_counter()
+    window.run()
+    wait(lambda: window.run_state == "running")
+    wait(lambda: window.run_state == "finished")
+    seconds = time.perf_counter() - start
+    probe.stop()
+    iterations = window.model.last_iteration
+    draw_cost = window._draw_cost
+    window.shutdown()
+    window.close()
+    app.processEvents()
+    ms = np.array(lateness) * 1000
+    return {
+        "iterations": iterations, "seconds": seconds, "it_per_s": iterations / seconds,
+        "latency_ms": {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+                       "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "samples": int(ms.size)},
+        "redraws_per_s": refreshes / seconds,
+        "draw_ms": 1000 * draw_cost,
+        "notifications": window.worker.stats["notifications"],
+    }
+
+
+def main() -> int:
+    args = _args()
+    threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
+    torch.set_num_threads(threads)
+    width, height = (int(v) for v in args.window.lower().split("x"))
+    with tempfile.TemporaryDirectory() as tmp:
+        state = _state(args, Path(tmp))
+        # Headless before and after the explorer run: on a shared machine the load drifts.
+        runs = [headless(state)]
+        gui = in_window(state, (width, height))
+        runs.append(headless(state))
+        base = statistics.mean(runs)
+    ratio = gui["it_per_s"] / base
+    lat = gui["latency_ms"]
+    print(f"problem {args.problem}, method {state.config.method}, {state.config.iterations} iterations, "
+          f"torch threads {threads}, window {width}x{height}, Qt platform {os.environ.get('QT_QPA_PLATFORM')}")
+    print(f"headless solver:        {base:8.2f} it/s  (before and after: {', '.join(f'{r:.2f}' for r in runs)})")
+    print(f"solver in the explorer: {gui['it_per_s']:8.2f} it/s  = {100 * ratio:.1f} % of headless  (target ≥ 90 %)")
+    print(f"event-loop latency:     p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms, "
+          f"max {lat['max']:.1f} ms over {lat['samples']} ticks  (target p99 < 50 ms)")
+    print(f"redraws: {gui['redraws_per_s']:.1f}/s of {gui['draw_ms']:.0f} ms each (update + paint), "
+          f"notifications from the solver thread: {gui['notifications']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"problem": args.problem, "method": state.config.method,
+                                               "threads": threads, "headless_it_per_s": base,
+                                               "headless_runs": runs, "gui": gui, "ratio": ratio}, indent=1))
+    ok = lat["p99"] < 50 and ratio >= 0.9
+    print("PASS" if ok else "MISSED a target")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

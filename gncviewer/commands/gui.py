@@ -1,0 +1,264 @@
+"""``gncviewer gui`` (and ``gncviewer`` alone): open the explorer.
+
+Every flag is checked, and a session file or CT model is read, before a window opens, so a mistake
+is one line on stderr and exit code 2.  ``--run-iterations N --screenshot PATH`` runs N iterations,
+saves a PNG of the whole window and exits 0: the README's screenshots and the GUI smoke tests are
+made that way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ..errors import ConfigError, InputFileError
+from .common import (
+    add_solver_options,
+    check_writable,
+    choice_type,
+    finite_float,
+    float_pair,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    solver_changes,
+)
+
+METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 1600x1000, got {text!r}")
+    w, h = int(parts[0]), int(parts[1])
+    if not (400 <= w <= 8000 and 300 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"window size must be within 400x300 … 8000x8000, got {text!r}")
+    return w, h
+
+
+def register(root: Any) -> None:
+    parser = root.add_parser(
+        "gui", help="open the explorer (the default without a command)",
+        description="Open the explorer on the toy problem or CT. Without --session the last session is restored "
+                    "(unless --fresh). With --screenshot, run --run-iterations iterations, save a PNG of the "
+                    "window and exit.")
+    parser.add_argument("--problem", type=choice_type(("toy", "ct")), default=None,
+                        help="toy | ct (default: the last session's, else toy)")
+    parser.add_argument("--session", metavar="FILE", help="open this session file")
+    parser.add_argument("--method", type=choice_type(METHODS), default=None,
+                        help="gnc-flow | gradient-like | descent | langevin")
+    parser.add_argument("--iterations", type=positive_int, default=None, help="iterations per run")
+    parser.add_argument("--t-max", type=positive_float, default=None, help="largest smoothing level")
+    parser.add_argument("--t-min", type=positive_float, default=None, help="smallest smoothing level")
+    parser.add_argument("--alpha", type=finite_float, default=None, help="prior weight α")
+    parser.add_argument("--x0", type=float_pair, action="append", default=None,
+                        help="toy starting point X,Y (repeat for several, run together)")
+    parser.add_argument("--init", default=None, help="CT initial point: zeros | fbp | noise:SEED | PATH")
+    parser.add_argument("--phantom", default=None, help="CT phantom: ellipses:SEED | shepp-logan | PATH")
+    parser.add_argument("--size", type=positive_int, default=None, help="CT image size n")
+    parser.add_argument("--angles", type=positive_int, default=None, help="CT projection angles")
+    parser.add_argument("--noise", type=non_negative_float, default=None, help="CT relative noise level")
+    parser.add_argument("--model", metavar="PATH", default=None, help="CT energy-prior weights (.safetensors)")
+    parser.add_argument("--speed", type=positive_float, default=None,
+                        help="iterations per second (default: flat out)")
+    add_solver_options(parser)
+    parser.add_argument("--run-iterations", type=non_negative_int, default=0, metavar="N",
+                        help="run N iterations once the problem is ready")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="after --run-iterations, save a PNG of the window and exit")
+    parser.add_argument("--window-size", type=_window_size, default=None, metavar="WxH",
+                        help="window size (default 1600x1000)")
+    parser.add_argument("--fresh", action="store_true", help="ignore the last session and the saved window layout")
+    parser.add_argument("--timeout", type=positive_float, default=600.0,
+                        help="screenshot mode: give up after this many seconds (default 600)")
+    parser.set_defaults(handler=run)
+
+
+def build_state(args: argparse.Namespace, base: Any) -> Any:
+    """The explorer state from ``base`` (defaults, last session or --session) plus the flags."""
+    state = base
+    if args.problem is not None:
+        state = state.apply("problem", args.problem)
+    ct_changes = {name: getattr(args, name) for name in ("phantom", "size", "angles", "noise", "model")
+                  if getattr(args, name) is not None}
+    for name, value in ct_changes.items():
+        state = state.apply(name, value)
+    config_changes = solver_changes(args, ("method", "iterations", "t_max", "t_min"))
+    if config_changes:
+        state = state.with_config(state.config.with_changes(**config_changes))
+    if args.alpha is not None:
+        state = state.apply("alpha", args.alpha)
+    if args.x0:
+        try:
+            state = state.apply("toy_starts", tuple(tuple(p) for p in args.x0))
+        except ConfigError as err:
+            raise ConfigError("x0", err.detail) from None
+    if args.init is not None:
+        try:
+            state = state.apply("ct_init", args.init)
+        except ConfigError as err:
+            raise ConfigError("init", err.detail) from None
+    if args.speed is not None:
+        state = state.apply("speed", args.speed)
+    return state
+
+
+def run(args: argparse.Namespace) -> int:
+    screenshot = check_writable(args.screenshot, "--screenshot")
+    if screenshot is not None and screenshot.suffix.lower() != ".png":
+        raise ConfigError("screenshot", f"{args.screenshot}: the file name must end in .png")
+    # torch (and astra) before any Qt module: torch >= 2.9 fails to load after PyQt on Windows (DESIGN §6).
+    import torch
+
+    if args.problem == "ct":
+        import astra  # noqa: F401
+    from ..app import prepare_qt_environment
+
+    prepare_qt_environment()
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))  # one core stays free for drawing
+
+    state, session, note = initial_state(args, screenshot)
+    if state.problem == "ct":
+        _check_ct(state)
+    return _open_window(args, state, session, screenshot, note)
+
+
+def initial_state(args: argparse.Namespace, screenshot: Any) -> tuple[Any, Any, str | None]:
+    """(state, session, note): --session, else the last session (not for screenshots or --fresh), plus flags."""
+    from ..app.session import load_session
+    from ..app.state import ExplorerState
+
+    session = None
+    base = ExplorerState()
+    note = None
+    if args.session:
+        session = load_session(args.session)
+        base = session.state
+    elif not args.fresh and screenshot is None:
+        from ..app.settings import config_dir
+
+        last = config_dir() / "last-session.json"
+        if last.is_file():
+            try:
+                base = load_session(last).state
+            except InputFileError as err:
+                note = f"the last session could not be restored ({err}); starting from defaults"
+    state = build_state(args, base)
+    if session is not None:
+        session.state = state
+    return state, session, note
+
+
+def _check_ct(state: Any) -> None:
+    """Read the CT model and phantom now, so a wrong path is a one-line error, not a dialog."""
+    from ..core.ct_problem import load_ct_prior
+    from ..core.phantoms import phantom_from_spec
+
+    settings = state.problem_spec().ct_settings()
+    try:
+        load_ct_prior(settings)
+    except InputFileError as err:
+        raise type(err)(f"--model: {err}") from None
+    try:
+        phantom_from_spec(settings.phantom, settings.size)
+    except InputFileError as err:
+        raise type(err)(f"--phantom: {err}") from None
+
+
+def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot: Any, note: str | None) -> int:
+    import asyncio
+
+    import pyqtgraph as pg
+    import qasync
+    from PyQt6.QtWidgets import QApplication
+
+    from ..app.main_window import MainWindow
+    from ..app.settings import AppSettings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("gncviewer")
+    app.setQuitOnLastWindowClosed(False)
+    pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+    settings = None if screenshot is not None else AppSettings()
+    window = MainWindow(state, settings=settings, persist=screenshot is None, dialogs=screenshot is None,
+                        restore_layout=screenshot is None and not args.fresh)
+    if args.window_size:
+        window.resize(*args.window_size)
+    if session is not None and session.run is not None:
+        window.apply_session(session)
+    if note:
+        window.statusBar().showMessage(note, 10000)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            code = loop.run_until_complete(_main(app, window, args, screenshot))
+    finally:
+        window.shutdown()
+    if not window.worker.join(0):
+        # The solver is inside one long iteration (a command only takes effect between two). Let it
+        # finish rather than let the interpreter tear torch down under a running thread.
+        print("gncviewer: waiting for the solver to finish its current iteration…", file=sys.stderr)
+        if not window.worker.join(30):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return code
+
+
+async def _until(predicate: Any, timeout: float, what: str) -> None:
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def _main(app: Any, window: Any, args: argparse.Namespace, screenshot: Any) -> int:
+    """The window's life as a coroutine on the qasync loop: optional scripted run and screenshot."""
+    import asyncio
+
+    from ..app.export import export_png
+
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    window.show()
+    try:
+        if args.run_iterations or screenshot is not None:
+            await _until(lambda: window.settled(0) or window.errors, args.timeout, "the problem to load")
+            if window.errors:
+                raise_for(window)
+            if args.run_iterations:
+                window.step(args.run_iterations)
+            await _until(lambda: window.settled(args.run_iterations) or window.errors, args.timeout,
+                         f"{args.run_iterations} iterations")
+            if window.errors:
+                raise_for(window)
+        if screenshot is not None:
+            await asyncio.sleep(0.4)  # one more round of repaints for every pane
+            export_png(screenshot, window)
+            print(f"gncviewer gui: wrote {screenshot} ({window.model.last_iteration} iterations)")
+            window.close()
+            return 0
+    except TimeoutError as err:
+        print(f"gncviewer gui: {err}", file=sys.stderr)
+        window.close()
+        return 1
+    await closed.wait()
+    return 0
+
+
+def raise_for(window: Any) -> None:
+    """Turn the first error the window reported into the CLI's one-line error (exit 2)."""
+    from ..errors import GncViewerError
+
+    title, text = window.errors[0]
+    window.close()
+    raise GncViewerError(f"{title}: {text}")
