@@ -57,3 +57,48 @@ CONTROLS = (
     "run the solver continues from the current iterate with the new settings (marked in the history). "
     "Keys: Space run/pause, S or → single step, R reset, N new random start."
 )
+
+ABOUT_METHOD = """
+<h3>What gncviewer solves</h3>
+<p>A linear inverse problem <i>y = A x + ε</i>: recover <i>x</i> from indirect, noisy data. The data term alone
+has many (or no unique) solutions, so a prior says which <i>x</i> are plausible. Here the prior is a
+<b>score-based generative model</b>: the data distribution pushed through a forward diffusion for a time
+<i>t</i> gives a family of priors <i>p<sub>t</sub></i>, sharp at small <i>t</i>, blurred at large <i>t</i>.</p>
+<p>The surrogate <b>F(x, t) = ½‖Ax − y‖² − α<sub>t</sub> log p<sub>t</sub>(x)</b> is smooth and nearly convex
+at large <i>t</i> and becomes the real, non-convex objective <b>f = F(·, t<sub>min</sub>)</b> at the smallest
+level. Following its minimiser while <i>t</i> decreases is <b>graduated non-convexity</b> (GNC): the early,
+blurred problems decide which basin the iterate ends in, before the sharp problem's local minima appear.</p>
+
+<h3>Algorithm 1 — the GNC flow</h3>
+<p>A decreasing grid <i>t<sub>1</sub> &gt; … &gt; t<sub>N</sub> = t<sub>min</sub></i> (linear or log-spaced); one
+step per level: <i>x<sub>k+1</sub> = x<sub>k</sub> − λ t<sub>k</sub> ∇F(x<sub>k</sub>, t<sub>k</sub>)</i> with a
+fixed λ. Simple and robust; its limit points are stationary points of <i>f</i>, but an early step may increase
+<i>f</i> (it descends <i>F(·, t)</i>, not <i>f</i>).</p>
+
+<h3>Algorithm 2 — the gradient-like method with an adaptive schedule</h3>
+<p>At every iteration it takes the <b>largest</b> remaining <i>t</i> whose smoothed direction
+<i>d(t) = −t ∇F(x<sub>k</sub>, t)</i> is still a descent direction of the real objective <i>f</i>, then an
+<b>Armijo line search</b> on <i>f</i> (optionally started from a Barzilai–Borwein estimate). Every accepted step
+decreases <i>f</i>, and every limit point is stationary; the price is that it is more conservative than the flow.
+gncviewer also offers the reference code's <i>skip</i> rule (one grid level per iteration, no step when the
+direction does not descend), a fixed step, and plain gradient descent on <i>f</i> as the baseline. A failed
+line search is shown, never hidden.</p>
+
+<h3>Sampling instead of optimising — predictor–corrector Langevin</h3>
+<p>The same scores drive annealed Langevin dynamics on <i>F(x, t)</i>:
+<i>x ← x − ε∇F(x, t) + √(2εT) z</i>, with corrector steps at each level — the sampling counterpart of GNC, whose
+convergence with a finite forward time and inexact Langevin correction is studied by Pedrotti et al.</p>
+
+<h3>The two problems</h3>
+<p><b>2D toy</b>: <i>A = [[1, 1], [0, 0]]</i>, a five-component Gaussian mixture prior whose diffusion is exact at
+every <i>t</i>; the global minimum (1, 1) and three local minima are located numerically. <b>CT</b>: 2D
+parallel-beam tomography with the ASTRA projector and a learned energy-based network
+<i>E<sub>θ</sub>(x, t) = ½‖U<sub>θ</sub>(x, t)‖² / s<sub>t</sub></i>, trained by denoising score matching under
+the variance-preserving SDE.</p>
+
+<h3>References</h3>
+<p>P. Fernsel, Ž. Kereta, A. Denker: <i>Convergence properties of score-based models for linear inverse problems
+using graduated optimisation</i>, arXiv:2404.18699 (2024).<br>
+F. Pedrotti, J. Maas, M. Mondelli: <i>Improved convergence of score-based diffusion models via
+prediction-correction</i>, arXiv:2305.14164 (2023).</p>
+"""

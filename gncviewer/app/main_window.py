@@ -72,6 +72,7 @@ from .protocol import (
 from .session import SavedRun, Session, load_session, save_session
 from .settings import AppSettings
 from .state import CT_FIELDS, ExplorerState
+from .tour import GuidedTour, MethodDialog
 from .worker import MapWorker, SolverWorker
 
 DEFAULT_SIZE = (1600, 1000)
@@ -137,6 +138,8 @@ class MainWindow(QMainWindow):
         self._view = SetView((-12.0, 12.0, -12.0, 12.0))
         self._rate: list[tuple[float, int]] = []
         self._closing = False
+        self.tour: GuidedTour | None = None
+        self.method_help: MethodDialog | None = None
         self._last_secondary = 0.0
         self._slice = 0
         self._last_refresh = 0.0
@@ -284,7 +287,10 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction("Default layout").triggered.connect(self.default_layout)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Guided tour…").triggered.connect(self.open_tour)
+        help_menu.addAction("About the method…").triggered.connect(self.open_method_help)
         help_menu.addAction("What am I seeing? (all panes)").triggered.connect(self._help_all)
+        help_menu.addSeparator()
         help_menu.addAction("About gncviewer").triggered.connect(self._about)
 
     def _make_replay_bar(self) -> None:
@@ -386,6 +392,12 @@ class MainWindow(QMainWindow):
         self._change_state(new, name)
         return True
 
+    def load_state(self, new: ExplorerState) -> None:
+        """Replace every setting at once (the tour, scripts) and start over from iteration 0."""
+        self.controls.clear_errors()
+        self._change_state(new, None)
+        self.reset()
+
     def _change_state(self, new: ExplorerState, field: str | None) -> None:
         old = self.state
         if new == old:
@@ -393,9 +405,10 @@ class MainWindow(QMainWindow):
             return
         self.state = new
         self.controls.show_state(new)
-        if field == "speed":
+        if new.speed != old.speed:
             self.worker.send(SetSpeed(new.speed))
-            return
+            if replace(new, speed=old.speed) == old:
+                return
         problem_changed = new.problem != old.problem or any(
             getattr(new.ct_settings, f, None) != getattr(old.ct_settings, f, None) for f in CT_FIELDS)
         token = self._token(old, field)
@@ -905,6 +918,27 @@ class MainWindow(QMainWindow):
             self.export(kind, path)
 
     # -- help --------------------------------------------------------------------------------------------
+
+    def open_tour(self) -> GuidedTour:
+        """Show the guided tour (one window, reopened where it was); its show-at-start box is persisted."""
+        if self.tour is None:
+            show = self.settings.show_tour if self.settings is not None else True
+            self.tour = GuidedTour(self, show_at_start=show)
+            if self.settings is not None:
+                settings = self.settings
+                self.tour.show_at_start.toggled.connect(lambda on: settings.set_show_tour(on))
+            geometry = self.geometry()
+            self.tour.move(geometry.x() + geometry.width() - 480, geometry.y() + 90)
+        self.tour.show()
+        self.tour.raise_()
+        return self.tour
+
+    def open_method_help(self) -> MethodDialog:
+        if self.method_help is None:
+            self.method_help = MethodDialog(self)
+        self.method_help.show()
+        self.method_help.raise_()
+        return self.method_help
 
     def _help_all(self) -> None:
         for pane in (self.landscape, self.ct_view, self.noise, self.history, self.map_pane):

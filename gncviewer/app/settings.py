@@ -59,5 +59,14 @@ class AppSettings:
         folder = Path(path).expanduser()
         self._q.setValue("paths/last_folder", str(folder if folder.is_dir() else folder.parent))
 
+    @property
+    def show_tour(self) -> bool:
+        """Whether the guided tour opens at start (until the user unticks it)."""
+        return self._q.value("help/show_tour", True, type=bool)
+
+    def set_show_tour(self, on: bool) -> None:
+        self._q.setValue("help/show_tour", bool(on))
+        self._q.sync()
+
     def sync(self) -> None:
         self._q.sync()

@@ -230,6 +230,8 @@ async def _main(app: Any, window: Any, args: argparse.Namespace, screenshot: Any
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     window.show()
+    if window.settings is not None and window.settings.show_tour and not args.run_iterations:
+        window.open_tour()
     try:
         if args.run_iterations or screenshot is not None:
             await _until(lambda: window.settled(0) or window.errors, args.timeout, "the problem to load")
