@@ -120,6 +120,9 @@ class ConvergenceMapPane(Pane):
         bar.setImageItem([self.near_image, self.stat_image])
         self.graphics.addItem(bar, row=0, col=2)
         self.start_plot = self.graphics.addPlot(row=1, col=0, colspan=3)
+        # The heat maps carry the study's main result: give them more height than the per-start map.
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 2)
         self.start_plot.setTitle("where each start ended", color="#dde3ea", size="9pt")
         self.start_plot.setAspectLocked(True)
         self.start_plot.setMenuEnabled(False)
@@ -223,8 +226,26 @@ class ConvergenceMapPane(Pane):
 
     @staticmethod
     def _row_ticks(t_max: np.ndarray) -> list[tuple[float, str]]:
-        step = max(1, len(t_max) // 8)
-        return [(i + 0.5, f"{t:.3g}") for i, t in enumerate(t_max) if i % step == 0 or i == len(t_max) - 1]
+        """Ticks at round values (1, 2, 5 × 10^k) placed by interpolating log t over the rows.
+
+        Labelling every n-th row gives unreadable values like 0.0289 that crowd a short axis; the rows
+        are log-spaced in the paper's study, so round values fall between rows.
+        """
+        t = np.asarray(t_max, dtype=float)
+        rows = np.arange(len(t)) + 0.5
+        if len(t) < 2 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
+            step = max(1, len(t) // 5)
+            return [(i + 0.5, f"{v:.3g}") for i, v in enumerate(t) if i % step == 0 or i == len(t) - 1]
+        log_t = np.log10(t)
+        decades = range(int(np.floor(log_t[0])), int(np.ceil(log_t[-1])) + 1)
+        for mantissas in ((1.0,), (1.0, 5.0), (1.0, 2.0, 5.0)):
+            values = [m * 10.0 ** k for k in decades for m in mantissas]
+            values = [v for v in values if t[0] * (1 - 1e-9) <= v <= t[-1] * (1 + 1e-9)]
+            if len(values) >= 3:
+                break
+        if len(values) < 2:
+            values = [t[0], t[-1]]
+        return [(float(np.interp(np.log10(v), log_t, rows)), f"{v:g}") for v in values]
 
     def select_row(self, row: int) -> None:
         result = self.result
