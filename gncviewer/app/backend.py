@@ -20,7 +20,7 @@ import torch
 
 from ..core.objective import evaluate, evaluate_f
 from ..core.problems import Problem
-from ..core.toy import TOY_PRIOR_WEIGHT, TOY_T_MIN, Minimum, toy_problem
+from ..core.toy import TOY_PRIOR_WEIGHT, TOY_T_MIN, Minimum, refine_minima, toy_problem
 from ..errors import ConfigError, GncViewerError
 
 #: Region of the toy landscape shown at start: the paper's initial points live in [−10, 10]².
@@ -152,8 +152,6 @@ def locate_minima(problem: Problem, box: tuple[float, float] = (-12.0, 12.0), sa
     Sampling first means one batched evaluation finds every basin wider than the sampling step
     (0.25 here; the toy's narrowest basin is ~0.6 wide), so only a handful of refinements run.
     """
-    from scipy.optimize import minimize
-
     axis = torch.linspace(box[0], box[1], samples, dtype=torch.float64)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")
     points = torch.stack([xx, yy], dim=-1)
@@ -165,21 +163,7 @@ def locate_minima(problem: Problem, box: tuple[float, float] = (-12.0, 12.0), sa
             if di or dj:
                 is_min &= inner < values[1 + di:samples - 1 + di, 1 + dj:samples - 1 + dj]
     starts = [(float(axis[j + 1]), float(axis[i + 1])) for i, j in zip(*np.nonzero(is_min))]
-
-    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-        ev = evaluate_f(problem, torch.from_numpy(v).reshape(1, 2))
-        return float(ev.value[0]), ev.grad[0].numpy().copy()
-
-    found: list[Minimum] = []
-    for start in starts:
-        res = minimize(fun, np.array(start), jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15})
-        if np.linalg.norm(fun(res.x)[1]) > 1e-6:
-            continue
-        x = (float(res.x[0]), float(res.x[1]))
-        if all(math.hypot(x[0] - m.x[0], x[1] - m.x[1]) > 1e-3 for m in found):
-            found.append(Minimum(x, float(res.fun)))
-    found.sort(key=lambda m: m.f)
-    return tuple(found)
+    return refine_minima(problem, starts)
 
 
 def _toy_info(problem: Problem, seconds: float) -> ProblemInfo:

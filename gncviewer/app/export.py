@@ -20,7 +20,8 @@ from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
 from .. import __version__
-from ..commands.common import jsonable, write_atomic
+from ..commands.common import jsonable
+from ..core.files import write_atomic
 from ..core.history import history_columns
 from ..errors import InputFileError
 from .model import RunModel

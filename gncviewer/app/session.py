@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..commands.common import jsonable, write_atomic
+from ..commands.common import jsonable
 from ..core.config import SolverConfig
+from ..core.files import write_atomic
 from ..core.records import STATUSES, Candidate, StepRecord
 from ..errors import ConfigError, GncViewerError, InputFileError
 from .model import RunModel

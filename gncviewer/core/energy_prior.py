@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import torch
 
 from ..errors import ModelError
 from .energy_net import EnergyNet, EnergyNetConfig
+from .files import write_atomic
 from .priors import Prior
 from .sde import VPSDE
 
@@ -217,22 +217,6 @@ def check_image_size(prior: EnergyPrior, size: int, source: str | os.PathLike[st
                          f"{size}×{size} model (train one with 'gncviewer train --size {size}') or --size {m}")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make shipped files private
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build_card(net: EnergyNet, **fields: Any) -> dict[str, Any]:
     """The card's fixed part (format, architecture, SDE, size) plus the caller's descriptive fields."""
     return {
@@ -258,6 +242,6 @@ def save_energy_prior(net: EnergyNet, path: str | os.PathLike[str], card: dict[s
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in net.state_dict().items()}
     blob = save(state, metadata={"format": CARD_FORMAT})
     card = {**card, "weights_sha256": hashlib.sha256(blob).hexdigest(), "weights_file": weights.name}
-    _write_atomic(weights, blob)
-    _write_atomic(card_path, (json.dumps(card, indent=1, sort_keys=False) + "\n").encode())
+    write_atomic(weights, blob)
+    write_atomic(card_path, (json.dumps(card, indent=1, sort_keys=False) + "\n").encode())
     return weights, card_path

@@ -87,23 +87,26 @@ def find_minima(t_min: float = TOY_T_MIN, starts_per_axis: int = 13) -> tuple[Mi
     global minimum is *located* rather than assumed to be x* = (1, 1) (the prior's smoothing at
     t_min moves it slightly).
     """
-    problem = _float64_problem(t_min)
+    axis = np.linspace(-12.0, 12.0, starts_per_axis)
+    return refine_minima(_float64_problem(t_min), [(float(a), float(b)) for a in axis for b in axis])
+
+
+def refine_minima(problem: Problem, starts: list[tuple[float, float]]) -> tuple[Minimum, ...]:
+    """L-BFGS in float64 from every start; keep true stationary points, merge those within 1e-3, lowest first."""
 
     def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-        x = torch.from_numpy(v).reshape(1, 2)
-        ev = evaluate_f(problem, x)
-        return float(ev.value[0]), ev.grad[0].numpy().copy()
+        ev = evaluate_f(problem, torch.from_numpy(v).reshape(1, 2).to(problem.y.dtype))
+        return float(ev.value[0]), ev.grad[0].double().numpy().copy()
 
     found: list[Minimum] = []
-    axis = np.linspace(-12.0, 12.0, starts_per_axis)
-    for a in axis:
-        for b in axis:
-            res = minimize(fun, np.array([a, b]), jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15})
-            if np.linalg.norm(fun(res.x)[1]) > 1e-6:
-                continue
-            x = (float(res.x[0]), float(res.x[1]))
-            if all(np.hypot(x[0] - m.x[0], x[1] - m.x[1]) > 1e-3 for m in found):
-                found.append(Minimum(x, float(res.fun)))
+    for start in starts:
+        res = minimize(fun, np.array(start, dtype=np.float64), jac=True, method="L-BFGS-B",
+                       options={"gtol": 1e-12, "ftol": 1e-15})
+        if np.linalg.norm(fun(res.x)[1]) > 1e-6:
+            continue
+        x = (float(res.x[0]), float(res.x[1]))
+        if all(np.hypot(x[0] - m.x[0], x[1] - m.x[1]) > 1e-3 for m in found):
+            found.append(Minimum(x, float(res.fun)))
     found.sort(key=lambda m: m.f)
     return tuple(found)
 

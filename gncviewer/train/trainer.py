@@ -19,9 +19,7 @@ from __future__ import annotations
 import copy
 import io
 import math
-import os
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +32,7 @@ import torch
 
 from ..core.energy_net import EnergyNet, EnergyNetConfig
 from ..core.energy_prior import EnergyPrior, build_card, save_energy_prior
+from ..core.files import write_atomic
 from ..core.sde import VPSDE
 from ..errors import ConfigError, InputFileError, NumericalError
 from .data import ImageSource, make_source
@@ -129,22 +128,6 @@ class TrainResult:
     validation_loss: float | None
     seconds: float
     card_data: dict[str, Any] = field(default_factory=dict)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make shipped files private
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Trainer:
@@ -254,7 +237,7 @@ class Trainer:
         }
         buffer = io.BytesIO()
         torch.save(state, buffer)
-        _write_atomic(self.checkpoint_path, buffer.getvalue())
+        write_atomic(self.checkpoint_path, buffer.getvalue())
         return self.checkpoint_path
 
     def validation_loss(self, count: int = 32) -> float | None:
