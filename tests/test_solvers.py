@@ -170,3 +170,39 @@ def test_config_round_trip_and_unknown_keys():
     assert SolverConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="unknown"):
         SolverConfig.from_dict({**cfg.to_dict(), "bogus": 1})
+
+
+def test_descent_stops_after_a_failed_line_search_it_would_repeat(problem):
+    """Nothing changes after a failed search (no step, same x, direction and β₀): the run ends there."""
+    records = run(problem, method="descent", iterations=50, armijo_max_tries=1, armijo_beta0=1e4)
+    assert [r.status for r in records] == ["initial", "line-search-failed"]
+    assert not records[-1].moved and np.array_equal(records[-1].x, records[0].x)
+    again = run(problem, x0=tuple(records[-1].x.tolist()), method="descent", iterations=1, armijo_max_tries=1,
+                armijo_beta0=1e4)
+    assert again[-1].status == "line-search-failed"  # what every further iteration would have recorded
+    # with on_failure='smallest' a step is taken, so the run goes on
+    moving = run(problem, method="descent", iterations=5, armijo_max_tries=1, armijo_beta0=1e4, on_failure="smallest")
+    assert len(moving) == 6
+
+
+def test_gradient_like_stops_only_when_a_search_fails_at_t_min(problem):
+    n = 200
+    records = run(problem, method="gradient-like", t_max=10.0, iterations=n, armijo_max_tries=1, armijo_beta0=1e4)
+    failed = [r for r in records if r.status == "line-search-failed"]
+    # failures above t_min reject that level and the run goes on ...
+    assert any(r.t_index < n - 1 for r in failed)
+    assert all(r.t_index < n - 1 for r in failed[:-1])
+    # ... one at t_min would repeat forever, so it is the last record
+    assert len(records) < n + 1
+    assert records[-1].status == "line-search-failed" and records[-1].t_index == n - 1
+
+
+def test_accepted_levels_satisfy_the_angle_condition(problem):
+    """⟨d, g⟩ ≤ −c‖d‖‖g‖: every level the adaptive rule accepts has cos∠(d, −∇f) ≥ c."""
+    c = 0.5
+    records = run(problem, method="gradient-like", t_max=2.0, iterations=300, descent_c=c)
+    accepted = [cand for r in records[1:] for cand in r.candidates if cand.accepted]
+    rejected = [cand for r in records[1:] for cand in r.candidates if not cand.accepted]
+    assert accepted and rejected
+    assert all(cand.descent_cos >= c - 1e-9 for cand in accepted)
+    assert all(cand.descent_cos < c + 1e-9 for cand in rejected)

@@ -12,6 +12,11 @@ Methods (DESIGN.md §1):
   direction of ``f``; step sizes by Armijo backtracking on ``f`` (optionally Barzilai–Borwein started)
   or fixed.  A failed line search is recorded, never hidden.
 * ``descent``: gradient descent on ``f`` itself, the baseline graduated optimisation must beat.
+
+A failed line search that left nothing changed (no step taken, and the next iteration would use the
+same level, direction and first trial — descent always, the gradient-like method at ``t_min``) ends
+the run after its record: every later iteration would repeat it exactly.  This is where Armijo on a
+float32 ``f`` stops near a stationary point (the predicted decrease falls below ``f``'s resolution).
 * ``langevin``: annealed Langevin in predictor–corrector form (Pedrotti et al., 2305.14164): a GNC
   step moves to the next noise level (predictor), then Langevin steps at that level (corrector)
   sample ``exp(−F(·, t)/T)``.  Seeded.
@@ -247,6 +252,8 @@ class GradientLikeSolver(_StepRuleMixin):
             point = new
             yield self._record(problem, k, point, t=t, t_index=index, step=step, trials=trials, ok=ok, cos=cos,
                                F=F_value, moved=moved, status=status, candidates=candidates)
+            if not ok and not moved and index == n - 1:
+                return  # at t_min the next iteration would repeat this failed search exactly
 
     def _try_levels(self, problem: Problem, point: _Point, grid: torch.Tensor, indices: list[int], iteration: int
                     ) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
@@ -353,6 +360,8 @@ class DescentSolver(_StepRuleMixin):
             point = new
             yield self._record(problem, k, point, t=t, t_index=last, step=step, trials=trials, ok=ok, cos=1.0,
                                F=F_value, moved=moved, status="ok" if ok else "line-search-failed")
+            if not moved:
+                return  # the next iteration would repeat this failed search exactly
 
 
 class LangevinSolver(Solver):
