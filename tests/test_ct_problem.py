@@ -180,3 +180,22 @@ def test_operator_norm_matches_svd(problem) -> None:
     exact = float(svds(matrix, k=1, return_singular_vectors=False)[0]) ** 2
     estimate = ct.operator_norm_squared(problem.operator)
     assert exact <= estimate <= 1.02 * exact
+
+
+def test_ct_defaults_use_an_angle_condition() -> None:
+    """c = 0 let near-orthogonal large-t directions through on CT (tiny Armijo steps, t stuck at 0.2 after 200
+    iterations); the CT default asks for cos∠(d(t), −∇f) ≥ 0.2, the toy keeps the paper's strict descent."""
+    from gncviewer.core.config import CT_DESCENT_C, SolverConfig
+    from gncviewer.core.toy import toy_defaults
+
+    assert ct_defaults().descent_c == CT_DESCENT_C == 0.2
+    assert toy_defaults().descent_c == SolverConfig().descent_c == 0.0
+    assert ct_defaults(descent_c=0.0).descent_c == 0.0
+
+
+def test_gradient_like_accepts_only_well_aligned_levels_on_ct(problem) -> None:
+    records = list(make_solver(ct_defaults(method="gradient-like", iterations=8)).run(
+        problem, initial_point("fbp", problem)))
+    for r in records[1:]:
+        for cand in r.candidates:
+            assert cand.accepted == (cand.descent_cos >= 0.2)
