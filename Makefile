@@ -32,3 +32,8 @@ lint: $(VENV)/.installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Standalone Linux bundle in dist/gncviewer/ (PyInstaller onedir, CPU torch), smoke-tested; see packaging/README.md.
+.PHONY: bundle
+bundle:
+	VENV=$(VENV) PYTHON=$(PYTHON) TORCH_SPEC="$(TORCH_SPEC)" packaging/build.sh
