@@ -45,6 +45,9 @@ ProgressFn = Callable[[int, int], None]
 #: Levels examined in the first round when the largest-t rule must look below a rejected level; each
 #: further round for the trajectories still searching examines twice as many (see ``_search_levels``).
 _SEARCH_BLOCK = 8
+#: At most this many (trajectory, level) pairs per search round, so doubling never costs more than a
+#: few tens of MB per temporary, however many trajectories search at once.
+_SEARCH_BUDGET = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -482,7 +485,8 @@ class _Engine:
         Levels are examined in rounds of ``_SEARCH_BLOCK``, 2·``_SEARCH_BLOCK``, 4·… per trajectory: most
         searches end within a few levels, but some walk hundreds of levels down the grid, and with a fixed
         block those cost one round of small kernels per block (the study's bottleneck).  Doubling bounds
-        the rounds by log₂ N while evaluating at most twice the levels needed.  The level picked is the
+        the rounds by log₂ N while evaluating at most twice the levels needed (and never more than
+        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory).  The level picked is the
         first admissible one in grid order either way.  At t_min, d = −t_min ∇f exactly, as in the iterator
         solver.  Returns which trajectories found one (all but those with ∇f = 0).
         """
@@ -515,7 +519,7 @@ class _Engine:
             found_all[pos] = found
             keep = ~found & (cand[:, -1] < N - 1)
             todo, pos = todo[keep], pos[keep]
-            width = min(2 * width, N)
+            width = min(2 * width, N, max(_SEARCH_BLOCK, _SEARCH_BUDGET // max(1, todo.numel())))
         return found_all
 
     def _line_search(self, idx: Tensor, first_trial: Tensor, X0: Tensor, X1: Tensor, F: Tensor, D0: Tensor,
