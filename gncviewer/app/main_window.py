@@ -39,6 +39,7 @@ from ..errors import ConfigError, GncViewerError, InputFileError
 from . import export, help_texts
 from .backend import ProblemInfo
 from .controls import ControlsPanel
+from .icon import app_icon
 from .model import RunModel, Segment
 from .panes.convergence_map import ConvergenceMapPane
 from .panes.ct_view import CTViewPane
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(f"gncviewer {__version__} — score-based graduated optimisation")
         self.setStyleSheet(STYLE)
+        self.setWindowIcon(app_icon())
         self.settings = settings
         self.persist = persist and settings is not None
         self.dialogs = dialogs

@@ -181,6 +181,10 @@ def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("gncviewer")
+    from ..app.icon import APP_ID, app_icon
+
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
     settings = None if screenshot is not None else AppSettings()

@@ -24,7 +24,7 @@ import torch
 
 from ..errors import ModelError
 from .energy_net import EnergyNet, EnergyNetConfig
-from .files import write_atomic
+from .files import resources_root, write_atomic
 from .priors import Prior
 from .sde import VPSDE
 
@@ -34,7 +34,6 @@ CARD_VERSION = 1
 #: card fields that must be present for a model to load.
 REQUIRED_CARD_FIELDS = ("format", "format_version", "architecture", "sde", "image_size")
 #: environment variable that points to a ``resources`` folder used instead of the packaged one.
-RESOURCES_ENV = "GNCVIEWER_RESOURCES"
 
 _RETRAIN_HINT = "retrain with 'gncviewer train' or use the shipped model"
 
@@ -113,9 +112,7 @@ def default_model_path(size: int) -> Path:
     ``resources`` sits beside the package in a checkout and in the installed bundle; the
     ``GNCVIEWER_RESOURCES`` environment variable points elsewhere (frozen builds, tests).
     """
-    override = os.environ.get(RESOURCES_ENV)
-    root = Path(override).expanduser() if override else Path(__file__).resolve().parents[2] / "resources"
-    return root / "models" / f"ellipses{size}.safetensors"
+    return resources_root() / "models" / f"ellipses{size}.safetensors"
 
 
 def model_files(path: str | os.PathLike[str]) -> tuple[Path, Path]:

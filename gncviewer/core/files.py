@@ -1,4 +1,4 @@
-"""Writing files so that a reader (or a crash) never sees half of one.
+"""Where shipped files live, and writing files so that a reader (or a crash) never sees half of one.
 
 Every file gncviewer writes — JSON results, PNGs, sessions, exports, weights, checkpoints — goes
 through ``write_atomic``: a temporary file beside the target, flushed to disk, then renamed over the
@@ -11,6 +11,17 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+
+#: Points at another ``resources`` folder (tests, relocated installs).
+RESOURCES_ENV = "GNCVIEWER_RESOURCES"
+
+
+def resources_root() -> Path:
+    """The ``resources`` folder: beside the package in a checkout, and in the PyInstaller bundle
+    (the spec puts it two levels above ``gncviewer/core`` there too), unless ``GNCVIEWER_RESOURCES``
+    says otherwise."""
+    override = os.environ.get(RESOURCES_ENV)
+    return Path(override).expanduser() if override else Path(__file__).resolve().parents[2] / "resources"
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:

@@ -41,6 +41,8 @@ def test_initial_state_is_shown(make_window, toy_state) -> None:
     assert (gx[0], gy[0]) == pytest.approx((1.0, 1.0), abs=1e-3)
     assert len(w.landscape.local_minima.getData()[0]) == 3
     assert w.device_label.text() == "device: cpu"
+    icon = w.windowIcon()
+    assert not icon.isNull() and len(icon.availableSizes()) >= 6  # the shipped PNG renders, 16-256 px
 
 
 def test_run_pause_step_reset(make_window, toy_state, qtbot) -> None:

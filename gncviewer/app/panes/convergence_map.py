@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pyqtgraph as pg
@@ -74,6 +75,9 @@ class ConvergenceMapPane(Pane):
         self.iterations = QLineEdit("1300")
         self.compile_box = QCheckBox("compile")
         self.compile_box.setToolTip("torch.compile the kernels: ~8× faster per iteration, ~20 s warm-up")
+        if getattr(sys, "frozen", False):  # the standalone bundle ships no C++ compiler for torch.compile
+            self.compile_box.setEnabled(False)
+            self.compile_box.setToolTip("not available in the standalone bundle (needs a C++ compiler)")
         tips = {
             self.t_lo: "smallest t_max (log-spaced values)", self.t_hi: "largest t_max",
             self.t_count: "number of t_max values (rows)", self.grid_size: "starting points per axis on [−10, 10]",
