@@ -76,6 +76,15 @@ class CTViewPane(Pane):
         err_bar = pg.ColorBarItem(values=(-ERROR_RANGE, ERROR_RANGE), colorMap=diverging, interactive=False,
                                   width=12, label="error")
         grid.addItem(err_bar, row=3, col=2)
+        # Equal columns so the four images are drawn at the same scale, and linked views so that zooming
+        # into a detail of one shows the same detail in all four.
+        grid.layout.setColumnStretchFactor(0, 1)
+        grid.layout.setColumnStretchFactor(1, 1)
+        grid.layout.setColumnStretchFactor(2, 0)
+        lead = self.panels["iterate"].view
+        for name in ("ground truth", "FBP", "error"):
+            self.panels[name].view.setXLink(lead)
+            self.panels[name].view.setYLink(lead)
         self.single_widget = pg.GraphicsLayoutWidget()
         self.single_widget.setBackground("#14181f")
         self.single = _ImagePanel(self.single_widget.ci, 0, 0, "iterate x_k", gray, IMAGE_LEVELS)
