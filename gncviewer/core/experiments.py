@@ -105,36 +105,44 @@ def _mixture_tables(prior: GaussianMixturePrior, levels: Tensor) -> _Mixture:
     return _Mixture(means, (1.0 / var).float(), const.float())
 
 
+def _distances(x0: Tensor, x1: Tensor, means: tuple[tuple[float, float], ...]):
+    """Offsets to every mean and their squared lengths (shared by all levels evaluated at x)."""
+    diffs = [(m0 - x0, m1 - x1) for m0, m1 in means]
+    return diffs, [d0 * d0 + d1 * d1 for d0, d1 in diffs]
+
+
+def _mixture_terms(diffs: list[tuple[Tensor, Tensor]], sq: list[Tensor], inv: Sequence[Tensor],
+                   const: Sequence[Tensor], want_logp: bool) -> tuple[Tensor | None, Tensor, Tensor]:
+    """(log p or None, score) of one diffused mixture, components unrolled, logsumexp-stable.
+
+    The largest logit is subtracted; exponents are clamped at −80 (e ≥ 1.8e-35, still a normal
+    float32) because an underflowing exp takes a slow path that costs ~50× more, and
+    responsibilities that small change nothing.
+    """
+    logits = [cc - 0.5 * q * ic for q, ic, cc in zip(sq, inv, const)]
+    top = logits[0]
+    for logit in logits[1:]:
+        top = torch.maximum(top, logit)
+    total = s0 = s1 = None
+    for (d0, d1), ic, logit in zip(diffs, inv, logits):
+        e = torch.exp(torch.clamp(logit - top, min=-80.0))
+        w = e * ic
+        total = e if total is None else total + e
+        s0 = w * d0 if s0 is None else s0 + w * d0
+        s1 = w * d1 if s1 is None else s1 + w * d1
+    assert total is not None and s0 is not None and s1 is not None
+    logp = torch.log(total) + top if want_logp else None
+    return logp, s0 / total, s1 / total
+
+
 def _mixture_pair(x0: Tensor, x1: Tensor, inv_l: Sequence[Tensor], const_l: Sequence[Tensor],
                   inv_m: Sequence[Tensor], const_m: Sequence[Tensor], means: tuple[tuple[float, float], ...]
                   ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-    """Score at a level and (log p, score) at t_min, at the same points, components unrolled.
-
-    Distances to the means are computed once for both.  Log-densities are logsumexp-stable (the
-    largest logit is subtracted); exponents are clamped at −80 (e ≥ 1.8e-35, still a normal float32)
-    because an underflowing exp takes a slow path that costs ~50× more, and responsibilities that
-    small change nothing.
-    """
-    diffs = [(m0 - x0, m1 - x1) for m0, m1 in means]
-    sq = [d0 * d0 + d1 * d1 for d0, d1 in diffs]
-    out: list[Tensor] = []
-    for inv, const, want_logp in ((inv_l, const_l, False), (inv_m, const_m, True)):
-        logits = [cc - 0.5 * q * ic for q, ic, cc in zip(sq, inv, const)]
-        top = logits[0]
-        for logit in logits[1:]:
-            top = torch.maximum(top, logit)
-        total = s0 = s1 = None
-        for (d0, d1), ic, logit in zip(diffs, inv, logits):
-            e = torch.exp(torch.clamp(logit - top, min=-80.0))
-            w = e * ic
-            total = e if total is None else total + e
-            s0 = w * d0 if s0 is None else s0 + w * d0
-            s1 = w * d1 if s1 is None else s1 + w * d1
-        assert total is not None and s0 is not None and s1 is not None
-        if want_logp:
-            out.append(torch.log(total) + top)
-        out.extend((s0 / total, s1 / total))
-    sl0, sl1, logp, sm0, sm1 = out
+    """Score at a level and (log p, score) at t_min at the same points; distances computed once."""
+    diffs, sq = _distances(x0, x1, means)
+    _, sl0, sl1 = _mixture_terms(diffs, sq, inv_l, const_l, False)
+    logp, sm0, sm1 = _mixture_terms(diffs, sq, inv_m, const_m, True)
+    assert logp is not None
     return sl0, sl1, logp, sm0, sm1
 
 
@@ -177,6 +185,24 @@ def _eval_point(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, 
     return value - c.alpha * logp, dg0 - c.alpha * sm0, dg1 - c.alpha * sm1, sl0, sl1
 
 
+def _level_score(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor
+                 ) -> tuple[Tensor, Tensor]:
+    """The score at ``level`` only (the level search and re-evaluations need nothing else)."""
+    diffs, sq = _distances(x0, x1, c.means)
+    _, s0, s1 = _mixture_terms(diffs, sq, _columns(inv, level), _columns(const, level), False)
+    return s0, s1
+
+
+def _objective_at_min(c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
+                      ) -> tuple[Tensor, Tensor, Tensor]:
+    """f and ∇f only (line-search trials need nothing else)."""
+    value, dg0, dg1 = _data(c, x0, x1)
+    diffs, sq = _distances(x0, x1, c.means)
+    logp, sm0, sm1 = _mixture_terms(diffs, sq, inv_m, const_m, True)
+    assert logp is not None
+    return value - c.alpha * logp, dg0 - c.alpha * sm0, dg1 - c.alpha * sm1
+
+
 def _direction(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, s0: Tensor, s1: Tensor) -> tuple[Tensor, Tensor]:
     """``d = −t ∇F(x, t) = t (α ∇log p_t − w Aᵀ(Ax − y))`` from a score already evaluated at x."""
     _, g0, g1 = _data(c, x0, x1)
@@ -195,6 +221,58 @@ def _descent(dg: Tensor, d0: Tensor, d1: Tensor, g0: Tensor, g1: Tensor, descent
     if descent_c > 0:
         ok = ok & (dg * dg >= descent_c * descent_c * (d0 * d0 + d1 * d1) * (g0 * g0 + g1 * g1))
     return ok
+
+
+def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
+                  block: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float):
+    """One round of the largest-t level search for n trajectories × ``len(block)`` levels, fused.
+
+    Returns the level picked (the first admissible one, else the last examined), its direction and
+    ⟨d, g⟩, whether one was found, and the last level examined.
+    """
+    cand = (ptr[:, None] + block[None, :]).clamp_max(last)
+    level = rows[:, None] + cand
+    tm = t_flat[level]
+    a0c, a1c = a0[:, None], a1[:, None]
+    b0c, b1c = b0[:, None], b1[:, None]
+    r0, r1 = _level_score(c, a0c.expand_as(tm), a1c.expand_as(tm), inv, const, level)
+    e0, e1 = _direction(c, a0c, a1c, tm, r0, r1)
+    at_min = cand == last
+    e0 = torch.where(at_min, -tm * b0c, e0)
+    e1 = torch.where(at_min, -tm * b1c, e1)
+    eg = e0 * b0c + e1 * b1c
+    ok = _descent(eg, e0, e1, b0c, b1c, descent_c) | (at_min & (eg < 0))
+    found = ok.any(-1)
+    pick = torch.where(found, ok.float().argmax(-1), torch.full_like(ptr, block.shape[0] - 1))[:, None]
+    return (cand.gather(1, pick)[:, 0], e0.gather(1, pick)[:, 0], e1.gather(1, pick)[:, 0],
+            eg.gather(1, pick)[:, 0], found, cand[:, -1])
+
+
+def _line_round(c: _Consts, a0: Tensor, a1: Tensor, fa: Tensor, d0: Tensor, d1: Tensor, dg: Tensor,
+                first_trial: Tensor, beta: Tensor, ell: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor],
+                c1: float, armijo: bool):
+    """Every remaining Armijo trial of n trajectories as one (n, tries) batch, fused; first passing wins."""
+    y0 = a0[:, None] + beta[None, :] * d0[:, None]
+    y1 = a1[:, None] + beta[None, :] * d1[:, None]
+    fy, h0, h1 = _objective_at_min(c, y0, y1, inv_m, const_m)
+    if armijo:
+        ok = (fy <= fa[:, None] + c1 * beta[None, :] * dg[:, None]) & (first_trial[:, None] | (ell[None, :] > 0))
+    else:
+        ok = first_trial[:, None] & torch.isfinite(fy)
+    found = ok.any(-1)
+    pick = ok.float().argmax(-1, keepdim=True)
+    return (found, *(v.gather(1, pick)[:, 0] for v in (y0, y1, fy, h0, h1)))
+
+
+def _padded(fn: Callable, *rows: Tensor) -> tuple[Tensor, ...]:
+    """Call a dynamic-shape kernel on row-aligned inputs padded to at least two rows.
+
+    Sizes 0 and 1 would each make torch.compile specialise and recompile; padding rows are cut off.
+    """
+    n = rows[0].shape[0]
+    if n < 2:
+        rows = tuple(torch.cat((r, r.new_zeros((2 - n, *r.shape[1:])))) for r in rows)
+    return tuple(v[:n] for v in fn(*rows))
 
 
 def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, s0: Tensor, s1: Tensor, t: Tensor, step: float, inv: Tensor,
@@ -327,6 +405,9 @@ class _Engine:
         self.propose = _maybe_compile(_propose, use_compile)
         # Follow-ups work on compacted subsets whose size changes every iteration: one dynamic-shape kernel.
         self.eval_subset = _maybe_compile(_eval_point, use_compile, dynamic=True)
+        self.score_subset = _maybe_compile(_level_score, use_compile, dynamic=True)
+        self.search_round = _maybe_compile(_search_round, use_compile, dynamic=True)
+        self.line_round = _maybe_compile(_line_round, use_compile, dynamic=True)
 
     def _eval(self, x0: Tensor, x1: Tensor, level: Tensor) -> tuple[Tensor, ...]:
         """f, ∇f and level score on a subset of any shape, through ONE compiled 1-D kernel.
@@ -473,7 +554,8 @@ class _Engine:
             bump = pending[failed]
             ptr[bump] = (ptr[bump] + 1).clamp_max(N - 1)
         level = rows[pending] + (ptr[pending] if largest else min(k, N - 1))
-        _, _, _, r0, r1 = self._eval(new[0][pending], new[1][pending], level)
+        r0, r1 = _padded(lambda a, b, lv: self.score_subset(self.c, a, b, self.inv, self.const, lv),
+                         new[0][pending], new[1][pending], level)
         new[5][pending] = r0
         new[6][pending] = r1
         del moved
@@ -497,27 +579,17 @@ class _Engine:
         todo = idx
         while todo.numel():
             block = torch.arange(1, width + 1)
-            cand = (ptr[todo][:, None] + block[None, :]).clamp_max(N - 1)       # (n, width)
-            level = rows[todo][:, None] + cand
-            a0, a1 = X0[todo][:, None], X1[todo][:, None]
-            b0, b1 = G0[todo][:, None], G1[todo][:, None]
-            tm = self.t_flat[level]
-            _, _, _, r0, r1 = self._eval(a0.expand_as(tm), a1.expand_as(tm), level.expand_as(tm))
-            e0, e1 = _direction(self.c, a0, a1, tm, r0, r1)
-            at_min = cand == N - 1
-            e0 = torch.where(at_min, -tm * b0, e0)
-            e1 = torch.where(at_min, -tm * b1, e1)
-            eg = e0 * b0 + e1 * b1
-            ok = _descent(eg, e0, e1, b0, b1, self.config.descent_c) | (at_min & (eg < 0))
-            found = ok.any(-1)
-            pick = torch.where(found, ok.float().argmax(-1), torch.full_like(found, width - 1,
-                                                                              dtype=torch.long))[:, None]
-            ptr[todo] = cand.gather(1, pick)[:, 0]
-            D0[todo] = e0.gather(1, pick)[:, 0]
-            D1[todo] = e1.gather(1, pick)[:, 0]
-            DG[todo] = eg.gather(1, pick)[:, 0]
+            picked, e0, e1, eg, found, last_seen = _padded(
+                lambda a0, a1, b0, b1, p, r, block=block: self.search_round(
+                    self.c, a0, a1, b0, b1, p, r, block, self.t_flat,
+                    self.inv, self.const, N - 1, self.config.descent_c),
+                X0[todo], X1[todo], G0[todo], G1[todo], ptr[todo], rows[todo])
+            ptr[todo] = picked
+            D0[todo] = e0
+            D1[todo] = e1
+            DG[todo] = eg
             found_all[pos] = found
-            keep = ~found & (cand[:, -1] < N - 1)
+            keep = ~found & (last_seen < N - 1)
             todo, pos = todo[keep], pos[keep]
             width = min(2 * width, N, max(_SEARCH_BLOCK, _SEARCH_BUDGET // max(1, todo.numel())))
         return found_all
@@ -528,17 +600,8 @@ class _Engine:
         cfg = self.config
         tries = cfg.armijo_max_tries if armijo else 1
         ell = torch.arange(tries, dtype=torch.float32)
-        beta = (beta0 * cfg.armijo_tau ** ell)[None, :]
-        a0, a1, fa = X0[idx][:, None], X1[idx][:, None], F[idx][:, None]
-        d0, d1, dg = D0[idx][:, None], D1[idx][:, None], DG[idx][:, None]
-        y0 = a0 + beta * d0
-        y1 = a1 + beta * d1
-        dummy = torch.zeros_like(y0, dtype=torch.long)
-        fy, h0, h1, _, _ = self._eval(y0, y1, dummy)
-        if armijo:
-            ok = (fy <= fa + cfg.armijo_c1 * beta * dg) & (first_trial[:, None] | (ell[None, :] > 0))
-        else:
-            ok = first_trial[:, None] & torch.isfinite(fy)
-        found = ok.any(-1)
-        pick = ok.float().argmax(-1, keepdim=True)
-        return (found, *(v.gather(1, pick)[:, 0] for v in (y0, y1, fy, h0, h1)))
+        beta = beta0 * cfg.armijo_tau ** ell
+        return _padded(
+            lambda a0, a1, fa, d0, d1, dg, first: self.line_round(self.c, a0, a1, fa, d0, d1, dg, first, beta, ell,
+                                                                 self.inv_m, self.const_m, cfg.armijo_c1, armijo),
+            X0[idx], X1[idx], F[idx], D0[idx], D1[idx], DG[idx], first_trial)
