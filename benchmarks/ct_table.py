@@ -1,9 +1,14 @@
 """CT comparison table: FBP, descent, GNC flow, gradient-like (adaptive and fixed step).
 
 64×64, 30 angles, 5 % noise, 200 iterations on random-ellipse phantoms with seeds the shipped model
-never saw (training uses seeds ≥ 1 000 000), mean ± std of PSNR/SSIM over the phantoms; then the
-spread of the gradient-like PSNR over the initialisations zeros, FBP and three noise seeds.
-Run: ``python benchmarks/ct_table.py [--phantoms 10] [--init-phantoms 3] [--json out.json]``.
+never saw (training uses seeds ≥ 1 000 000; the table uses 1..N).  For every phantom, descent on f
+and the adaptive gradient-like method run from each initialisation (zeros, FBP, noise:0..2); the GNC
+flow and the fixed-step gradient-like method from ``--init`` (FBP).  Reports mean ± std of PSNR/SSIM
+per method for ``--init``, the same per initialisation, the PSNR spread over initialisations per
+phantom, seconds, network evaluations per iteration and where the smoothing level ended.
+
+Run: ``python benchmarks/ct_table.py [--phantoms 10] [--init-phantoms 10] [--json out.json]``
+(one CPU thread by default, ``--threads`` to change).
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gncviewer.core.config import ct_defaults
 from gncviewer.core.ct_problem import (
@@ -34,64 +43,86 @@ METHODS = {
     "gradient-like (adaptive)": {"method": "gradient-like"},
     "gradient-like (fixed step)": {"method": "gradient-like", "step_rule": "fixed"},
 }
+#: methods run from every initialisation (the others only from --init).
+PER_INIT = ("descent", "gradient-like (adaptive)")
+INITS = ("zeros", "fbp", "noise:0", "noise:1", "noise:2")
 
 
-def reconstruct(problem, changes: dict, init: str, iterations: int) -> tuple[dict, float, int]:
+def reconstruct(problem, changes: dict, init: str, iterations: int) -> dict:
     config = ct_defaults(iterations=iterations, **changes)
     if config.effective_step_rule == "fixed":
         config = config.with_changes(step_size=default_fixed_step(problem))
     start = time.perf_counter()
-    last = None
-    evals = 0
-    for record in make_solver(config).run(problem, initial_point(init, problem)):
-        last = record
-        evals += record.network_evals
-    assert last is not None
-    return dict(last.metrics), time.perf_counter() - start, evals
+    records = list(make_solver(config).run(problem, initial_point(init, problem)))
+    seconds = time.perf_counter() - start
+    last, steps = records[-1], max(len(records) - 1, 1)
+    return {"psnr": last.metrics["psnr"], "ssim": last.metrics["ssim"], "seconds": seconds,
+            "iterations_run": len(records) - 1, "evals_per_it": sum(r.network_evals for r in records[1:]) / steps,
+            "t_end": last.t, "status": last.status, "f": last.f}
+
+
+def mean_std(values) -> str:
+    a = np.asarray(values, dtype=float)
+    return f"{a.mean():.2f} ± {a.std():.2f}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--phantoms", type=int, default=10)
-    parser.add_argument("--init-phantoms", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phantoms", type=int, default=10, help="phantoms ellipses:1..N (default 10)")
+    parser.add_argument("--init-phantoms", type=int, default=None,
+                        help="how many of them also run from every initialisation (default: all)")
     parser.add_argument("--iterations", type=int, default=200)
-    parser.add_argument("--init", default="fbp", help="initialisation for the comparison table")
+    parser.add_argument("--init", default="fbp", help="initialisation for the comparison table (default fbp)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--model", default=None, help="weights file (default: the shipped model)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    torch.set_num_threads(os.cpu_count() or 1)
-    settings = CTSettings()
+    torch.set_num_threads(args.threads)
+    init_phantoms = args.phantoms if args.init_phantoms is None else min(args.init_phantoms, args.phantoms)
+    settings = CTSettings(model=args.model)
     prior = load_ct_prior(settings)
-    rows: dict[str, list[tuple[float, float]]] = {"FBP": []}
-    timing: dict[str, list[float]] = {}
+    runs: list[dict] = []
+    fbp: list[tuple[float, float]] = []
     for seed in range(1, args.phantoms + 1):
-        problem = build_ct_problem(CTSettings(phantom=f"ellipses:{seed}", noise_seed=seed), prior=prior)
-        rows["FBP"].append((problem.info["fbp_psnr"], problem.info["fbp_ssim"]))
+        problem = build_ct_problem(CTSettings(phantom=f"ellipses:{seed}", noise_seed=seed, model=args.model),
+                                   prior=prior)
+        fbp.append((problem.info["fbp_psnr"], problem.info["fbp_ssim"]))
         for name, changes in METHODS.items():
-            metrics, seconds, evals = reconstruct(problem, changes, args.init, args.iterations)
-            rows.setdefault(name, []).append((metrics["psnr"], metrics["ssim"]))
-            timing.setdefault(name, []).append(seconds)
-            print(f"phantom {seed:2d} {name:28s} PSNR {metrics['psnr']:6.2f} SSIM {metrics['ssim']:.3f} "
-                  f"{seconds:6.1f} s {evals / args.iterations:.2f} evals/it", flush=True)
-    print("\n| method | PSNR (dB) | SSIM | s per reconstruction |\n|---|---|---|---|")
-    for name, vals in rows.items():
-        a = np.array(vals)
-        secs = f"{np.mean(timing[name]):.1f}" if name in timing else "–"
-        print(f"| {name} | {a[:, 0].mean():.2f} ± {a[:, 0].std():.2f} | {a[:, 1].mean():.3f} ± {a[:, 1].std():.3f} "
-              f"| {secs} |")
-    spreads = []
-    inits = ["zeros", "fbp", "noise:0", "noise:1", "noise:2"]
-    print(f"\ngradient-like PSNR by initialisation ({', '.join(inits)}):")
-    for seed in range(1, args.init_phantoms + 1):
-        problem = build_ct_problem(CTSettings(phantom=f"ellipses:{seed}", noise_seed=seed), prior=prior)
-        values = [reconstruct(problem, METHODS["gradient-like (adaptive)"], init, args.iterations)[0]["psnr"]
-                  for init in inits]
-        spreads.append(max(values) - min(values))
-        print(f"phantom {seed}: " + ", ".join(f"{v:.2f}" for v in values) + f"  spread {spreads[-1]:.2f} dB",
-              flush=True)
-    print(f"max spread {max(spreads):.2f} dB")
+            inits = INITS if (name in PER_INIT and seed <= init_phantoms) else (args.init,)
+            for init in inits:
+                r = reconstruct(problem, changes, init, args.iterations)
+                runs.append({"phantom": seed, "method": name, "init": init, **r})
+                print(f"phantom {seed:2d} {name:27s} {init:8s} PSNR {r['psnr']:6.2f} SSIM {r['ssim']:.3f} "
+                      f"{r['seconds']:5.1f} s {r['iterations_run']:3d} it {r['evals_per_it']:5.2f} evals/it "
+                      f"t_end {r['t_end']:.3g} {r['status']}", flush=True)
+
+    def select(method: str, init: str) -> list[dict]:
+        return [r for r in runs if r["method"] == method and r["init"] == init]
+
+    print(f"\nInitialisation {args.init}, {args.phantoms} phantoms (mean ± std):\n")
+    print("| method | PSNR (dB) | SSIM | s per run | evals/it | t at the end |\n|---|---|---|---|---|---|")
+    a = np.array(fbp)
+    print(f"| FBP | {mean_std(a[:, 0])} | {a[:, 1].mean():.3f} ± {a[:, 1].std():.3f} | – | – | – |")
+    for name in METHODS:
+        sel = select(name, args.init)
+        ssim = np.array([r["ssim"] for r in sel])
+        print(f"| {name} | {mean_std([r['psnr'] for r in sel])} | {ssim.mean():.3f} ± {ssim.std():.3f} "
+              f"| {np.mean([r['seconds'] for r in sel]):.1f} | {np.mean([r['evals_per_it'] for r in sel]):.2f} "
+              f"| {np.median([r['t_end'] for r in sel]):.3g} |")
+    spreads: dict[str, list[float]] = {}
+    if init_phantoms:
+        print(f"\nPSNR (dB) by initialisation, {init_phantoms} phantoms (mean ± std), and the spread max − min "
+              "over the five initialisations per phantom:\n")
+        print("| method | " + " | ".join(INITS) + " | spread: mean | spread: max |\n|---|" + "---|" * (len(INITS) + 2))
+        for name in PER_INIT:
+            by_init = {init: [r for r in select(name, init) if r["phantom"] <= init_phantoms] for init in INITS}
+            spreads[name] = [max(by_init[i][k]["psnr"] for i in INITS) - min(by_init[i][k]["psnr"] for i in INITS)
+                             for k in range(init_phantoms)]
+            cells = " | ".join(mean_std([r["psnr"] for r in by_init[i]]) for i in INITS)
+            print(f"| {name} | {cells} | {np.mean(spreads[name]):.2f} | {np.max(spreads[name]):.2f} |")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"rows": rows, "timing": timing, "init_spreads": spreads}, fh, indent=1)
+            json.dump({"fbp": fbp, "runs": runs, "init_spreads": spreads, "args": vars(args)}, fh, indent=1)
 
 
 if __name__ == "__main__":

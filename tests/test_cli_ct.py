@@ -62,6 +62,7 @@ def test_json_and_png(model_path: str, tmp_path: Path, capsys: pytest.CaptureFix
                                 "projector": "linear"}
     assert data["settings"]["phantom_label"] == "shepp-logan" and data["settings"]["init"] == "fbp"
     assert data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5  # CT reference values
+    assert data["config"]["descent_c"] == 0.2  # the CT angle condition of Algorithm 2
     image = iio.imread(out_png)
     scale = PNG_MIN_PANEL // SIZE
     assert image.shape == (SIZE * scale, 4 * SIZE * scale + 3 * 4) and image.dtype == np.uint8
