@@ -8,45 +8,22 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
-import torch
 
 from gncviewer.cli import main
 from gncviewer.commands.solve_ct import PNG_MIN_PANEL, comparison_png
 from gncviewer.core import ct
-from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
-from gncviewer.core.energy_prior import build_card, save_energy_prior
-from gncviewer.core.sde import VPSDE
 
-SIZE = 16
-TINY = EnergyNetConfig(image_size=SIZE, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4)
+SIZE = 16  # the image size of the tiny_model fixture (tests/conftest.py)
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    torch.manual_seed(0)
-    net = EnergyNet(TINY, VPSDE())
-    path = tmp_path_factory.mktemp("model") / "tiny16.safetensors"
-    save_energy_prior(net, path, build_card(net, note="untrained test network"))
-    return str(path)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def cache_root(tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ct.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-        ct.clear_memory_cache()
-        yield
-    ct.clear_memory_cache()
-
-
-def base_args(model_path: str, *extra: str) -> list[str]:
-    return ["solve", "ct", "--size", str(SIZE), "--angles", "8", "--iterations", "3", "--model", model_path,
+def base_args(tiny_model: str, *extra: str) -> list[str]:
+    return ["solve", "ct", "--size", str(SIZE), "--angles", "8", "--iterations", "3", "--model", tiny_model,
             "--device", "cpu", *extra]
 
 
-def test_json_and_png(model_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_and_png(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_json, out_png = tmp_path / "run.json", tmp_path / "run.png"
-    code = main(base_args(model_path, "--phantom", "shepp-logan", "--init", "fbp", "--json", str(out_json),
+    code = main(base_args(tiny_model, "--phantom", "shepp-logan", "--init", "fbp", "--json", str(out_json),
                           "--png", str(out_png)))
     assert code == 0
     printed = capsys.readouterr().out
@@ -69,9 +46,9 @@ def test_json_and_png(model_path: str, tmp_path: Path, capsys: pytest.CaptureFix
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
-def test_json_history_counts_network_evals(model_path: str, tmp_path: Path) -> None:
+def test_json_history_counts_network_evals(tiny_model: str, tmp_path: Path) -> None:
     out = tmp_path / "gnc.json"
-    assert main(base_args(model_path, "--method", "gnc-flow", "--json", str(out))) == 0
+    assert main(base_args(tiny_model, "--method", "gnc-flow", "--json", str(out))) == 0
     data = json.loads(out.read_text())
     assert data["config"]["step_rule"] == "fixed"
     assert data["config"]["step_size"] < 0.01  # the CT default 1/|A|^2, not the toy's 1
@@ -93,11 +70,11 @@ def test_json_history_counts_network_evals(model_path: str, tmp_path: Path) -> N
     (["--noise", "-0.1"], "--noise"),
     (["--method", "newton"], "--method"),
 ])
-def test_errors_are_one_line_and_write_nothing(model_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_errors_are_one_line_and_write_nothing(tiny_model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str], extra: list[str],
                                                flag: str) -> None:
     monkeypatch.chdir(tmp_path)
-    args = base_args(model_path, "--json", "good.json", "--png", "good.png", *extra)  # later flags win
+    args = base_args(tiny_model, "--json", "good.json", "--png", "good.png", *extra)  # later flags win
     try:
         code = main(args)
     except SystemExit as exit_:  # argparse errors
@@ -108,10 +85,10 @@ def test_errors_are_one_line_and_write_nothing(model_path: str, tmp_path: Path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_failure_keeps_existing_outputs(model_path: str, tmp_path: Path) -> None:
+def test_failure_keeps_existing_outputs(tiny_model: str, tmp_path: Path) -> None:
     out = tmp_path / "keep.json"
     out.write_text('{"old": true}\n')
-    assert main(base_args(model_path, "--phantom", "nope:1", "--json", str(out))) == 2
+    assert main(base_args(tiny_model, "--phantom", "nope:1", "--json", str(out))) == 2
     assert json.loads(out.read_text()) == {"old": True}
 
 

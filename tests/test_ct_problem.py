@@ -13,40 +13,17 @@ import torch
 from gncviewer.core import ct
 from gncviewer.core.config import ct_defaults
 from gncviewer.core.ct_problem import CTSettings, build_ct_problem, default_fixed_step, initial_point, parse_init
-from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
-from gncviewer.core.energy_prior import build_card, save_energy_prior
 from gncviewer.core.objective import evaluate_f
 from gncviewer.core.phantoms import ellipses_phantom
-from gncviewer.core.sde import VPSDE
 from gncviewer.core.solvers import make_solver
 from gncviewer.errors import ConfigError, InputFileError, ModelError
 
-SIZE = 16
-TINY = EnergyNetConfig(image_size=SIZE, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4)
+SIZE = 16  # the image size of the tiny_model fixture (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An untrained tiny energy network for 16×16 images (fast; the tests check plumbing, not quality)."""
-    torch.manual_seed(0)
-    net = EnergyNet(TINY, VPSDE())
-    path = tmp_path_factory.mktemp("model") / "tiny16.safetensors"
-    save_energy_prior(net, path, build_card(net, note="untrained test network"))
-    return str(path)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def cache_root(tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ct.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-        ct.clear_memory_cache()
-        yield
-    ct.clear_memory_cache()
-
-
-@pytest.fixture(scope="module")
-def settings(model_path: str) -> CTSettings:
-    return CTSettings(phantom="ellipses:4", size=SIZE, angles=8, model=model_path)
+def settings(tiny_model: str) -> CTSettings:
+    return CTSettings(phantom="ellipses:4", size=SIZE, angles=8, model=tiny_model)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ os.environ["PYQTGRAPH_QT_LIB"] = "PyQt6"
 os.environ.setdefault("GNCVIEWER_NO_COMPILE", "1")
 
 import pytest
-import torch
 
 from gncviewer.app.main_window import MainWindow
 from gncviewer.app.settings import CONFIG_ENV, AppSettings
@@ -35,22 +34,6 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv(CONFIG_ENV, str(folder))
         mp.setenv("GNCVIEWER_CACHE_DIR", str(cache))
         yield folder
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An untrained 16×16 energy network: the tests check the plumbing, not the image quality."""
-    from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
-    from gncviewer.core.energy_prior import build_card, save_energy_prior
-    from gncviewer.core.sde import VPSDE
-
-    torch.manual_seed(0)
-    config = EnergyNetConfig(image_size=16, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16,
-                             groups=4)
-    net = EnergyNet(config, VPSDE())
-    path = tmp_path_factory.mktemp("model") / "tiny16.safetensors"
-    save_energy_prior(net, path, build_card(net, note="untrained test network"))
-    return str(path)
 
 
 @pytest.fixture
