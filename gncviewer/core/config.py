@@ -8,11 +8,11 @@ flags by replacing ``_`` with ``-`` (``t_max`` → ``--t-max``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..errors import ConfigError
-from .validation import check_choice, check_integer, check_number
+from .validation import build_strict, check_choice, check_integer, check_number
 
 METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
 SCHEDULES = ("linear", "log")
@@ -100,13 +100,7 @@ class SolverConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SolverConfig:
         """Build and validate from JSON-like data; unknown keys are an error, not ignored."""
-        if not isinstance(data, dict):
-            raise ConfigError("config", "must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(unknown[0], f"unknown setting (known: {', '.join(sorted(known))})")
-        return cls(**data).validate()
+        return build_strict(cls, data, "config", "setting")
 
     def with_changes(self, **changes: Any) -> SolverConfig:
         return replace(self, **changes).validate()

@@ -8,7 +8,7 @@ saved session build exactly the same problem from the same settings.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from .ct import MAX_ANGLES, MAX_SIZE, MIN_SIZE, CTGeometry, CTOperator, add_nois
 from .metrics import psnr, ssim
 from .phantoms import load_image, phantom_from_spec
 from .problems import Problem
-from .validation import check_integer, check_number
+from .validation import build_strict, check_integer, check_number
 
 #: the paper's prior weight for CT (α in α_t = α s_t / μ_t).
 CT_ALPHA = 10.0
@@ -73,13 +73,7 @@ class CTSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CTSettings:
         """From JSON-like data (a session file); unknown keys are an error, not ignored."""
-        if not isinstance(data, dict):
-            raise ConfigError("ct", "must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(unknown[0], f"unknown CT setting (known: {', '.join(sorted(known))})")
-        return cls(**data).validate()
+        return build_strict(cls, data, "ct", "CT setting")
 
     def with_changes(self, **changes: Any) -> CTSettings:
         return replace(self, **changes).validate()

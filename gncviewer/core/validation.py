@@ -30,3 +30,20 @@ def check_number(field: str, value: Any, minimum: float | None = None, strict: b
         raise ConfigError(field, f"must be a finite number (got {value!r})")
     if minimum is not None and (value < minimum or (strict and value == minimum)):
         raise ConfigError(field, f"must be {'>' if strict else '>='} {minimum:g} (got {value})")
+
+
+def build_strict(cls: Any, data: Any, field: str, what: str) -> Any:
+    """``cls(**data).validate()`` for a settings dataclass read from JSON (a session, a config file).
+
+    Unknown keys are an error naming the key and listing the known ones, never silently ignored: a
+    typo in a session file must not quietly fall back to a default.
+    """
+    from dataclasses import fields
+
+    if not isinstance(data, dict):
+        raise ConfigError(field, "must be a JSON object")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown {what} (known: {', '.join(sorted(known))})")
+    return cls(**data).validate()
