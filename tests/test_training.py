@@ -101,6 +101,21 @@ def test_export_writes_a_loadable_model_with_a_card(folder: Path, tmp_path: Path
     assert not list((tmp_path / "run").glob("*.part"))
 
 
+def test_fine_tuning_starts_from_the_given_weights(folder: Path, tmp_path: Path) -> None:
+    first = Trainer.create(tiny_config(folder, steps=3, seed=1), tmp_path / "a").run(log=lambda _: None)
+    tuned = Trainer.create(tiny_config(folder, steps=2, seed=2, init_from=str(first.weights)), tmp_path / "b")
+    source = load_energy_prior(first.weights).net.state_dict()
+    for name, value in tuned.net.state_dict().items():  # before any step: exactly the given weights
+        assert torch.equal(value, source[name]), name
+    card = json.loads(tuned.run(log=lambda _: None).card.read_text())
+    assert card["training"]["init_from"]["file"] == first.weights.name
+    assert card["training"]["init_from"]["steps"] == 3
+    other = EnergyNetConfig(image_size=16, base_channels=4, channel_mults=(1, 2), time_features=8, time_dim=16,
+                            groups=4)
+    with pytest.raises(ConfigError, match="architecture"):
+        Trainer.create(tiny_config(folder, architecture=other, init_from=str(first.weights)), tmp_path / "c")
+
+
 def test_fresh_run_refuses_to_overwrite_a_checkpoint_and_resume_checks_settings(folder: Path, tmp_path: Path) -> None:
     Trainer.create(tiny_config(folder, steps=3), tmp_path / "run").run(log=lambda _: None)
     with pytest.raises(InputFileError, match="pass --resume"):

@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
                         help="'ellipses' (random-ellipse phantoms, seeds >= 1000000) or a folder of PNG/TIFF/NPY "
                              "images (default ellipses)")
     parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--init-from", default=None, metavar="WEIGHTS",
+                        help="start from this .safetensors model (e.g. the shipped prior) instead of random weights")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=100,
                         help="steps between checkpoints (default 100)")
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = _device(args.device)
     config = TrainConfig(size=args.size, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
-                         data=args.data, checkpoint_every=args.checkpoint_every)
+                         data=args.data, checkpoint_every=args.checkpoint_every, init_from=args.init_from)
     out = _out_dir(args.out)
     trainer = Trainer.resume(config, out, device) if args.resume else Trainer.create(config, out, device)
     if trainer.step >= config.steps:

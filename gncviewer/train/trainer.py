@@ -74,6 +74,9 @@ class TrainConfig:
     refresh: int = 8
     architecture: EnergyNetConfig | None = None
     name: str | None = None
+    #: Start from these weights (a .safetensors model, e.g. the shipped prior) instead of a random
+    #: initialisation: fine-tuning on more steps or on your own images.
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         positive = {"size": self.size, "steps": self.steps, "batch": self.batch, "checkpoint_every":
@@ -141,6 +144,9 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):  # weight init from the seed, global RNG untouched
             torch.manual_seed(config.seed)
             self.net = EnergyNet(config.arch, VPSDE()).to(self.device)
+        self.init_card: dict[str, Any] | None = None
+        if config.init_from:
+            self.init_card = self._load_initial_weights(config.init_from)
         self.ema = copy.deepcopy(self.net).requires_grad_(False)
         self.prior = EnergyPrior(self.net)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
@@ -151,6 +157,19 @@ class Trainer:
         self.recent: deque[float] = deque(maxlen=LOSS_WINDOW)
 
     # -- construction ----------------------------------------------------------------------------
+
+    def _load_initial_weights(self, path: str) -> dict[str, Any]:
+        """Copy a saved model's weights into the fresh network; the architectures must agree exactly."""
+        from ..core.energy_prior import load_energy_prior
+
+        prior = load_energy_prior(path)
+        if prior.config != self.config.arch:
+            raise ConfigError("init_from", f"{path}: the model's architecture ({prior.config.image_size}×"
+                              f"{prior.config.image_size}, channels {prior.config.base_channels}, mults "
+                              f"{list(prior.config.channel_mults)}) differs from this run's; use --size "
+                              f"{prior.config.image_size} or start without --init-from")
+        self.net.load_state_dict(prior.net.state_dict())
+        return prior.card
 
     @property
     def checkpoint_path(self) -> Path:
@@ -303,6 +322,12 @@ class Trainer:
                 "torch": torch.__version__,
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "config": cfg.to_dict(),
+                "init_from": None if self.init_card is None else {
+                    "file": Path(cfg.init_from or "").name,
+                    "steps": self.init_card.get("training", {}).get("steps"),
+                    "images_seen": self.init_card.get("training", {}).get("images_seen"),
+                    "time_s": self.init_card.get("training", {}).get("time_s"),
+                },
             },
         )
         weights, card_path = save_energy_prior(self.ema, self.out_dir / f"{cfg.model_name}.safetensors", card)
