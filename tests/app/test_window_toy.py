@@ -157,7 +157,8 @@ def test_replay_slider_shows_a_stored_iterate(make_window, toy_state, qtbot) -> 
     state = ExplorerState(toy_config=toy_defaults(method="gnc-flow", iterations=120, t_max=3.0))
     w = make_window(state)
     w.run()
-    qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
+    # Finished *and drawn*: the slider's range follows the model at the next redraw, not at each message.
+    qtbot.waitUntil(lambda: w.run_state == "finished" and w.settled(120), timeout=WAIT_MS)
     w.slider.setValue(40)
     record = w.model.trajectories[0].records[40]
     assert w.replay == 40 and w.slider_label.text().strip() == "40 / 120"
