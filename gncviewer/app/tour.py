@@ -54,15 +54,19 @@ def _set_up(window: MainWindow) -> None:
     window.load_state(tour_state(window))
 
 
-def _first_part(window: MainWindow) -> None:
+def _ensure_set_up(window: MainWindow) -> None:
+    """A student may skip the first page or change the problem meanwhile: set the run up again then."""
     if window.state.problem != "toy" or window.state.config.method != "gnc-flow":
         _set_up(window)
+
+
+def _first_part(window: MainWindow) -> None:
+    _ensure_set_up(window)
     window.step(FIRST_PART)
 
 
 def _finish(window: MainWindow) -> None:
-    if window.state.problem != "toy" or window.state.config.method != "gnc-flow":
-        _set_up(window)
+    _ensure_set_up(window)
     window.run()
 
 

@@ -410,18 +410,11 @@ class _Engine:
         self.line_round = _maybe_compile(_line_round, use_compile, dynamic=True)
 
     def _eval(self, x0: Tensor, x1: Tensor, level: Tensor) -> tuple[Tensor, ...]:
-        """f, ∇f and level score on a subset of any shape, through ONE compiled 1-D kernel.
-
-        Inputs are flattened and padded to at least two elements so that the dynamic-shape kernel is
-        compiled once (sizes 0 and 1 would each trigger a specialised recompilation).
-        """
-        shape = x0.shape
-        n = x0.numel()
-        flat = [v.reshape(-1) for v in (x0, x1, level)]
-        if n < 2:
-            flat = [torch.cat((v, v.new_zeros(2 - n))) for v in flat]
-        out = self.eval_subset(self.c, flat[0], flat[1], self.inv, self.const, flat[2], self.inv_m, self.const_m)
-        return tuple(v[:n].reshape(shape) for v in out)
+        """f, ∇f and level score at points of any shape, through ONE compiled 1-D kernel (see ``_padded``)."""
+        out = _padded(lambda a, b, lv: self.eval_subset(self.c, a, b, self.inv, self.const, lv, self.inv_m,
+                                                        self.const_m),
+                      x0.reshape(-1), x1.reshape(-1), level.reshape(-1))
+        return tuple(v.reshape(x0.shape) for v in out)
 
     def run(self, progress: ProgressFn | None, should_stop: Callable[[], bool] | None) -> ConvergenceMapResult:
         start = time.perf_counter()

@@ -12,14 +12,14 @@ Methods (DESIGN.md §1):
   direction of ``f``; step sizes by Armijo backtracking on ``f`` (optionally Barzilai–Borwein started)
   or fixed.  A failed line search is recorded, never hidden.
 * ``descent``: gradient descent on ``f`` itself, the baseline graduated optimisation must beat.
+* ``langevin``: annealed Langevin in predictor–corrector form (Pedrotti et al., 2305.14164): a GNC
+  step moves to the next noise level (predictor), then Langevin steps at that level (corrector)
+  sample ``exp(−F(·, t)/T)``.  Seeded.
 
 A failed line search that left nothing changed (no step taken, and the next iteration would use the
 same level, direction and first trial — descent always, the gradient-like method at ``t_min``) ends
 the run after its record: every later iteration would repeat it exactly.  This is where Armijo on a
 float32 ``f`` stops near a stationary point (the predicted decrease falls below ``f``'s resolution).
-* ``langevin``: annealed Langevin in predictor–corrector form (Pedrotti et al., 2305.14164): a GNC
-  step moves to the next noise level (predictor), then Langevin steps at that level (corrector)
-  sample ``exp(−F(·, t)/T)``.  Seeded.
 """
 
 from __future__ import annotations
