@@ -44,7 +44,7 @@ ProgressFn = Callable[[int, int], None]
 
 #: Levels examined in the first round when the largest-t rule must look below a rejected level; each
 #: further round for the trajectories still searching examines twice as many (see ``_search_levels``).
-_SEARCH_BLOCK = 8
+_SEARCH_BLOCK = 1
 #: At most this many (trajectory, level) pairs per search round, so doubling never costs more than a
 #: few tens of MB per temporary, however many trajectories search at once.
 _SEARCH_BUDGET = 1 << 21
@@ -248,20 +248,71 @@ def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
             eg.gather(1, pick)[:, 0], found, cand[:, -1])
 
 
-def _line_round(c: _Consts, a0: Tensor, a1: Tensor, fa: Tensor, d0: Tensor, d1: Tensor, dg: Tensor,
-                first_trial: Tensor, beta: Tensor, ell: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor],
-                c1: float, armijo: bool):
-    """Every remaining Armijo trial of n trajectories as one (n, tries) batch, fused; first passing wins."""
-    y0 = a0[:, None] + beta[None, :] * d0[:, None]
-    y1 = a1[:, None] + beta[None, :] * d1[:, None]
-    fy, h0, h1 = _objective_at_min(c, y0, y1, inv_m, const_m)
-    if armijo:
-        ok = (fy <= fa[:, None] + c1 * beta[None, :] * dg[:, None]) & (first_trial[:, None] | (ell[None, :] > 0))
-    else:
-        ok = first_trial[:, None] & torch.isfinite(fy)
-    found = ok.any(-1)
-    pick = ok.float().argmax(-1, keepdim=True)
-    return (found, *(v.gather(1, pick)[:, 0] for v in (y0, y1, fy, h0, h1)))
+def _settle(c: _Consts, a0: Tensor, a1: Tensor, p: Tensor, row: Tensor, e0: Tensor, e1: Tensor, eg: Tensor,
+            given: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, inv_m: Sequence[Tensor],
+            const_m: Sequence[Tensor], trials: tuple[tuple[float, float], ...], armijo: bool, rule: str,
+            last: int, descent_c: float):
+    """Everything left of one iteration for n trajectories that ``_propose``'s first trial did not move, fused.
+
+    * Direction: ``_propose``'s again (same arithmetic, same result), unless ``given`` (then ``e`` and
+      ⟨e, g⟩ from the far level search).  With the largest-t rule, a rejected level is followed by a
+      look at the next one (61 % of all searches of the full study end there); who needs to look
+      further is flagged ``far`` and comes back with a ``given`` direction after ``_search_far``.
+    * Line search: the remaining Armijo trials ``(β_ℓ, c₁β_ℓ)`` one after another, element-wise (the
+      first passing one wins; a (n, tries) layout with a reduction over the short axis vectorises
+      poorly, 2.3× slower measured).  Trial 0 only for a direction new in this kernel; elsewhere
+      ``_propose`` made it already.
+    * A failed search keeps x and, with the largest-t rule, rejects the level; the skip rule moves on.
+
+    Returns the new x, the level pointer and the ``far`` flags.
+    """
+    f, g0, g1, s0, s1 = _eval_point(c, a0, a1, inv, const, row + p, inv_m, const_m)
+    d0, d1 = _direction(c, a0, a1, t_flat[row + p], s0, s1)
+    dg = d0 * g0 + d1 * g1
+    admissible = _descent(dg, d0, d1, g0, g1, descent_c)
+    first = given
+    far = torch.zeros_like(given)
+    if rule == "largest-t":
+        q = (p + 1).clamp_max(last)
+        tq = t_flat[row + q]
+        r0, r1 = _level_score(c, a0, a1, inv, const, row + q)
+        q0, q1 = _direction(c, a0, a1, tq, r0, r1)
+        at_min = q == last
+        q0 = torch.where(at_min, -tq * g0, q0)
+        q1 = torch.where(at_min, -tq * g1, q1)
+        qg = q0 * g0 + q1 * g1
+        ok = _descent(qg, q0, q1, g0, g1, descent_c) | (at_min & (qg < 0))
+        rejected = ~admissible & ~given
+        first = given | (rejected & ok)
+        far = rejected & ~ok & ~at_min
+        p = torch.where(rejected, q, p)
+        d0 = torch.where(given, e0, torch.where(first, q0, d0))
+        d1 = torch.where(given, e1, torch.where(first, q1, d1))
+        dg = torch.where(given, eg, torch.where(first, qg, dg))
+    searching = first | (admissible & ~given)
+    moved = torch.zeros_like(given)
+    y0, y1 = a0, a1
+    for ell, (beta, c1_beta) in enumerate(trials):
+        z0 = a0 + beta * d0
+        z1 = a1 + beta * d1
+        fz, _, _ = _objective_at_min(c, z0, z1, inv_m, const_m)
+        ok = (fz <= f + c1_beta * dg) if armijo else torch.isfinite(fz)
+        ok = ok & searching & ~moved
+        if ell == 0:
+            ok = ok & first
+        y0, y1 = torch.where(ok, z0, y0), torch.where(ok, z1, y1)
+        moved = moved | ok
+    step_down = (p + 1).clamp_max(last)
+    p = step_down if rule == "skip" else torch.where(searching & ~moved, step_down, p)
+    return y0, y1, p, far
+
+
+def _counts(c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
+            ) -> tuple[Tensor, Tensor]:
+    """Per-row counts of trajectories near x* and stationary (‖∇f‖ ≤ tol) at x."""
+    _, g0, g1 = _objective_at_min(c, x0, x1, inv_m, const_m)
+    near, stationary = _stats(c, x0, x1, g0, g1)
+    return near.sum(-1), stationary.sum(-1)
 
 
 def _padded(fn: Callable, *rows: Tensor) -> tuple[Tensor, ...]:
@@ -275,36 +326,44 @@ def _padded(fn: Callable, *rows: Tensor) -> tuple[Tensor, ...]:
     return tuple(v[:n] for v in fn(*rows))
 
 
-def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, s0: Tensor, s1: Tensor, t: Tensor, step: float, inv: Tensor,
-              const: Tensor, next_level: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]):
-    """One GNC-flow step for all trajectories; the statistics of the new iterate are counted per row."""
+def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, step: float, inv: Tensor, const: Tensor,
+              level: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]):
+    """One GNC-flow step for all trajectories; the statistics of the new iterate are counted per row.
+
+    The state is x alone: the score at the step's level is recomputed here rather than carried from
+    the previous step, because the kernel is memory-bound (16 bytes per trajectory instead of 40).
+    """
+    s0, s1 = _level_score(c, x0, x1, inv, const, level)
     d0, d1 = _direction(c, x0, x1, t, s0, s1)
     x0 = x0 + step * d0
     x1 = x1 + step * d1
-    _, g0, g1, s0, s1 = _eval_point(c, x0, x1, inv, const, next_level, inv_m, const_m)
+    _, g0, g1 = _objective_at_min(c, x0, x1, inv_m, const_m)
     near, stationary = _stats(c, x0, x1, g0, g1)
-    return x0, x1, s0, s1, g0, g1, near.sum(-1), stationary.sum(-1)
+    return x0, x1, near.sum(-1), stationary.sum(-1)
 
 
-def _propose(c: _Consts, x0: Tensor, x1: Tensor, f: Tensor, g0: Tensor, g1: Tensor, s0: Tensor, s1: Tensor,
-             t: Tensor, beta: float, inv: Tensor, const: Tensor, next_level: Tensor, inv_m: Sequence[Tensor],
-             const_m: Sequence[Tensor], c1: float, descent_c: float, armijo: bool):
-    """Direction at the current level, its descent test and the first line-search trial, fused.
+def _propose(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, level: Tensor, beta: float, inv: Tensor,
+             const: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor], c1: float, descent_c: float,
+             armijo: bool):
+    """Algorithm 2's iteration for every trajectory as far as the first line-search trial, fused.
 
-    Trajectories whose first trial is accepted are moved, with f, ∇f and the next level's score
-    evaluated at their new point; the others keep their state for the compacted follow-up.
+    f, ∇f and the score at the current level are evaluated at x (and the statistics of x counted per
+    row: x is the previous iteration's result); trajectories whose direction descends and whose
+    first trial passes Armijo move.  The state is x alone — recomputing f, ∇f and the score costs
+    one mixture evaluation, carrying them cost 24 more bytes per trajectory in and out of a
+    memory-bound kernel.  The ~10 % not moved here go to ``_settle``.
     """
+    f, g0, g1, s0, s1 = _eval_point(c, x0, x1, inv, const, level, inv_m, const_m)
+    near, stationary = _stats(c, x0, x1, g0, g1)
     d0, d1 = _direction(c, x0, x1, t, s0, s1)
     dg = d0 * g0 + d1 * g1
     descent = _descent(dg, d0, d1, g0, g1, descent_c)
     y0 = x0 + beta * d0
     y1 = x1 + beta * d1
-    fy, h0, h1, r0, r1 = _eval_point(c, y0, y1, inv, const, next_level, inv_m, const_m)
+    fy, _, _ = _objective_at_min(c, y0, y1, inv_m, const_m)
     accepted = (fy <= f + c1 * beta * dg) if armijo else torch.isfinite(fy)
     move = descent & accepted
-    return (torch.where(move, y0, x0), torch.where(move, y1, x1), torch.where(move, fy, f),
-            torch.where(move, h0, g0), torch.where(move, h1, g1), torch.where(move, r0, s0),
-            torch.where(move, r1, s1), d0, d1, dg, descent, move)
+    return torch.where(move, y0, x0), torch.where(move, y1, x1), move, near.sum(-1), stationary.sum(-1)
 
 
 # -- driver ----------------------------------------------------------------------------------------
@@ -401,13 +460,14 @@ class _Engine:
             w=float(problem.data_weight), alpha=float(problem.alpha), means=table.means,
             min0=float(self.global_min[0]), min1=float(self.global_min[1]), r2=radius * radius, tol2=tol * tol)
         self.row_base = (torch.arange(k) * n)[:, None]          # (K, 1): first table row of each t_max
+        self.rows = self.row_base.expand(k, grid * grid).reshape(-1)   # the same for every trajectory, flat
         self.gnc_step = _maybe_compile(_gnc_step, use_compile)
         self.propose = _maybe_compile(_propose, use_compile)
         # Follow-ups work on compacted subsets whose size changes every iteration: one dynamic-shape kernel.
         self.eval_subset = _maybe_compile(_eval_point, use_compile, dynamic=True)
-        self.score_subset = _maybe_compile(_level_score, use_compile, dynamic=True)
         self.search_round = _maybe_compile(_search_round, use_compile, dynamic=True)
-        self.line_round = _maybe_compile(_line_round, use_compile, dynamic=True)
+        self.settle = _maybe_compile(_settle, use_compile, dynamic=True)
+        self.counts = _maybe_compile(_counts, use_compile)
 
     def _eval(self, x0: Tensor, x1: Tensor, level: Tensor) -> tuple[Tensor, ...]:
         """f, ∇f and level score at points of any shape, through ONE compiled 1-D kernel (see ``_padded``)."""
@@ -425,24 +485,13 @@ class _Engine:
         x1 = yy.reshape(1, P).expand(K, P).float().contiguous()
         near_frac = np.zeros((K, N + 1))
         stat_frac = np.zeros((K, N + 1))
-        level0 = self.row_base.expand(K, P)
-        f, g0, g1, s0, s1 = self._eval(x0, x1, level0)
-        state = [x0, x1, f, g0, g1, s0, s1]
-        near, stationary = _stats(self.c, x0, x1, g0, g1)
-        near_frac[:, 0] = near.sum(-1).double().numpy() / P
-        stat_frac[:, 0] = stationary.sum(-1).double().numpy() / P
-        gnc = self.config.method == "gnc-flow"
-        loop = self._gnc_iterations(state) if gnc else self._gradient_like_iterations(state)
-        done = 0
-        for k, near_count, stat_count in loop:
+        state = [x0, x1]
+        for k, near_count, stat_count in self._iterations(state, progress, should_stop):
             near_frac[:, k] = near_count.double().numpy() / P
             stat_frac[:, k] = stat_count.double().numpy() / P
             done = k
-            if progress is not None and (k % 10 == 0 or k == N):
-                progress(k, N)
-            if should_stop is not None and should_stop():
-                break
-        x0, x1, f, g0, g1 = state[:5]
+        x0, x1 = state
+        _, g0, g1 = self._eval(x0, x1, self.row_base.expand(K, P))[:3]
         near, stationary = _stats(self.c, x0, x1, g0, g1)
         g = self.grid
         return ConvergenceMapResult(
@@ -455,6 +504,22 @@ class _Engine:
             axis=axis.numpy().copy(), radius=self.radius, tol=self.tol, seconds=time.perf_counter() - start,
             completed_iterations=done, config=self.config.to_dict())
 
+    def _iterations(self, state: list[Tensor], progress: ProgressFn | None,
+                    should_stop: Callable[[], bool] | None):
+        """(iteration, near counts, stationary counts) for iterations 0..N, with progress and early stop.
+
+        ``state`` holds the iterate of the last iteration yielded, also after an early stop.
+        """
+        N = self.N
+        yield 0, *self.counts(self.c, *state, self.inv_m, self.const_m)
+        gnc = self.config.method == "gnc-flow"
+        for k, near_count, stat_count in self._gnc_loop(state) if gnc else self._gradient_like_loop(state):
+            yield k, near_count, stat_count
+            if progress is not None and (k % 10 == 0 or k == N):
+                progress(k, N)
+            if should_stop is not None and should_stop():
+                return
+
     def _check(self, x0: Tensor, x1: Tensor, k: int) -> None:
         """NaN/Inf stop the study with a diagnostic (checked every 50 iterations: a sync is not free)."""
         if k % 50 == 0 or k == self.N:
@@ -464,137 +529,112 @@ class _Engine:
                 raise NumericalError(f"non-finite iterate at iteration {k} for t_max = {self.t_max[row]:.4g}; "
                                      "lower the step size or t_max")
 
-    def _gnc_iterations(self, state: list[Tensor]):
+    def _gnc_loop(self, state: list[Tensor]):
         cfg = self.config
-        x0, x1, f, g0, g1, s0, s1 = state
+        x0, x1 = state
         for k in range(1, self.N + 1):
-            t = self.levels[:, k - 1:k].float()
-            next_level = self.row_base + min(k, self.N - 1)
-            x0, x1, s0, s1, g0, g1, near_count, stat_count = self.gnc_step(
-                self.c, x0, x1, s0, s1, t, cfg.step_size, self.inv, self.const, next_level, self.inv_m, self.const_m)
-            state[:] = [x0, x1, f, g0, g1, s0, s1]
+            level = self.row_base + (k - 1)
+            x0, x1, near_count, stat_count = self.gnc_step(
+                self.c, x0, x1, self.t_flat[level], cfg.step_size, self.inv, self.const, level, self.inv_m,
+                self.const_m)
+            state[:] = [x0, x1]
             self._check(x0, x1, k)
             yield k, near_count, stat_count
 
-    def _gradient_like_iterations(self, state: list[Tensor]):
-        """Algorithm 2, batched.  Invariant: ``s`` is the score at each trajectory's current level at x."""
+    def _gradient_like_loop(self, state: list[Tensor]):
+        """Algorithm 2, batched: ``_propose`` for everybody, ``_settle`` for the ~10 % it did not move.
+
+        ``_propose`` counts the statistics of its input, so iteration k's counts are yielded during
+        iteration k + 1, before its result replaces the state (an early stop leaves the state of the
+        iteration yielded last); the last iteration's are counted apart.  The level pointer is the
+        index of each trajectory's current level in its row of the schedule (largest-t rule); the skip
+        rule uses the iteration's level for everybody.
+        """
         cfg = self.config
         K, N, P = self.K, self.N, self.P
         armijo = cfg.effective_step_rule == "armijo"
         beta0 = cfg.armijo_beta0 if armijo else cfg.step_size
-        largest = cfg.adaptive_rule == "largest-t"
-        pointer = torch.zeros(K, P, dtype=torch.long)            # index of the current level in its row
-        x0, x1, f, g0, g1, s0, s1 = state
-        for k in range(1, N + 1):
-            if largest:
-                level = self.row_base + pointer
-                next_level = level
-            else:
-                level = self.row_base + min(k - 1, N - 1)
-                next_level = self.row_base + min(k, N - 1)
-            t = self.t_flat[level]
-            x0n, x1n, fn, g0n, g1n, s0n, s1n, d0, d1, dg, descent, move = self.propose(
-                self.c, x0, x1, f, g0, g1, s0, s1, t, beta0, self.inv, self.const, next_level, self.inv_m,
-                self.const_m, cfg.armijo_c1, cfg.descent_c, armijo)
-            new = [v.reshape(-1) for v in (x0n, x1n, fn, g0n, g1n, s0n, s1n)]
-            old = [v.reshape(-1) for v in (x0, x1, f, g0, g1)]
-            flat_d = [v.reshape(-1).clone() for v in (d0, d1, dg)]
-            pending = (~move).reshape(-1).nonzero().squeeze(-1)
-            descent_flat = descent.reshape(-1)
-            ptr = pointer.reshape(-1)
-            if pending.numel():
-                self._follow_up(pending, descent_flat, old, new, flat_d, ptr, k, largest, armijo, beta0)
-            x0, x1, f, g0, g1, s0, s1 = (v.reshape(K, P) for v in new)
-            state[:] = [x0, x1, f, g0, g1, s0, s1]
-            near, stationary = _stats(self.c, x0, x1, g0, g1)
-            self._check(x0, x1, k)
-            yield k, near.sum(-1), stationary.sum(-1)
-
-    def _follow_up(self, pending: Tensor, descent: Tensor, old: list[Tensor], new: list[Tensor], d: list[Tensor],
-                   ptr: Tensor, k: int, largest: bool, armijo: bool, beta0: float) -> None:
-        """The few trajectories whose first trial did not move them, on compacted tensors (in place).
-
-        * largest-t: a rejected level sends the trajectory down the grid to the first admissible level;
-        * Armijo: remaining trials, all at once per trajectory;
-        * a failed search keeps x; with largest-t it also rejects the level (retrying it would fail alike);
-        * whoever did not move gets its score re-evaluated at the level it will use next.
-        """
-        N = self.N
-        rows = self.row_base.expand(self.K, self.P).reshape(-1)
-        X0, X1, F, G0, G1 = old
-        D0, D1, DG = d
-        first_trial = torch.zeros(pending.numel(), dtype=torch.bool)   # True: trial 0 not made along d yet
-        if largest:
-            rejected = ~descent[pending]
-            if bool(rejected.any()):
-                idx = pending[rejected]
-                found = self._search_levels(idx, X0, X1, G0, G1, D0, D1, DG, ptr, rows)
-                first_trial[rejected] = found
-                descent[idx] = found
-        searching = descent[pending]
-        moved = torch.zeros(pending.numel(), dtype=torch.bool)
-        failed = torch.zeros(pending.numel(), dtype=torch.bool)
-        if bool(searching.any()):
-            idx = pending[searching]
-            ok, y0, y1, fy, h0, h1 = self._line_search(idx, first_trial[searching], X0, X1, F, D0, D1, DG, armijo,
-                                                        beta0)
-            acc = idx[ok]
-            for dst, src in zip(new[:5], (y0, y1, fy, h0, h1)):
-                dst[acc] = src[ok]
-            moved[searching] = ok
-            failed[searching] = ~ok
-        if largest:
-            bump = pending[failed]
-            ptr[bump] = (ptr[bump] + 1).clamp_max(N - 1)
-        level = rows[pending] + (ptr[pending] if largest else min(k, N - 1))
-        r0, r1 = _padded(lambda a, b, lv: self.score_subset(self.c, a, b, self.inv, self.const, lv),
-                         new[0][pending], new[1][pending], level)
-        new[5][pending] = r0
-        new[6][pending] = r1
-        del moved
-
-    def _search_levels(self, idx: Tensor, X0: Tensor, X1: Tensor, G0: Tensor, G1: Tensor, D0: Tensor, D1: Tensor,
-                       DG: Tensor, ptr: Tensor, rows: Tensor) -> Tensor:
-        """Move each trajectory in ``idx`` to its largest admissible level below the current one (in place).
-
-        Levels are examined in rounds of ``_SEARCH_BLOCK``, 2·``_SEARCH_BLOCK``, 4·… per trajectory: most
-        searches end within a few levels, but some walk hundreds of levels down the grid, and with a fixed
-        block those cost one round of small kernels per block (the study's bottleneck).  Doubling bounds
-        the rounds by log₂ N while evaluating at most twice the levels needed (and never more than
-        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory).  The level picked is the
-        first admissible one in grid order either way.  At t_min, d = −t_min ∇f exactly, as in the iterator
-        solver.  Returns which trajectories found one (all but those with ∇f = 0).
-        """
-        N = self.N
-        width = _SEARCH_BLOCK
-        found_all = torch.zeros(idx.numel(), dtype=torch.bool)
-        pos = torch.arange(idx.numel())
-        todo = idx
-        while todo.numel():
-            block = torch.arange(1, width + 1)
-            picked, e0, e1, eg, found, last_seen = _padded(
-                lambda a0, a1, b0, b1, p, r, block=block: self.search_round(
-                    self.c, a0, a1, b0, b1, p, r, block, self.t_flat,
-                    self.inv, self.const, N - 1, self.config.descent_c),
-                X0[todo], X1[todo], G0[todo], G1[todo], ptr[todo], rows[todo])
-            ptr[todo] = picked
-            D0[todo] = e0
-            D1[todo] = e1
-            DG[todo] = eg
-            found_all[pos] = found
-            keep = ~found & (last_seen < N - 1)
-            todo, pos = todo[keep], pos[keep]
-            width = min(2 * width, N, max(_SEARCH_BLOCK, _SEARCH_BUDGET // max(1, todo.numel())))
-        return found_all
-
-    def _line_search(self, idx: Tensor, first_trial: Tensor, X0: Tensor, X1: Tensor, F: Tensor, D0: Tensor,
-                     D1: Tensor, DG: Tensor, armijo: bool, beta0: float):
-        """All remaining trials of every trajectory in one (n, tries) batch; first passing trial wins."""
-        cfg = self.config
+        rule = cfg.adaptive_rule
         tries = cfg.armijo_max_tries if armijo else 1
-        ell = torch.arange(tries, dtype=torch.float32)
-        beta = beta0 * cfg.armijo_tau ** ell
-        return _padded(
-            lambda a0, a1, fa, d0, d1, dg, first: self.line_round(self.c, a0, a1, fa, d0, d1, dg, first, beta, ell,
-                                                                 self.inv_m, self.const_m, cfg.armijo_c1, armijo),
-            X0[idx], X1[idx], F[idx], D0[idx], D1[idx], DG[idx], first_trial)
+        beta = beta0 * cfg.armijo_tau ** torch.arange(tries, dtype=torch.float32)
+        c1_beta = torch.tensor(cfg.armijo_c1, dtype=torch.float32) * beta
+        trials = tuple((float(b), float(cb)) for b, cb in zip(beta, c1_beta))   # float32 values, exact
+        pointer = torch.zeros(K * P, dtype=torch.long)
+        x0, x1 = state
+        for k in range(1, N + 1):
+            level = self.row_base + (pointer.view(K, P) if rule == "largest-t" else min(k - 1, N - 1))
+            x0n, x1n, move, near_count, stat_count = self.propose(
+                self.c, x0, x1, self.t_flat[level], level, beta0, self.inv, self.const, self.inv_m, self.const_m,
+                cfg.armijo_c1, cfg.descent_c, armijo)
+            if k > 1:
+                yield k - 1, near_count, stat_count
+            new = [x0n.view(-1), x1n.view(-1)]
+            pending = (~move).view(-1).nonzero().squeeze(-1)
+            if pending.numel():
+                if rule == "largest-t":
+                    p = pointer[pending]
+                else:
+                    p = torch.full_like(pending, min(k - 1, N - 1))
+                far = self._settle(pending, new, pointer, p, trials, armijo)
+                if rule == "largest-t" and bool(far.any()):
+                    self._search_far(pending[far], new, pointer, trials, armijo)
+            x0, x1 = (v.view(K, P) for v in new)
+            state[:] = [x0, x1]
+            self._check(x0, x1, k)
+        yield N, *self.counts(self.c, x0, x1, self.inv_m, self.const_m)
+
+    def _settle(self, idx: Tensor, state: list[Tensor], ptr: Tensor, p: Tensor,
+                trials: tuple[tuple[float, float], ...], armijo: bool, given: list[Tensor] | None = None) -> Tensor:
+        """Kernel ``_settle`` on the trajectories ``idx`` at level pointers ``p``; returns the ``far`` flags."""
+        if given is None:
+            zero = torch.zeros(idx.numel())
+            given = [zero, zero, zero, torch.zeros(idx.numel(), dtype=torch.bool)]
+        cfg = self.config
+        y0, y1, p, far = _padded(
+            lambda *rows: self.settle(self.c, *rows, self.t_flat, self.inv, self.const, self.inv_m, self.const_m,
+                                      trials, armijo, cfg.adaptive_rule, self.N - 1, cfg.descent_c),
+            state[0][idx], state[1][idx], p, self.rows[idx], *given)
+        state[0][idx] = y0
+        state[1][idx] = y1
+        ptr[idx] = p
+        return far
+
+    def _search_far(self, idx: Tensor, state: list[Tensor], ptr: Tensor, trials: tuple[tuple[float, float], ...],
+                    armijo: bool) -> None:
+        """Largest-t search below the level after a rejected one, then ``_settle`` with the directions found.
+
+        Levels are examined in rounds of 2, 4, 8, … levels per trajectory: 61 % of the searches of the
+        full study end at the level right after the rejected one (``_settle`` looks there), but some
+        walk hundreds of levels down the grid.  Doubling bounds the rounds by log₂ N while evaluating
+        at most twice the levels needed (and never more than ``_SEARCH_BUDGET`` pairs per round,
+        which bounds the memory).  The level picked is the first admissible one in grid order.  At
+        t_min, d = −t_min ∇f exactly, as in the iterator solver.  Who finds no admissible level (∇f = 0)
+        stays at the last level examined, without a step.
+        """
+        N = self.N
+        x0, x1 = state[0][idx], state[1][idx]
+        row = self.rows[idx]
+        _, g0, g1 = self._eval(x0, x1, row)[:3]
+        inputs = torch.stack((x0, x1, g0, g1))                             # (4, n), compacted per round
+        p = ptr[idx]
+        results = torch.zeros(3, idx.numel())                              # direction and ⟨d, g⟩
+        level = p.clone()
+        found = torch.zeros(idx.numel(), dtype=torch.bool)
+        pos = torch.arange(idx.numel())
+        width = 1
+        while pos.numel():
+            width = min(2 * width, N, max(2, _SEARCH_BUDGET // pos.numel()))
+            block = torch.arange(1, width + 1)
+            picked, e0, e1, eg, hit, last_seen = _padded(lambda *rows, block=block: self.search_round(
+                self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c),
+                *inputs, p, row)
+            results[:, pos] = torch.stack((e0, e1, eg))
+            level[pos] = picked
+            found[pos] = hit
+            keep = ~hit & (last_seen < N - 1)
+            pos = pos[keep]
+            inputs, row, p = inputs[:, keep], row[keep], last_seen[keep]
+        ptr[idx] = level
+        if bool(found.any()):
+            self._settle(idx[found], state, ptr, level[found], trials, armijo,
+                         [*results[:, found], torch.ones(int(found.sum()), dtype=torch.bool)])
