@@ -42,9 +42,11 @@ from .toy import TOY_BOX, toy_problem
 Tensor = torch.Tensor
 ProgressFn = Callable[[int, int], None]
 
-#: Levels examined in the first round when the largest-t rule must look below a rejected level; each
-#: further round for the trajectories still searching examines twice as many (see ``_search_levels``).
-_SEARCH_BLOCK = 1
+#: Levels examined in the first round of the far search (``_Engine._search_far``); each further round
+#: for the trajectories still searching examines twice as many.
+_FAR_FIRST = 4
+#: Rounds this wide or wider use the (n, width) block kernel, narrower ones the level-by-level one.
+_BLOCK_FROM = 16
 #: At most this many (trajectory, level) pairs per search round, so doubling never costs more than a
 #: few tens of MB per temporary, however many trajectories search at once.
 _SEARCH_BUDGET = 1 << 21
@@ -248,7 +250,35 @@ def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
             eg.gather(1, pick)[:, 0], found, cand[:, -1])
 
 
-def _settle(c: _Consts, a0: Tensor, a1: Tensor, p: Tensor, row: Tensor, e0: Tensor, e1: Tensor, eg: Tensor,
+def _search_steps(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
+                  t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float, width: int):
+    """``_search_round`` for a small ``width``, written level by level (same results).
+
+    The (n, width) layout vectorises along the width, so a width of 2–8 wastes most of each 16-lane
+    vector (86 ns per pair at width 2); level by level every operation is element-wise over the n
+    trajectories (15–17 ns per pair).  From width 16 on, the block layout is faster.
+    """
+    found = torch.zeros_like(a0, dtype=torch.bool)
+    pick, p0, p1, pg = ptr, torch.zeros_like(a0), torch.zeros_like(a0), torch.zeros_like(a0)
+    for j in range(1, width + 1):
+        cand = (ptr + j).clamp_max(last)
+        level = rows + cand
+        tm = t_flat[level]
+        r0, r1 = _level_score(c, a0, a1, inv, const, level)
+        e0, e1 = _direction(c, a0, a1, tm, r0, r1)
+        at_min = cand == last
+        e0 = torch.where(at_min, -tm * b0, e0)
+        e1 = torch.where(at_min, -tm * b1, e1)
+        eg = e0 * b0 + e1 * b1
+        ok = _descent(eg, e0, e1, b0, b1, descent_c) | (at_min & (eg < 0))
+        take = (ok | (j == width)) & ~found      # the first admissible level, else the last examined
+        pick = torch.where(take, cand, pick)
+        p0, p1, pg = torch.where(take, e0, p0), torch.where(take, e1, p1), torch.where(take, eg, pg)
+        found = found | ok
+    return pick, p0, p1, pg, found, (ptr + width).clamp_max(last)
+
+
+def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Tensor, e1: Tensor, eg: Tensor,
             given: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, inv_m: Sequence[Tensor],
             const_m: Sequence[Tensor], trials: tuple[tuple[float, float], ...], armijo: bool, rule: str,
             last: int, descent_c: float):
@@ -264,10 +294,12 @@ def _settle(c: _Consts, a0: Tensor, a1: Tensor, p: Tensor, row: Tensor, e0: Tens
       ``_propose`` made it already.
     * A failed search keeps x and, with the largest-t rule, rejects the level; the skip rule moves on.
 
-    Returns the new x, the level pointer and the ``far`` flags.
+    ``lv`` is each trajectory's table row (level), ``row`` the first one of its t_max.  Returns the
+    new x, the new level and the ``far`` flags.
     """
-    f, g0, g1, s0, s1 = _eval_point(c, a0, a1, inv, const, row + p, inv_m, const_m)
-    d0, d1 = _direction(c, a0, a1, t_flat[row + p], s0, s1)
+    p = lv - row
+    f, g0, g1, s0, s1 = _eval_point(c, a0, a1, inv, const, lv, inv_m, const_m)
+    d0, d1 = _direction(c, a0, a1, t_flat[lv], s0, s1)
     dg = d0 * g0 + d1 * g1
     admissible = _descent(dg, d0, d1, g0, g1, descent_c)
     first = given
@@ -304,7 +336,7 @@ def _settle(c: _Consts, a0: Tensor, a1: Tensor, p: Tensor, row: Tensor, e0: Tens
         moved = moved | ok
     step_down = (p + 1).clamp_max(last)
     p = step_down if rule == "skip" else torch.where(searching & ~moved, step_down, p)
-    return y0, y1, p, far
+    return y0, y1, row + p, far
 
 
 def _counts(c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
@@ -342,7 +374,7 @@ def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, step: float, inv: T
     return x0, x1, near.sum(-1), stationary.sum(-1)
 
 
-def _propose(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, level: Tensor, beta: float, inv: Tensor,
+def _propose(c: _Consts, x0: Tensor, x1: Tensor, level: Tensor, t_flat: Tensor, beta: float, inv: Tensor,
              const: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor], c1: float, descent_c: float,
              armijo: bool):
     """Algorithm 2's iteration for every trajectory as far as the first line-search trial, fused.
@@ -351,11 +383,12 @@ def _propose(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, level: Tensor, beta:
     row: x is the previous iteration's result); trajectories whose direction descends and whose
     first trial passes Armijo move.  The state is x alone — recomputing f, ∇f and the score costs
     one mixture evaluation, carrying them cost 24 more bytes per trajectory in and out of a
-    memory-bound kernel.  The ~10 % not moved here go to ``_settle``.
+    memory-bound kernel; for the same reason t is looked up here, not passed as a full-size array.
+    The ~10 % not moved here go to ``_settle``.
     """
     f, g0, g1, s0, s1 = _eval_point(c, x0, x1, inv, const, level, inv_m, const_m)
     near, stationary = _stats(c, x0, x1, g0, g1)
-    d0, d1 = _direction(c, x0, x1, t, s0, s1)
+    d0, d1 = _direction(c, x0, x1, t_flat[level], s0, s1)
     dg = d0 * g0 + d1 * g1
     descent = _descent(dg, d0, d1, g0, g1, descent_c)
     y0 = x0 + beta * d0
@@ -466,6 +499,7 @@ class _Engine:
         # Follow-ups work on compacted subsets whose size changes every iteration: one dynamic-shape kernel.
         self.eval_subset = _maybe_compile(_eval_point, use_compile, dynamic=True)
         self.search_round = _maybe_compile(_search_round, use_compile, dynamic=True)
+        self.search_steps = _maybe_compile(_search_steps, use_compile, dynamic=True)
         self.settle = _maybe_compile(_settle, use_compile, dynamic=True)
         self.counts = _maybe_compile(_counts, use_compile)
 
@@ -546,9 +580,9 @@ class _Engine:
 
         ``_propose`` counts the statistics of its input, so iteration k's counts are yielded during
         iteration k + 1, before its result replaces the state (an early stop leaves the state of the
-        iteration yielded last); the last iteration's are counted apart.  The level pointer is the
-        index of each trajectory's current level in its row of the schedule (largest-t rule); the skip
-        rule uses the iteration's level for everybody.
+        iteration yielded last); the last iteration's are counted apart.  With the largest-t rule each
+        trajectory has its own current level (its row in the level tables); the skip rule uses the
+        iteration's level for everybody.
         """
         cfg = self.config
         K, N, P = self.K, self.N, self.P
@@ -559,82 +593,86 @@ class _Engine:
         beta = beta0 * cfg.armijo_tau ** torch.arange(tries, dtype=torch.float32)
         c1_beta = torch.tensor(cfg.armijo_c1, dtype=torch.float32) * beta
         trials = tuple((float(b), float(cb)) for b, cb in zip(beta, c1_beta))   # float32 values, exact
-        pointer = torch.zeros(K * P, dtype=torch.long)
+        levels = self.rows.clone()
         x0, x1 = state
         for k in range(1, N + 1):
-            level = self.row_base + (pointer.view(K, P) if rule == "largest-t" else min(k - 1, N - 1))
+            level = levels.view(K, P) if rule == "largest-t" else self.row_base + min(k - 1, N - 1)
             x0n, x1n, move, near_count, stat_count = self.propose(
-                self.c, x0, x1, self.t_flat[level], level, beta0, self.inv, self.const, self.inv_m, self.const_m,
+                self.c, x0, x1, level, self.t_flat, beta0, self.inv, self.const, self.inv_m, self.const_m,
                 cfg.armijo_c1, cfg.descent_c, armijo)
             if k > 1:
                 yield k - 1, near_count, stat_count
             new = [x0n.view(-1), x1n.view(-1)]
             pending = (~move).view(-1).nonzero().squeeze(-1)
             if pending.numel():
-                if rule == "largest-t":
-                    p = pointer[pending]
-                else:
-                    p = torch.full_like(pending, min(k - 1, N - 1))
-                far = self._settle(pending, new, pointer, p, trials, armijo)
+                lv = levels[pending] if rule == "largest-t" else self.rows[pending] + min(k - 1, N - 1)
+                far = self._settle(pending, new, levels, lv, trials, armijo)
                 if rule == "largest-t" and bool(far.any()):
-                    self._search_far(pending[far], new, pointer, trials, armijo)
+                    self._search_far(pending[far], new, levels, trials, armijo)
             x0, x1 = (v.view(K, P) for v in new)
             state[:] = [x0, x1]
             self._check(x0, x1, k)
         yield N, *self.counts(self.c, x0, x1, self.inv_m, self.const_m)
 
-    def _settle(self, idx: Tensor, state: list[Tensor], ptr: Tensor, p: Tensor,
+    def _settle(self, idx: Tensor, state: list[Tensor], levels: Tensor, lv: Tensor,
                 trials: tuple[tuple[float, float], ...], armijo: bool, given: list[Tensor] | None = None) -> Tensor:
-        """Kernel ``_settle`` on the trajectories ``idx`` at level pointers ``p``; returns the ``far`` flags."""
+        """Kernel ``_settle`` on the trajectories ``idx`` at levels ``lv``; returns the ``far`` flags."""
         if given is None:
             zero = torch.zeros(idx.numel())
             given = [zero, zero, zero, torch.zeros(idx.numel(), dtype=torch.bool)]
         cfg = self.config
-        y0, y1, p, far = _padded(
+        y0, y1, lv, far = _padded(
             lambda *rows: self.settle(self.c, *rows, self.t_flat, self.inv, self.const, self.inv_m, self.const_m,
                                       trials, armijo, cfg.adaptive_rule, self.N - 1, cfg.descent_c),
-            state[0][idx], state[1][idx], p, self.rows[idx], *given)
+            state[0][idx], state[1][idx], lv, self.rows[idx], *given)
         state[0][idx] = y0
         state[1][idx] = y1
-        ptr[idx] = p
+        levels[idx] = lv
         return far
 
-    def _search_far(self, idx: Tensor, state: list[Tensor], ptr: Tensor, trials: tuple[tuple[float, float], ...],
-                    armijo: bool) -> None:
+    def _search_far(self, idx: Tensor, state: list[Tensor], levels: Tensor,
+                    trials: tuple[tuple[float, float], ...], armijo: bool) -> None:
         """Largest-t search below the level after a rejected one, then ``_settle`` with the directions found.
 
-        Levels are examined in rounds of 2, 4, 8, … levels per trajectory: 61 % of the searches of the
-        full study end at the level right after the rejected one (``_settle`` looks there), but some
-        walk hundreds of levels down the grid.  Doubling bounds the rounds by log₂ N while evaluating
-        at most twice the levels needed (and never more than ``_SEARCH_BUDGET`` pairs per round,
-        which bounds the memory).  The level picked is the first admissible one in grid order.  At
-        t_min, d = −t_min ∇f exactly, as in the iterator solver.  Who finds no admissible level (∇f = 0)
-        stays at the last level examined, without a step.
+        Levels are examined in rounds of 4, 8, 16, … levels per trajectory: 61 % of the searches of the
+        full study end at the level right after the rejected one (``_settle`` looks there), 71 % of the
+        rest within 4 more levels, but some walk hundreds of levels down the grid.  Doubling bounds
+        the rounds by log₂ N while evaluating at most twice the levels needed (and never more than
+        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory).  The level picked is the first
+        admissible one in grid order.  At t_min, d = −t_min ∇f exactly, as in the iterator solver.
+        Who finds no admissible level (∇f = 0) stays at the last level examined, without a step.
         """
         N = self.N
         x0, x1 = state[0][idx], state[1][idx]
         row = self.rows[idx]
         _, g0, g1 = self._eval(x0, x1, row)[:3]
-        inputs = torch.stack((x0, x1, g0, g1))                             # (4, n), compacted per round
-        p = ptr[idx]
-        results = torch.zeros(3, idx.numel())                              # direction and ⟨d, g⟩
-        level = p.clone()
-        found = torch.zeros(idx.numel(), dtype=torch.bool)
-        pos = torch.arange(idx.numel())
-        width = 1
-        while pos.numel():
-            width = min(2 * width, N, max(2, _SEARCH_BUDGET // pos.numel()))
-            block = torch.arange(1, width + 1)
-            picked, e0, e1, eg, hit, last_seen = _padded(lambda *rows, block=block: self.search_round(
-                self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c),
-                *inputs, p, row)
-            results[:, pos] = torch.stack((e0, e1, eg))
-            level[pos] = picked
-            found[pos] = hit
-            keep = ~hit & (last_seen < N - 1)
-            pos = pos[keep]
-            inputs, row, p = inputs[:, keep], row[keep], last_seen[keep]
-        ptr[idx] = level
+        # One (7, n) table per round: x, ∇f, level in the row, row, position in idx (exact in float32).
+        todo = torch.stack((x0, x1, g0, g1, (levels[idx] - row).float(), row.float(),
+                            torch.arange(idx.numel(), dtype=torch.float32)))
+        done = []                                  # per round: positions, level, direction, ⟨d, g⟩, found
+        width = _FAR_FIRST
+        while todo.shape[1]:
+            a0, a1, b0, b1, p, r, pos = todo
+            args = (a0, a1, b0, b1, p.long(), r.long())
+            if width < _BLOCK_FROM:
+                out = _padded(lambda *rows, width=width: self.search_steps(
+                    self.c, *rows, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c, width), *args)
+            else:
+                block = torch.arange(1, width + 1)
+                out = _padded(lambda *rows, block=block: self.search_round(
+                    self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c), *args)
+            picked, e0, e1, eg, hit, last_seen = out
+            ends = hit | (last_seen >= N - 1)
+            done.append(torch.stack((pos, picked.float(), e0, e1, eg, hit.float()))[:, ends])
+            todo = torch.cat((todo[:4], last_seen.float()[None], todo[5:]))[:, ~ends]
+            width = min(2 * width, N, max(_BLOCK_FROM, _SEARCH_BUDGET // max(1, todo.shape[1])))
+        table = torch.cat(done, 1)                 # every trajectory exactly once
+        result = torch.empty(6, idx.numel())
+        result[:, table[0].long()] = table
+        _, level, e0, e1, eg, found = result
+        lv = row + level.long()
+        levels[idx] = lv
+        found = found.bool()
         if bool(found.any()):
-            self._settle(idx[found], state, ptr, level[found], trials, armijo,
-                         [*results[:, found], torch.ones(int(found.sum()), dtype=torch.bool)])
+            self._settle(idx[found], state, levels, lv[found], trials, armijo,
+                         [e0[found], e1[found], eg[found], torch.ones(int(found.sum()), dtype=torch.bool)])
