@@ -227,6 +227,24 @@ def _descent(dg: Tensor, d0: Tensor, d1: Tensor, g0: Tensor, g1: Tensor, descent
     return ok
 
 
+def _candidate(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, cand: Tensor, row: Tensor,
+               t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float):
+    """Direction, ⟨d, g⟩ and admissibility at candidate levels ``cand`` (in the row starting at ``row``).
+
+    x = (a0, a1), g = ∇f(x) = (b0, b1), broadcast against ``cand``.  At t_min, d = −t_min ∇f exactly,
+    as in the iterator solver, and any descent direction is admissible there.
+    """
+    level = row + cand
+    tm = t_flat[level]
+    r0, r1 = _level_score(c, a0.expand_as(tm), a1.expand_as(tm), inv, const, level)
+    e0, e1 = _direction(c, a0, a1, tm, r0, r1)
+    at_min = cand == last
+    e0 = torch.where(at_min, -tm * b0, e0)
+    e1 = torch.where(at_min, -tm * b1, e1)
+    eg = e0 * b0 + e1 * b1
+    return e0, e1, eg, _descent(eg, e0, e1, b0, b1, descent_c) | (at_min & (eg < 0))
+
+
 def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
                   block: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float):
     """One round of the largest-t level search for n trajectories × ``len(block)`` levels, fused.
@@ -235,17 +253,8 @@ def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
     ⟨d, g⟩, whether one was found, and the last level examined.
     """
     cand = (ptr[:, None] + block[None, :]).clamp_max(last)
-    level = rows[:, None] + cand
-    tm = t_flat[level]
-    a0c, a1c = a0[:, None], a1[:, None]
-    b0c, b1c = b0[:, None], b1[:, None]
-    r0, r1 = _level_score(c, a0c.expand_as(tm), a1c.expand_as(tm), inv, const, level)
-    e0, e1 = _direction(c, a0c, a1c, tm, r0, r1)
-    at_min = cand == last
-    e0 = torch.where(at_min, -tm * b0c, e0)
-    e1 = torch.where(at_min, -tm * b1c, e1)
-    eg = e0 * b0c + e1 * b1c
-    ok = _descent(eg, e0, e1, b0c, b1c, descent_c) | (at_min & (eg < 0))
+    e0, e1, eg, ok = _candidate(c, a0[:, None], a1[:, None], b0[:, None], b1[:, None], cand, rows[:, None],
+                                t_flat, inv, const, last, descent_c)
     found = ok.any(-1)
     pick = torch.where(found, ok.float().argmax(-1), torch.full_like(ptr, block.shape[0] - 1))[:, None]
     return (cand.gather(1, pick)[:, 0], e0.gather(1, pick)[:, 0], e1.gather(1, pick)[:, 0],
@@ -264,15 +273,7 @@ def _search_steps(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
     pick, p0, p1, pg = ptr, torch.zeros_like(a0), torch.zeros_like(a0), torch.zeros_like(a0)
     for j in range(1, width + 1):
         cand = (ptr + j).clamp_max(last)
-        level = rows + cand
-        tm = t_flat[level]
-        r0, r1 = _level_score(c, a0, a1, inv, const, level)
-        e0, e1 = _direction(c, a0, a1, tm, r0, r1)
-        at_min = cand == last
-        e0 = torch.where(at_min, -tm * b0, e0)
-        e1 = torch.where(at_min, -tm * b1, e1)
-        eg = e0 * b0 + e1 * b1
-        ok = _descent(eg, e0, e1, b0, b1, descent_c) | (at_min & (eg < 0))
+        e0, e1, eg, ok = _candidate(c, a0, a1, b0, b1, cand, rows, t_flat, inv, const, last, descent_c)
         take = (ok | (j == width)) & ~found      # the first admissible level, else the last examined
         pick = torch.where(take, cand, pick)
         p0, p1, pg = torch.where(take, e0, p0), torch.where(take, e1, p1), torch.where(take, eg, pg)
@@ -308,14 +309,8 @@ def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Ten
     far = torch.zeros_like(given)
     if rule == "largest-t":
         q = (p + 1).clamp_max(last)
-        tq = t_flat[row + q]
-        r0, r1 = _level_score(c, a0, a1, inv, const, row + q)
-        q0, q1 = _direction(c, a0, a1, tq, r0, r1)
+        q0, q1, qg, ok = _candidate(c, a0, a1, g0, g1, q, row, t_flat, inv, const, last, descent_c)
         at_min = q == last
-        q0 = torch.where(at_min, -tq * g0, q0)
-        q1 = torch.where(at_min, -tq * g1, q1)
-        qg = q0 * g0 + q1 * g1
-        ok = _descent(qg, q0, q1, g0, g1, descent_c) | (at_min & (qg < 0))
         rejected = ~admissible & ~given
         first = given | (rejected & ok)
         far = rejected & ~ok & ~at_min
