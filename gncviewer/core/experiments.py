@@ -182,7 +182,7 @@ def _columns(table: Tensor, level: Tensor) -> list[Tensor]:
 
 def _eval_point(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor,
                 inv_m: Sequence[Tensor], const_m: Sequence[Tensor]) -> tuple[Tensor, ...]:
-    """f, ∇f and the score at ``level`` — everything the next iteration needs — in one pass."""
+    """f, ∇f and the score at ``level`` at x — all an iteration of Algorithm 2 needs there — in one pass."""
     value, dg0, dg1 = _data(c, x0, x1)
     sl0, sl1, logp, sm0, sm1 = _mixture_pair(x0, x1, _columns(inv, level), _columns(const, level), inv_m, const_m,
                                              c.means)
@@ -191,7 +191,7 @@ def _eval_point(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, 
 
 def _level_score(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor
                  ) -> tuple[Tensor, Tensor]:
-    """The score at ``level`` only (the level search and re-evaluations need nothing else)."""
+    """The score at ``level`` only (the GNC step and the level search need nothing else)."""
     diffs, sq = _distances(x0, x1, c.means)
     _, s0, s1 = _mixture_terms(diffs, sq, _columns(inv, level), _columns(const, level), False)
     return s0, s1
@@ -199,7 +199,7 @@ def _level_score(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor,
 
 def _objective_at_min(c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
                       ) -> tuple[Tensor, Tensor, Tensor]:
-    """f and ∇f only (line-search trials need nothing else)."""
+    """f and ∇f at t_min only (line-search trials use f alone; the compiler drops ∇f there)."""
     value, dg0, dg1 = _data(c, x0, x1)
     diffs, sq = _distances(x0, x1, c.means)
     logp, sm0, sm1 = _mixture_terms(diffs, sq, inv_m, const_m, True)
