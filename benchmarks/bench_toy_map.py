@@ -12,13 +12,15 @@ import os
 import resource
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from gncviewer.openmp import configure_openmp_wait
 
-import numpy as np
-import torch
+configure_openmp_wait(interactive=False)   # the toy-map command's setting; before torch is imported
 
-from gncviewer.core.experiments import run_convergence_map
-from gncviewer.core.toy import find_minima, toy_defaults
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from gncviewer.core.experiments import run_convergence_map  # noqa: E402
+from gncviewer.core.toy import find_minima, toy_defaults  # noqa: E402
 
 
 def peak_mb() -> float:

@@ -8,7 +8,6 @@ one line on stderr and exit code 2; a numerical breakdown exits 3.
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from . import __version__
 from .commands.common import ArgumentParser, config_error_message
 from .errors import ConfigError, GncViewerError, NumericalError
+from .openmp import configure_openmp_wait
 
 #: (module, attaches to) — "root" for top-level commands, "solve" for problems of ``solve``.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -68,14 +68,14 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Before torch is imported: OpenMP threads that spin while waiting make every kernel 10-100x slower
-    # as soon as another process (the GUI, a second run) shares the cores.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args_list = _attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     if not args_list:
         args_list = ["gui"]
     parser = build_parser()
     args = parser.parse_args(args_list)
+    # Before torch is imported (the parser does not import it): passive OpenMP waits for the GUI,
+    # a bounded spin for headless work; see gncviewer/openmp.py.
+    configure_openmp_wait(interactive=args.command == "gui")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
