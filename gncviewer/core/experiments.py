@@ -6,7 +6,7 @@ algorithm.  The reference code loops over ``t_max`` and stores every iterate (5 
 two statistics (fraction within ``radius`` of the global minimum, fraction with ‖∇f‖ ≤ ``tol``) are
 accumulated per (t_max, iteration) while iterating, so memory is O(trajectories).
 
-Speed comes from four choices:
+Speed comes from these choices:
 
 * the mixture is evaluated on the two coordinates as separate tensors with the five components
   unrolled, so one pass over memory does a whole evaluation (``torch.compile`` fuses each step into
@@ -16,7 +16,9 @@ Speed comes from four choices:
 * the per-trajectory state is the iterate (and, for Algorithm 2, its level) alone: the full-size
   kernels are memory-bound, so f, ∇f and the score are recomputed at x rather than carried;
 * line-search retries and extra candidate levels, which only a few trajectories need, run on
-  compacted subsets, the retries trial by trial so that every operation stays element-wise.
+  compacted subsets, the retries trial by trial and the level search level by level, so that every
+  operation stays element-wise and each subset kernel fuses into a single loop (which needs a
+  larger inductor fusion limit than the default, see ``_SUBSET_OPTIONS``).
 
 The math is the same as ``solvers.py`` (the tests check trajectories against the iterator solvers);
 only the layout differs.  This module is specific to isotropic Gaussian-mixture priors in 2D.
@@ -45,7 +47,7 @@ Tensor = torch.Tensor
 ProgressFn = Callable[[int, int], None]
 
 #: Levels examined in the first round of the far search (``_Engine._search_far``); each further round
-#: for the trajectories still searching examines twice as many.
+#: for the trajectories still searching examines twice as many (eagerly, the first round has 32).
 _FAR_FIRST = 4
 #: Compiled rounds wider than this run the level-by-level kernel on chunks of this many levels.
 _CHUNK = 8
@@ -247,10 +249,12 @@ def _candidate(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, cand:
 
 def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
                   block: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float):
-    """One round of the largest-t level search for n trajectories × ``len(block)`` levels, fused.
+    """One round of the largest-t level search for n trajectories × ``len(block)`` levels (eager path).
 
     Returns the level picked (the first admissible one, else the last examined), its direction and
-    ⟨d, g⟩, whether one was found, and the last level examined.
+    ⟨d, g⟩, whether one was found, and the last level examined.  Eagerly a round costs its ~100
+    operations whatever its width, so the block layout is the fast one there; compiled, the
+    reductions along the width keep it at 15–20 ns per pair and ``_search_steps`` is used instead.
     """
     cand = (ptr[:, None] + block[None, :]).clamp_max(last)
     e0, e1, eg, ok = _candidate(c, a0[:, None], a1[:, None], b0[:, None], b1[:, None], cand, rows[:, None],
@@ -263,11 +267,11 @@ def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
 
 def _search_steps(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
                   t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float, width: int):
-    """``_search_round`` for a small ``width``, written level by level (same results).
+    """``_search_round`` written level by level (same results): the compiled search's kernel.
 
-    The (n, width) layout vectorises along the width, so a width of 2–8 wastes most of each 16-lane
-    vector (86 ns per pair at width 2); level by level every operation is element-wise over the n
-    trajectories (15–17 ns per pair).  From width 16 on, the block layout is faster.
+    Every operation is element-wise over the n trajectories, so with ``_SUBSET_OPTIONS`` the whole
+    round fuses into one vectorised loop: 7–10 ns per (trajectory, level) pair at widths 4 and 8,
+    against 15–20 ns for the (n, width) block, which vectorises along the short width axis.
     """
     found = torch.zeros_like(a0, dtype=torch.bool)
     pick, p0, p1, pg = ptr, torch.zeros_like(a0), torch.zeros_like(a0), torch.zeros_like(a0)
@@ -718,7 +722,8 @@ class _Engine:
         full study end at the level right after the rejected one (``_settle`` looks there), 71 % of the
         rest within 4 more levels, but some walk hundreds of levels down the grid.  Doubling bounds
         the rounds by log₂ N while evaluating at most twice the levels needed (and never more than
-        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory).  The level picked is the first
+        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory).  Compiled, a round wider than
+        ``_CHUNK`` levels runs the level-by-level kernel on chunks (``_search_chunks``).  The level picked is the first
         admissible one in grid order.  At t_min, d = −t_min ∇f exactly, as in the iterator solver.
         Who finds no admissible level (∇f = 0) stays at the last level examined, without a step.
         """
