@@ -459,7 +459,7 @@ def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callab
     if not dynamic:
         return compiled
 
-    def call(*args):
+    def call(*args: object) -> object:
         with torch._dynamo.config.patch(specialize_float=True):
             return compiled(*args)
     return call
@@ -696,17 +696,19 @@ class _Engine:
         round wider than ``_CHUNK`` runs the same kernel on (n, width / _CHUNK) chunks — every chunk
         a consecutive run of levels — and picks, per trajectory, the first chunk that found one.
         """
-        N, descent_c = self.N, self.config.descent_c
+        N = self.N
+
+        def steps(levels: int, *rows: Tensor) -> tuple[Tensor, ...]:
+            return _padded(lambda *r: self.search_steps(self.c, *r, self.t_flat, self.inv, self.const, N - 1,
+                                                        self.config.descent_c, levels), *rows)
+
         if width <= _CHUNK:
-            return _padded(lambda *rows: self.search_steps(self.c, *rows, self.t_flat, self.inv, self.const, N - 1,
-                                                           descent_c, width), a0, a1, b0, b1, ptr, row)
+            return steps(width, a0, a1, b0, b1, ptr, row)
         n, chunks = a0.numel(), -(-width // _CHUNK)
         starts = ptr[:, None] + _CHUNK * torch.arange(chunks)[None, :]
         # Flat (n·chunks) rows: the same 1-D kernel as a round of _CHUNK levels, no second compile.
-        flat = [v.repeat_interleave(chunks) for v in (a0, a1, b0, b1)]
-        out = _padded(lambda *rows: self.search_steps(self.c, *rows, self.t_flat, self.inv, self.const, N - 1,
-                                                      descent_c, _CHUNK),
-                      *flat, starts.reshape(-1), row.repeat_interleave(chunks))
+        flat = [v.repeat_interleave(chunks) for v in (a0, a1, b0, b1, row)]
+        out = steps(_CHUNK, *flat[:4], starts.reshape(-1), flat[4])
         pick_lv, e0, e1, eg, hit = (v.view(n, chunks) for v in out[:5])
         any_hit = hit.any(1)
         first = torch.where(any_hit, hit.byte().argmax(1), chunks - 1)[:, None]
@@ -722,8 +724,8 @@ class _Engine:
         full study end at the level right after the rejected one (``_settle`` looks there), 71 % of the
         rest within 4 more levels, but some walk hundreds of levels down the grid.  Doubling bounds
         the rounds by log₂ N while evaluating at most twice the levels needed (and never more than
-        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory).  Compiled, a round wider than
-        ``_CHUNK`` levels runs the level-by-level kernel on chunks (``_search_chunks``).  The level picked is the first
+        ``_SEARCH_BUDGET`` pairs per round, which bounds the memory); compiled, in chunks of
+        ``_CHUNK`` levels (``_search_chunks``).  The level picked is the first
         admissible one in grid order.  At t_min, d = −t_min ∇f exactly, as in the iterator solver.
         Who finds no admissible level (∇f = 0) stays at the last level examined, without a step.
         """
