@@ -553,7 +553,6 @@ class _Engine:
         self.propose = _maybe_compile(_propose, use_compile)
         # Follow-ups work on compacted subsets whose size changes every iteration: one dynamic-shape kernel.
         self.eval_subset = _maybe_compile(_eval_point, use_compile, dynamic=True)
-        self.search_round = _maybe_compile(_search_round, use_compile, dynamic=True)
         self.search_steps = _maybe_compile(_search_steps, use_compile, dynamic=True)
         self.settle = _maybe_compile(_settle, use_compile, dynamic=True)
         self.counts = _maybe_compile(_counts, use_compile)
@@ -746,7 +745,7 @@ class _Engine:
                 picked, e0, e1, eg, hit, last_seen = self._search_chunks(a0, a1, b0, b1, p.long(), r.long(), width)
             else:
                 block = torch.arange(1, width + 1)
-                picked, e0, e1, eg, hit, last_seen = _padded(lambda *rows, block=block: self.search_round(
+                picked, e0, e1, eg, hit, last_seen = _padded(lambda *rows, block=block: _search_round(
                     self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c),
                     a0, a1, b0, b1, p.long(), r.long())
             ends = hit | (last_seen >= N - 1)
