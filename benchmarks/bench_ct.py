@@ -25,12 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gncviewer.core.config import ct_defaults
 from gncviewer.core.ct import operator_norm_squared
-from gncviewer.core.ct_problem import CTSettings, build_ct_problem, initial_point
 from gncviewer.core.operators import LinearOperator
 from gncviewer.core.priors import Prior
 from gncviewer.core.solvers import make_solver
+from gncviewer.problems.ct import CTSettings, build_ct_problem, ct_defaults, initial_point
 
 METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
 ANGLES = {64: 30, 128: 60}

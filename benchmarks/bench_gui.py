@@ -71,35 +71,31 @@ def _model_path(requested: str | None, folder: Path) -> str:
 
 def _state(args: argparse.Namespace, folder: Path):
     from gncviewer.app.state import ExplorerState
-    from gncviewer.core.config import ct_defaults
     from gncviewer.core.toy import toy_defaults
+    from gncviewer.problems import get_kind
+    from gncviewer.problems.ct import CTSettings, ct_defaults
 
     if args.problem == "toy":
         n = args.iterations or 1300
-        return ExplorerState(toy_config=toy_defaults(method=args.method, iterations=n, t_max=3.0))
-    from gncviewer.core.ct_problem import CTSettings, default_fixed_step
-
+        return ExplorerState.of("toy", config=toy_defaults(method=args.method, iterations=n, t_max=3.0))
     n = args.iterations or 40
     settings = CTSettings(model=_model_path(args.model, folder))
-    state = ExplorerState(problem="ct", ct_config=ct_defaults(method=args.method, iterations=n),
-                          ct_settings=settings)
+    state = ExplorerState.of("ct", config=ct_defaults(method=args.method, iterations=n), settings=settings)
     if state.config.effective_step_rule == "fixed":
-        from gncviewer.app.backend import build_problem
-
-        problem, _ = build_problem(state.problem_spec(), torch.device("cpu"))
-        state = state.with_config(state.config.with_changes(step_size=float(f"{default_fixed_step(problem):.4g}")))
+        built = get_kind("ct").build(settings)
+        state = state.with_config(state.config.with_changes(step_size=float(f"{built.info.suggested_step:.4g}")))
     return state
 
 
 def headless(state) -> float:
     """Iterations per second of the plain solver loop (the initial point is not timed)."""
-    from gncviewer.app import backend
+    from gncviewer.core.devices import resolve_device
     from gncviewer.core.solvers import make_solver
 
-    device = backend.pick_device() if state.problem == "ct" else torch.device("cpu")
-    problem, _ = backend.build_problem(state.problem_spec(), device)
-    x0 = backend.initial_points(problem, state.problem, state.toy_starts, state.ct_init)[0]
-    iterator = make_solver(state.config).run(problem, x0)
+    kind = state.kind
+    built = kind.build(state.settings, resolve_device("auto"))
+    x0 = kind.initial_points(built, state.init)[0]
+    iterator = make_solver(state.config).run(built.problem, x0)
     next(iterator)
     start = time.perf_counter()
     count = sum(1 for _ in iterator)
@@ -146,15 +142,15 @@ def in_window(state, size: tuple[int, int]) -> dict:
     wait(lambda: window.model.last_iteration == 0 and window.settled(0))
 
     refreshes = 0
-    original = window._refresh
+    original = window.redraw.refresh
 
     def counted() -> None:
         nonlocal refreshes
         refreshes += 1
         original()
 
-    window._refresh_timer.timeout.disconnect()
-    window._refresh_timer.timeout.connect(counted)
+    window.redraw.timer.timeout.disconnect()
+    window.redraw.timer.timeout.connect(counted)
 
     lateness: list[float] = []
     period = 0.010
@@ -177,7 +173,7 @@ def in_window(state, size: tuple[int, int]) -> dict:
     seconds = time.perf_counter() - start
     probe.stop()
     iterations = window.model.last_iteration
-    draw_cost = window._draw_cost
+    draw_cost = window.redraw.cost
     window.shutdown()
     window.close()
     app.processEvents()

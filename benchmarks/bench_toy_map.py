@@ -19,8 +19,8 @@ configure_openmp_wait(interactive=False)   # the toy-map command's setting; befo
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from gncviewer.core.experiments import run_convergence_map  # noqa: E402
-from gncviewer.core.toy import find_minima, toy_defaults  # noqa: E402
+from gncviewer.core.convergence_map import run_convergence_map  # noqa: E402
+from gncviewer.core.toy import toy_defaults, toy_problem  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     t_max = np.logspace(-2, 1, args.t_max_count)
-    find_minima(1e-3)
+    problem = toy_problem()
     print(f"torch {torch.__version__}, {args.threads} threads, {args.t_max_count} t_max x {args.grid}^2 starts x "
           f"{args.iterations} iterations")
     total = 0.0
@@ -46,10 +46,10 @@ def main() -> None:
         config = toy_defaults(method=method, iterations=args.iterations)
         if not args.no_compile:   # compile (or load from the cache) on the first iterations, timed apart
             start = time.perf_counter()
-            run_convergence_map(config, t_max, grid=args.grid, compile=True, should_stop=lambda: True)
+            run_convergence_map(config, t_max, problem, grid=args.grid, compile=True, should_stop=lambda: True)
             print(f"{method:14s} warm-up/compile {time.perf_counter() - start:6.1f} s")
         start = time.perf_counter()
-        result = run_convergence_map(config, t_max, grid=args.grid, compile=not args.no_compile)
+        result = run_convergence_map(config, t_max, problem, grid=args.grid, compile=not args.no_compile)
         seconds = time.perf_counter() - start
         total += seconds
         picks = [int(np.argmin(abs(t_max - v))) for v in (0.1, 0.5, 1, 2, 5, 10)]

@@ -27,15 +27,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gncviewer.core.config import ct_defaults
-from gncviewer.core.ct_problem import (
+from gncviewer.core.solvers import make_solver
+from gncviewer.problems.ct import (
     CTSettings,
     build_ct_problem,
+    ct_defaults,
     default_fixed_step,
     initial_point,
     load_ct_prior,
 )
-from gncviewer.core.solvers import make_solver
 
 METHODS = {
     "descent": {"method": "descent"},

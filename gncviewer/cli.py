@@ -1,8 +1,10 @@
-"""The ``gncviewer`` command line: gui (default), solve, toy-map, train.
+"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, train.
 
 Sub-commands live in ``gncviewer.commands``; each registers its own parser and keeps its heavy
-imports inside its handler, so ``--help`` answers at once.  User errors (``GncViewerError``) become
-one line on stderr and exit code 2; a numerical breakdown exits 3.
+imports inside its handler, so ``--help`` answers at once.  ``solve`` has one sub-command per problem
+kind in the registry (``gncviewer/problems``), with flags generated from the declared parameters.
+User errors (``GncViewerError``) become one line on stderr naming the flag, and exit code 2; a
+numerical breakdown exits 3.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands.common import ArgumentParser, config_error_message
-from .errors import ConfigError, GncViewerError, NumericalError
+from .commands.common import ArgumentParser, config_error_message, flag_for
+from .errors import ConfigError, GncViewerError, InputFileError, NumericalError
 from .openmp import configure_openmp_wait
 
 #: (module, attaches to) — "root" for top-level commands, "solve" for problems of ``solve``.
 COMMANDS: tuple[tuple[str, str], ...] = (
-    ("gncviewer.commands.solve_toy", "solve"),
-    ("gncviewer.commands.solve_ct", "solve"),
+    ("gncviewer.commands.solve", "solve"),
     ("gncviewer.commands.toy_map", "root"),
     ("gncviewer.commands.train", "root"),
     ("gncviewer.commands.gui", "root"),
@@ -34,7 +35,7 @@ def build_parser() -> ArgumentParser:
                     "on a 2D toy problem and on CT. Without a command, opens the explorer.")
     parser.add_argument("--version", action="version", version=f"gncviewer {__version__}")
     root = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    solve = root.add_parser("solve", help="run one solver on a problem (toy or ct)",
+    solve = root.add_parser("solve", help="run one solver on a problem (toy, ct, …)",
                             description="Run one solver on a problem and report the result.")
     solve_problems = solve.add_subparsers(dest="problem", metavar="PROBLEM", parser_class=ArgumentParser,
                                           required=True)
@@ -72,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list:
         args_list = ["gui"]
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:  # --help, --version, or a flag argparse refused (already reported)
+        return stop.code if isinstance(stop.code, int) else 2
     # Before torch is imported (the parser does not import it): passive OpenMP waits for the GUI,
     # a bounded spin for headless work; see gncviewer/openmp.py.
     configure_openmp_wait(interactive=args.command == "gui")
@@ -80,11 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    prog = f"gncviewer {args.command}" + (f" {args.problem}" if getattr(args, "problem", None) else "")
+    kind = getattr(args, "kind", None) if args.command == "solve" else None
+    prog = f"gncviewer {args.command}" + (f" {kind}" if kind else "")
+    flags = getattr(args, "flags", None) or {}
     try:
         return int(handler(args) or 0)
     except ConfigError as err:
-        print(f"{prog}: error: {config_error_message(err)}", file=sys.stderr)
+        print(f"{prog}: error: {config_error_message(err, flags)}", file=sys.stderr)
+        return 2
+    except InputFileError as err:
+        where = f"{flag_for(err.field, flags)}: " if err.field else ""
+        print(f"{prog}: error: {where}{err}", file=sys.stderr)
         return 2
     except NumericalError as err:
         print(f"{prog}: numerical error: {err}", file=sys.stderr)

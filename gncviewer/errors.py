@@ -23,7 +23,15 @@ class ConfigError(GncViewerError, ValueError):
 
 
 class InputFileError(GncViewerError):
-    """A file given by the user cannot be used (missing, unreadable, wrong format or shape)."""
+    """A file given by the user cannot be used (missing, unreadable, wrong format or shape).
+
+    ``field`` names the setting the file was given for (``model``, ``phantom``, ``init``), so the CLI
+    can name the flag and the explorer the control; None when the file was not a setting.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ModelError(InputFileError):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gncviewer.cli import main
-from gncviewer.commands.solve_ct import PNG_MIN_PANEL, comparison_png
+from gncviewer.problems.ct import PNG_MIN_PANEL, comparison_png
 from gncviewer.core import ct
 
 SIZE = 16  # the image size of the tiny_model fixture (tests/conftest.py)

@@ -11,8 +11,14 @@ import pytest
 import torch
 
 from gncviewer.core import ct
-from gncviewer.core.config import ct_defaults
-from gncviewer.core.ct_problem import CTSettings, build_ct_problem, default_fixed_step, initial_point, parse_init
+from gncviewer.problems.ct import (
+    CTSettings,
+    build_ct_problem,
+    ct_defaults,
+    default_fixed_step,
+    initial_point,
+    parse_init,
+)
 from gncviewer.core.objective import evaluate_f
 from gncviewer.core.phantoms import ellipses_phantom
 from gncviewer.core.solvers import make_solver
@@ -162,8 +168,9 @@ def test_operator_norm_matches_svd(problem) -> None:
 def test_ct_defaults_use_an_angle_condition() -> None:
     """c = 0 let near-orthogonal large-t directions through on CT (tiny Armijo steps, t stuck at 0.2 after 200
     iterations); the CT default asks for cos∠(d(t), −∇f) ≥ 0.2, the toy keeps the paper's strict descent."""
-    from gncviewer.core.config import CT_DESCENT_C, SolverConfig
+    from gncviewer.core.config import SolverConfig
     from gncviewer.core.toy import toy_defaults
+    from gncviewer.problems.ct import CT_DESCENT_C
 
     assert ct_defaults().descent_c == CT_DESCENT_C == 0.2
     assert toy_defaults().descent_c == SolverConfig().descent_c == 0.0

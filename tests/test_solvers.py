@@ -149,12 +149,12 @@ def test_nan_initial_point_stops_with_diagnostic(problem):
 
 def test_divergence_is_detected(problem):
     with pytest.raises(NumericalError, match="iteration"):
-        run(problem, method="gnc-flow", t_max=10.0, step_size=1e30, iterations=20)
+        run(problem, method="gnc-flow", t_max=10.0, step_size=1e6, iterations=200)
 
 
 @pytest.mark.parametrize("changes, field", [
-    ({"t_min": 2.0, "t_max": 1.0}, "t_min"),
     ({"iterations": -3}, "iterations"),
+    ({"iterations": 10**20}, "iterations"),
     ({"t_max": math.nan}, "t_max"),
     ({"armijo_tau": 1.5}, "armijo_tau"),
     ({"method": "newton"}, "method"),

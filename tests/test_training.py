@@ -152,11 +152,11 @@ def test_folder_errors(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="not a folder"):
         FolderSource(tmp_path / "missing", 16)
     (empty / "broken.png").write_bytes(b"not a png at all")
-    with pytest.raises(InputFileError, match=r"broken\.png: cannot read image"):
+    with pytest.raises(InputFileError, match=r"broken\.png: cannot decode.*remove it from the folder"):
         FolderSource(empty, 16)
     (empty / "broken.png").unlink()
     np.save(empty / "black.npy", np.zeros((5, 5)))
-    with pytest.raises(InputFileError, match="entirely black"):
+    with pytest.raises(InputFileError, match="image is empty"):
         FolderSource(empty, 16)
 
 

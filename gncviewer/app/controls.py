@@ -1,7 +1,12 @@
-"""The controls dock: problem, method, every solver parameter, initialisation and the run buttons.
+"""The controls dock: problem, method, every declared parameter, the initial point and the speed.
 
-The panel is a view of ``ExplorerState``: it shows the state's values and reports each committed
-edit as ``edited(field, text)``; the main window validates through the state and answers with
+The panel is generated from the declarations (``core/params.py``): one row per parameter of the
+current problem kind and of the solver, grouped by the declaration's group, with its label, tooltip
+(help, unit, range) and a widget for its type (choice → combo box, bool → check box, else a line
+edit; "…" for parameters that may be a file).  Switching the problem kind rebuilds the rows.
+
+The panel is a view of ``ExplorerState``: it shows the state's values and reports each committed edit
+as ``edited(field, text)``; the main window validates through the state and answers with
 ``show_state`` (accepted) or ``mark_error`` (rejected: the field turns red, the message appears at
 the top, nothing else changes).  Fields commit on Enter or when focus leaves them.
 """
@@ -24,9 +29,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..commands.common import SOLVER_FLAGS
+from ..core.config import SolverConfig
+from ..core.params import Param
+from ..problems import all_kinds
 from . import help_texts
-from .state import CHOICES, ExplorerState
+from .state import PROBLEM_FIELD, ExplorerState
 
 #: Speeds offered (iterations per second); None = flat out.
 SPEEDS: tuple[tuple[str, float | None], ...] = (
@@ -34,57 +41,10 @@ SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("10 it/s", 10.0), ("3 it/s", 3.0),
 )
 
-LABELS = {
-    "method": "method", "iterations": "iterations", "t_max": "t_max", "t_min": "t_min", "schedule": "schedule",
-    "grad_tol": "stop at ‖∇f‖ ≤", "adaptive_rule": "rule", "descent_c": "descent c", "candidate_batch": "batch",
-    "step_rule": "step rule", "step_size": "step size λ", "armijo_beta0": "Armijo β₀", "armijo_tau": "Armijo τ",
-    "armijo_max_tries": "max tries", "armijo_c1": "Armijo c₁", "armijo_bb": "Barzilai–Borwein β₀",
-    "bb_scale": "BB scale", "bb_initial": "BB first β₀", "on_failure": "on failure",
-    "corrector_steps": "corrector steps",
-    "temperature": "temperature T", "seed": "seed", "alpha": "prior weight α", "phantom": "phantom", "size": "size n",
-    "angles": "angles", "noise": "noise level", "noise_seed": "noise seed", "model": "model", "toy_starts": "start(s)",
-    "ct_init": "x₀",
-}
 
-EXTRA_TIPS = {
-    "method": "gnc-flow: Algorithm 1 (fixed schedule); gradient-like: Algorithm 2 (adaptive t, Armijo); "
-              "descent: plain gradient descent on f; langevin: annealed Langevin (predictor–corrector sampling)",
-    "iterations": "iterations per run (the toy paper setting: 1300)",
-    "t_max": "largest smoothing level, where the schedule starts",
-    "t_min": "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
-    "grad_tol": "stop when ‖∇f‖ falls to this value (0: only at an exactly zero gradient)",
-    "candidate_batch": "gradient-like: levels evaluated together after a rejection (speed only)",
-    "bb_scale": "factor on the Barzilai–Borwein estimate (the CT reference uses 4)",
-    "bb_initial": "β₀ of the first Barzilai–Borwein iteration",
-    "alpha": "weight of −log p_t in F(x, t) (toy: 0.05; CT: α in α_t = α s_t/μ_t, paper 10)",
-    "phantom": "ellipses:SEED (random ellipses), shepp-logan, or the path of an image file",
-    "size": "image size n (n × n pixels); the model must be trained for it",
-    "angles": "projection angles, uniform in [0, π)",
-    "noise": "relative noise: y = Ax + noise · mean|Ax| · N(0, I)",
-    "noise_seed": "seed of the measurement noise",
-    "model": "energy-prior weights (.safetensors with its .json card); empty: the shipped model for the size",
-    "toy_starts": "starting points 'x, y; x, y' (or click / shift-click on the landscape)",
-    "ct_init": "zeros, fbp, noise:SEED or the path of an image file",
-}
-
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Problem", ("problem", "alpha", "phantom", "size", "angles", "noise", "noise_seed", "model")),
-    ("Method and schedule", ("method", "iterations", "t_max", "t_min", "schedule", "grad_tol")),
-    ("Adaptive smoothing (gradient-like)", ("adaptive_rule", "descent_c", "candidate_batch")),
-    ("Step size", ("step_rule", "step_size", "armijo_beta0", "armijo_tau", "armijo_max_tries", "armijo_c1",
-                   "armijo_bb", "bb_scale", "bb_initial", "on_failure")),
-    ("Langevin (sampling)", ("corrector_steps", "temperature", "seed")),
-    ("Initialisation", ("toy_starts", "ct_init")),
-)
-CT_ONLY = ("phantom", "size", "angles", "noise", "noise_seed", "model", "ct_init")
-TOY_ONLY = ("toy_starts",)
-
-
-def _tooltip(name: str) -> str:
-    for field, _kind, text in SOLVER_FLAGS:
-        if field == name:
-            return text
-    return EXTRA_TIPS.get(name, "")
+def choice_texts(param: Param) -> tuple[str, ...]:
+    """What a choice's combo box offers (an optional choice first offers its "none" word, e.g. auto)."""
+    return ((param.none_text,) if param.optional else ()) + param.choices
 
 
 class ControlsPanel(QScrollArea):
@@ -98,45 +58,48 @@ class ControlsPanel(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         inner = QWidget()
-        layout = QVBoxLayout(inner)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(6)
+        self._layout = QVBoxLayout(inner)
+        self._layout.setContentsMargins(6, 6, 6, 6)
+        self._layout.setSpacing(6)
         intro = QLabel(help_texts.CONTROLS)
         intro.setWordWrap(True)
         intro.setStyleSheet("color: #9aa4b1; font-size: 9pt;")
-        layout.addWidget(intro)
+        self._layout.addWidget(intro)
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("QLabel { color: #ffd7d7; background: #6b1f1f; border-radius: 4px; "
                                        "padding: 5px; }")
         self.error_label.hide()
-        layout.addWidget(self.error_label)
+        self._layout.addWidget(self.error_label)
+        self._layout.addWidget(self._speed_row())
+        self.problem_box = QComboBox()
+        self.problem_box.setObjectName(PROBLEM_FIELD)
+        self.problem_box.setToolTip("The inverse problem: " + "; ".join(f"{k.short_label or k.name}: {k.summary}"
+                                                                         for k in all_kinds()))
+        self.problem_box.activated.connect(lambda i: self.edited.emit(PROBLEM_FIELD, self._kinds[i]))
+        problem_row = QWidget()
+        row = QHBoxLayout(problem_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("problem"))
+        row.addWidget(self.problem_box, 1)
+        self._layout.addWidget(problem_row)
+        self._groups_holder = QWidget()
+        self._groups_layout = QVBoxLayout(self._groups_holder)
+        self._groups_layout.setContentsMargins(0, 0, 0, 0)
+        self._groups_layout.setSpacing(6)
+        self._layout.addWidget(self._groups_holder)
+        self._layout.addStretch(1)
+        self.setWidget(inner)
+        self.setMinimumWidth(330)
 
-        layout.addWidget(self._speed_row())
-        self.widgets: dict[str, QWidget] = {}
+        self._kinds: list[str] = []
+        self._built_for: str | None = None
+        self.params: dict[str, Param] = {}
+        self.widgets: dict[str, QWidget] = {PROBLEM_FIELD: self.problem_box}
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
         self.groups: dict[str, QGroupBox] = {}
         self._shown: dict[str, str] = {}
         self.errors: dict[str, str] = {}
-        for title, names in GROUPS:
-            box = QGroupBox(title)
-            form = QFormLayout(box)
-            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-            form.setVerticalSpacing(4)
-            for name in names:
-                widget = self._make(name)
-                label = QLabel(LABELS.get(name, name))
-                tip = _tooltip(name)
-                label.setToolTip(tip)
-                widget.setToolTip(tip)
-                form.addRow(label, widget)
-                self.rows[name] = (label, widget)
-            self.groups[title] = box
-            layout.addWidget(box)
-        layout.addStretch(1)
-        self.setWidget(inner)
-        self.setMinimumWidth(330)
 
     # -- construction --------------------------------------------------------------------------------
 
@@ -153,15 +116,49 @@ class ControlsPanel(QScrollArea):
         row.addWidget(self.speed, 1)
         return holder
 
-    def _make(self, name: str) -> QWidget:
-        if name in CHOICES:
+    def _rebuild(self, state: ExplorerState) -> None:
+        """Rows for the current kind's parameters and the solver's, grouped as declared."""
+        for box in self.groups.values():
+            box.setParent(None)
+            box.deleteLater()
+        self.groups.clear()
+        self.rows.clear()
+        self.widgets = {PROBLEM_FIELD: self.problem_box}
+        self.params = dict(state.params())
+        self._shown.clear()
+        kind = state.kind
+        ordered: dict[str, list[Param]] = {}
+        for param in (*kind.settings_type.params(), *SolverConfig.params(), kind.init_param):
+            ordered.setdefault(param.group, []).append(param)
+        for title, params in ordered.items():
+            box = QGroupBox(title)
+            form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+            form.setVerticalSpacing(4)
+            for param in params:
+                widget = self._make(param)
+                label = QLabel(param.label)
+                tip = param.describe()
+                label.setToolTip(tip)
+                self.widgets[param.name].setToolTip(tip)
+                form.addRow(label, widget)
+                self.rows[param.name] = (label, widget)
+            self.groups[title] = box
+            self._groups_layout.addWidget(box)
+        self._built_for = state.problem
+
+    def _make(self, param: Param) -> QWidget:
+        name = param.name
+        if param.kind == "choice":
             combo = QComboBox()
-            combo.addItems(["CT" if c == "ct" else c for c in CHOICES[name]])
+            options = choice_texts(param)
+            combo.addItems(list(options))
             combo.setObjectName(name)
-            combo.activated.connect(lambda i, n=name: self.edited.emit(n, CHOICES[n][i]))
+            combo.activated.connect(lambda i, n=name, o=options: self.edited.emit(n, o[i]))
             self.widgets[name] = combo
             return combo
-        if name == "armijo_bb":
+        if param.kind == "bool":
             check = QCheckBox()
             check.setObjectName(name)
             check.clicked.connect(lambda on, n=name: self.edited.emit(n, "true" if on else "false"))
@@ -169,34 +166,35 @@ class ControlsPanel(QScrollArea):
             return check
         edit = QLineEdit()
         edit.setObjectName(name)
-        if name == "model":
-            edit.setPlaceholderText("shipped model for this size")
+        if param.optional and param.none_text == "":
+            edit.setPlaceholderText("default")
         edit.editingFinished.connect(lambda n=name: self._commit(n))
         self.widgets[name] = edit
-        if name == "toy_starts":
-            return self._with_button(edit, "random", "A new random starting point in [−10, 10]² (N)",
-                                     self.random_start.emit)
-        if name in ("phantom", "ct_init", "model"):
-            return self._with_button(edit, "…", "Choose a file", lambda n=name: self._browse(n))
-        return edit
+        buttons = []
+        if name == "init":
+            buttons.append(("random", "A new random initialisation (N)", self.random_start.emit))
+        if param.browse:
+            buttons.append(("…", "Choose a file", lambda n=name: self._browse(n)))
+        return self._with_buttons(edit, buttons) if buttons else edit
 
-    def _with_button(self, edit: QLineEdit, text: str, tip: str, slot) -> QWidget:
+    def _with_buttons(self, edit: QLineEdit, buttons: list) -> QWidget:
         holder = QWidget()
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(3)
         row.addWidget(edit, 1)
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        row.addWidget(button)
+        for text, tip, slot in buttons:
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            row.addWidget(button)
         return holder
 
     def _browse(self, name: str) -> None:
-        pattern = "Weights (*.safetensors)" if name == "model" else "Images (*.png *.jpg *.jpeg *.tif *.tiff *.npy)"
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {LABELS.get(name, name)}", "",
-                                              f"{pattern};;All files (*)")
+        param = self.params[name]
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {param.label}", "",
+                                              f"{param.browse};;All files (*)")
         if path:
             widget = self.widgets[name]
             assert isinstance(widget, QLineEdit)
@@ -219,21 +217,33 @@ class ControlsPanel(QScrollArea):
         if isinstance(widget, QLineEdit):
             widget.setText(text)
             self._commit(name)
-        elif isinstance(widget, QComboBox):
-            self.edited.emit(name, text)
-        elif isinstance(widget, QCheckBox):
+        else:
             self.edited.emit(name, text)
 
     def show_state(self, state: ExplorerState) -> None:
         """Show ``state``'s values (fields with a pending error keep the user's text)."""
+        kinds = [k.name for k in all_kinds()]
+        if kinds != self._kinds:
+            self._kinds = kinds
+            self.problem_box.blockSignals(True)
+            self.problem_box.clear()
+            self.problem_box.addItems([k.short_label or k.name for k in all_kinds()])
+            self.problem_box.blockSignals(False)
+        if state.problem != self._built_for:
+            self._rebuild(state)
+        self.problem_box.blockSignals(True)
+        self.problem_box.setCurrentIndex(self._kinds.index(state.problem))
+        self.problem_box.blockSignals(False)
         for name, widget in self.widgets.items():
+            if name == PROBLEM_FIELD:
+                continue
             text = state.value_text(name)
             self._shown[name] = text
             if name in self.errors:
                 continue
             widget.blockSignals(True)
             if isinstance(widget, QComboBox):
-                options = CHOICES[name]
+                options = choice_texts(self.params[name])
                 widget.setCurrentIndex(options.index(text) if text in options else 0)
             elif isinstance(widget, QCheckBox):
                 widget.setChecked(text == "true")
@@ -245,41 +255,22 @@ class ControlsPanel(QScrollArea):
             widget.blockSignals(False)
         speeds = [s for _, s in SPEEDS]
         self.speed.setCurrentIndex(speeds.index(state.speed) if state.speed in speeds else 0)
-        self._update_visibility(state)
+        self._update_enabled(state)
 
-    def _update_visibility(self, state: ExplorerState) -> None:
-        ct = state.problem == "ct"
-        for name in CT_ONLY:
-            self._set_row_visible(name, ct)
-        for name in TOY_ONLY:
-            self._set_row_visible(name, not ct)
-        cfg = state.config
-        method = cfg.method
-        armijo = cfg.effective_step_rule == "armijo" and method != "langevin"
-        enabled = {
-            "t_max": method != "descent", "schedule": method != "descent",
-            "step_size": cfg.effective_step_rule == "fixed" or method == "langevin",
-            "step_rule": method != "langevin",
-            "bb_scale": armijo and cfg.armijo_bb, "bb_initial": armijo and cfg.armijo_bb,
-            "armijo_beta0": armijo and not cfg.armijo_bb,
-        }
-        for name in ("armijo_tau", "armijo_max_tries", "armijo_c1", "armijo_bb", "on_failure"):
-            enabled[name] = armijo
-        for name in ("adaptive_rule", "descent_c", "candidate_batch"):
-            enabled[name] = method == "gradient-like"
-        for name in ("corrector_steps", "temperature", "seed"):
-            enabled[name] = method == "langevin"
-        for name, on in enabled.items():
-            label, widget = self.rows[name]
+    def _update_enabled(self, state: ExplorerState) -> None:
+        """Grey out what the current method does not use; hide groups where nothing is used."""
+        settings, config = state.settings, state.config
+        settings_names = {p.name for p in settings.params()}
+        active_in_group: dict[str, bool] = {}
+        for name, (label, widget) in self.rows.items():
+            param = self.params[name]
+            owner = settings if name in settings_names else config
+            on = param.active(owner) if param.active is not None else True
             label.setEnabled(on)
             widget.setEnabled(on)
-        self.groups["Adaptive smoothing (gradient-like)"].setVisible(method == "gradient-like")
-        self.groups["Langevin (sampling)"].setVisible(method == "langevin")
-
-    def _set_row_visible(self, name: str, visible: bool) -> None:
-        label, widget = self.rows[name]
-        label.setVisible(visible)
-        widget.setVisible(visible)
+            active_in_group[param.group] = active_in_group.get(param.group, False) or on
+        for title, box in self.groups.items():
+            box.setVisible(active_in_group.get(title, True))
 
     # -- errors --------------------------------------------------------------------------------------
 
@@ -303,6 +294,10 @@ class ControlsPanel(QScrollArea):
             self.clear_error(name)
 
     def _refresh_errors(self) -> None:
-        lines = [f"{LABELS.get(name, name)}: {msg}" for name, msg in self.errors.items()]
+        lines = [f"{self._label(name)}: {msg}" for name, msg in self.errors.items()]
         self.error_label.setText("\n".join(lines))
         self.error_label.setVisible(bool(lines))
+
+    def _label(self, name: str) -> str:
+        param = self.params.get(name)
+        return param.label if param is not None else name

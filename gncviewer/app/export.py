@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
 from .. import __version__
-from ..commands.common import jsonable
+from ..core.jsonio import json_text
 from ..core.files import write_atomic
 from ..core.history import history_columns
 from ..errors import InputFileError
@@ -71,23 +70,24 @@ def export_csv(path: str | Path, model: RunModel) -> Path:
 
 
 def export_json(path: str | Path, model: RunModel, state: ExplorerState, info: Any = None) -> Path:
-    """Configuration, parameter changes and, per trajectory, the history columns and iterates (toy)."""
+    """Configuration, parameter changes and, per trajectory, the history columns and the iterates
+    (all of them for 2-D problems; the final one for images)."""
     target = _target(path, (".json",))
     _require_run(model)
     payload = {
         "format": "gncviewer-history", "app_version": __version__, "problem": model.kind,
         "label": getattr(info, "label", None), "state": state.to_dict(),
         "config": model.config.to_dict() if model.config is not None else None,
-        "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "alpha": s.alpha}
+        "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
                      for s in model.segments],
         "trajectories": [
-            {"start": np.asarray(model.starts[i]).tolist() if i < len(model.starts) and model.kind == "toy" else None,
+            {"start": np.asarray(model.starts[i]).tolist() if i < len(model.starts) and model.planar else None,
              "history": history_columns(traj.records),
-             "x": [r.x.tolist() for r in traj.records] if model.kind == "toy" else None,
+             "x": [r.x.tolist() for r in traj.records] if model.planar else None,
              "final_x": traj.records[-1].x.tolist() if traj.records else None}
             for i, traj in enumerate(model.trajectories)],
     }
-    text = json.dumps(jsonable(payload), indent=1, allow_nan=False) + "\n"
+    text = json_text(payload)
     write_atomic(target, text.encode("utf-8"))
     return target
 

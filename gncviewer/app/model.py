@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.config import SolverConfig
+from ..core.params import Settings
 from ..core.records import StepRecord
-from .protocol import InitSpec
 
-#: Scalar columns kept per trajectory (name → StepRecord attribute or metric name).
+#: Scalar columns kept per trajectory (StepRecord attributes); metrics get a column each as they appear.
 SCALARS = ("iteration", "t", "step_size", "descent_cos", "f", "F", "grad_norm", "line_search_trials")
-METRICS = ("distance_to_global_min", "psnr", "ssim")
 
 
 class GrowingArray:
@@ -48,21 +47,23 @@ class GrowingArray:
 
 @dataclass
 class Segment:
-    """A parameter change mid-run: from ``iteration`` on, the records come from ``config``."""
+    """A parameter change mid-run: from ``iteration`` on, the records come from ``config`` and ``settings``."""
 
     iteration: int
     config: SolverConfig
-    alpha: float
+    settings: Settings
     grid: np.ndarray
 
 
 class Trajectory:
-    """One starting point's records and columns."""
+    """One starting point's records and columns (``planar``: 2-D iterates, kept as a point column too)."""
 
-    def __init__(self, toy: bool) -> None:
+    def __init__(self, planar: bool) -> None:
         self.records: list[StepRecord] = []
-        self.columns = {name: GrowingArray() for name in (*SCALARS, *METRICS, "failed", "skipped")}
-        self.points = GrowingArray(2) if toy else None
+        self.columns = {name: GrowingArray() for name in (*SCALARS, "failed", "skipped")}
+        #: One column per metric the problem reports (PSNR, distance to x*, …), NaN before it first appeared.
+        self.metrics: dict[str, GrowingArray] = {}
+        self.points = GrowingArray(2) if planar else None
         self.rejected = GrowingArray(2)   # (iteration, t) of candidate levels the adaptive rule turned down
 
     def __len__(self) -> int:
@@ -73,8 +74,14 @@ class Trajectory:
         cols = self.columns
         for name in SCALARS:
             cols[name].append(float(getattr(record, name)))
-        for name in METRICS:
-            cols[name].append(float(record.metrics.get(name, math.nan)))
+        for name in record.metrics:
+            if name not in self.metrics:
+                column = GrowingArray()
+                for _ in range(len(self.records) - 1):
+                    column.append(math.nan)
+                self.metrics[name] = column
+        for name, column in self.metrics.items():
+            column.append(float(record.metrics.get(name, math.nan)))
         cols["failed"].append(1.0 if record.status == "line-search-failed" else 0.0)
         cols["skipped"].append(1.0 if record.status == "skipped" else 0.0)
         if self.points is not None:
@@ -104,26 +111,31 @@ class RunModel:
     """The run on screen: its configuration, segments and trajectories."""
 
     run_id: int = 0
-    kind: str = "toy"
+    kind: str = ""
     config: SolverConfig | None = None
-    init: InitSpec = field(default_factory=InitSpec)
+    init: str = ""
     grid: np.ndarray = field(default_factory=lambda: np.zeros(0))
     starts: tuple[np.ndarray, ...] = ()
     trajectories: list[Trajectory] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
 
     @classmethod
-    def new(cls, run_id: int, kind: str, config: SolverConfig, init: InitSpec, starts: Sequence[np.ndarray],
+    def new(cls, run_id: int, kind: str, config: SolverConfig, init: str, starts: Sequence[np.ndarray],
             grid: np.ndarray) -> RunModel:
         return cls(run_id=run_id, kind=kind, config=config, init=init, grid=np.asarray(grid), starts=tuple(starts),
-                   trajectories=[Trajectory(kind == "toy") for _ in starts])
+                   trajectories=[Trajectory(_planar(s)) for s in starts])
+
+    @property
+    def planar(self) -> bool:
+        """2-D iterates (drawn on a landscape), judged from the starting points."""
+        return bool(self.starts) and all(_planar(s) for s in self.starts)
 
     def add(self, items: Iterable[tuple[int, StepRecord]]) -> int:
         """Append (trajectory, record) pairs; returns how many were added."""
         count = 0
         for index, record in items:
             while index >= len(self.trajectories):
-                self.trajectories.append(Trajectory(self.kind == "toy"))
+                self.trajectories.append(Trajectory(self.planar))
             self.trajectories[index].append(record)
             count += 1
         return count
@@ -143,10 +155,6 @@ class RunModel:
             return []
         return self.trajectories[trajectory].records
 
-    def segment_grid_at(self, iteration: int) -> np.ndarray:
-        """The schedule in force at ``iteration`` (the last segment that started at or before it)."""
-        grid = self.grid
-        for seg in self.segments:
-            if seg.iteration <= iteration:
-                grid = seg.grid
-        return grid
+
+def _planar(x: np.ndarray) -> bool:
+    return int(np.asarray(x).size) == 2

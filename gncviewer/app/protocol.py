@@ -14,19 +14,21 @@ from typing import Any
 import numpy as np
 
 from ..core.config import SolverConfig
+from ..core.landscape import LandscapeField
+from ..core.params import Settings
 from ..core.records import StepRecord
-from .backend import LandscapeField, ProblemInfo, ProblemSpec
+from ..problems import ProblemInfo
 
 #: Worker states shown in the status bar.
 STATES = ("starting", "idle", "paused", "running", "finished")
 
 
 @dataclass(frozen=True)
-class InitSpec:
-    """Initial points: toy starts (several run together) or the CT initialisation spec."""
+class ProblemSpec:
+    """Which problem to build: a registered kind's name and its (validated) settings."""
 
-    toy_starts: tuple[tuple[float, float], ...] = ((-5.0, 5.0),)
-    ct: str = "zeros"
+    kind: str
+    settings: Settings
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,18 @@ class Load:
 
     problem: ProblemSpec
     config: SolverConfig
-    init: InitSpec
+    init: str
     resume: ResumeState | None = None
     token: int = 0
 
 
 @dataclass(frozen=True)
 class SetConfig:
-    """A parameter change: mid-run it continues from the current iterates as a new, marked segment."""
+    """A parameter change (solver settings, or problem settings that only re-weight the problem such as
+    α and t_min): mid-run it continues from the current iterates as a new, marked segment."""
 
     config: SolverConfig
-    alpha: float
+    settings: Settings
     token: int = 0
 
 
@@ -64,7 +67,7 @@ class SetConfig:
 class SetInit:
     """A new initialisation: a new run from these points, keeping the running/paused state."""
 
-    init: InitSpec
+    init: str
     token: int = 0
 
 
@@ -140,7 +143,7 @@ class RunStarted:
 
     run_id: int
     config: SolverConfig
-    init: InitSpec
+    init: str
     starts: tuple[np.ndarray, ...]
     grid: np.ndarray
     resume_token: int | None = None
@@ -162,7 +165,7 @@ class SegmentStarted:
     iteration: int
     config: SolverConfig
     grid: np.ndarray
-    alpha: float
+    settings: Settings
 
 
 @dataclass(frozen=True)

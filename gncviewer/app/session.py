@@ -19,16 +19,20 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..commands.common import jsonable
 from ..core.config import SolverConfig
 from ..core.files import write_atomic
+from ..core.jsonio import json_text
 from ..core.records import STATUSES, Candidate, StepRecord
 from ..errors import ConfigError, GncViewerError, InputFileError
+from ..problems import get_kind
 from .model import RunModel
-from .state import ExplorerState
+from .state import ExplorerState, migrate_v1
 
 FORMAT = "gncviewer-session"
-VERSION = 1
+#: Version 2: one setup per problem kind (settings, config, init), t_min among the problem settings.
+#: Version-1 files are migrated on reading.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 #: Refuse to read files larger than this (a session with a long CT run is a few MB).
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -67,7 +71,7 @@ def session_payload(state: ExplorerState, view: dict[str, Any], model: RunModel 
     if model is not None and model.trajectories and all(t.records for t in model.trajectories):
         payload["run"] = {
             "kind": model.kind,
-            "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "alpha": s.alpha}
+            "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
                          for s in model.segments],
             "trajectories": [_trajectory_payload(t.records) for t in model.trajectories],
         }
@@ -75,14 +79,16 @@ def session_payload(state: ExplorerState, view: dict[str, Any], model: RunModel 
 
 
 def _trajectory_payload(records: list[StepRecord]) -> dict[str, Any]:
-    xs = np.stack([np.asarray(r.x, dtype=np.float32) for r in records])
+    # Iterates keep their precision: float64 for the toy (last digits matter near a minimum), else float32.
+    dtype = np.float64 if any(np.asarray(r.x).dtype == np.float64 for r in records) else np.float32
+    xs = np.stack([np.asarray(r.x, dtype=dtype) for r in records])
     rows = []
     for r in records:
         row = {name: getattr(r, name) for name in _SCALARS}
         row["metrics"] = dict(r.metrics)
         row["candidates"] = [[c.t, c.index, c.descent_cos, c.accepted] for c in r.candidates]
         rows.append(row)
-    return {"records": rows, "x": {"dtype": "float32", "shape": list(xs.shape),
+    return {"records": rows, "x": {"dtype": np.dtype(dtype).name, "shape": list(xs.shape),
                                    "data": base64.b64encode(xs.tobytes()).decode("ascii")}}
 
 
@@ -93,7 +99,7 @@ def save_session(path: str | Path, state: ExplorerState, view: dict[str, Any], m
         raise InputFileError(f"{target}: is a folder; choose a file name")
     if not target.parent.is_dir():
         raise InputFileError(f"{target}: folder {target.parent} does not exist")
-    text = json.dumps(jsonable(session_payload(state, view, model)), indent=1, allow_nan=False) + "\n"
+    text = json_text(session_payload(state, view, model))
     parse_session(text, str(target))
     try:
         write_atomic(target, text.encode("utf-8"))
@@ -139,18 +145,22 @@ def _session(data: Any) -> Session:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise GncViewerError(f"not a {FORMAT} file (no \"format\": \"{FORMAT}\")")
     version = data.get("version")
-    if version != VERSION:
-        raise GncViewerError(f"session version {version!r} is not supported (this gncviewer reads version {VERSION})")
-    state = ExplorerState.from_dict(data.get("state"))
+    if version not in READABLE_VERSIONS:
+        raise GncViewerError(f"session version {version!r} is not supported (this gncviewer reads versions "
+                             f"{', '.join(map(str, READABLE_VERSIONS))})")
+    raw_state = data.get("state")
+    if version == 1:
+        raw_state = migrate_v1(raw_state)
+    state = ExplorerState.from_dict(raw_state)
     view = data.get("view") or {}
     if not isinstance(view, dict):
         raise GncViewerError("\"view\" must be a JSON object")
     run = data.get("run")
-    saved = None if run is None else _run(run, state)
+    saved = None if run is None else _run(run, state, version)
     return Session(state=state, view=view, run=saved)
 
 
-def _run(run: Any, state: ExplorerState) -> SavedRun:
+def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
     if not isinstance(run, dict):
         raise GncViewerError("\"run\" must be a JSON object or null")
     kind = run.get("kind")
@@ -159,11 +169,7 @@ def _run(run: Any, state: ExplorerState) -> SavedRun:
     trajectories_data = run.get("trajectories")
     if not isinstance(trajectories_data, list) or not trajectories_data:
         raise GncViewerError("the saved run has no trajectories")
-    if kind == "toy":
-        event_shape: tuple[int, ...] = (2,)
-    else:
-        size = state.ct_settings.size if state.ct_settings is not None else None
-        event_shape = (size, size) if size else ()
+    event_shape = get_kind(state.problem).event_shape(state.settings)
     trajectories = [_trajectory(t, event_shape, i) for i, t in enumerate(trajectories_data)]
     firsts = {t[0].iteration for t in trajectories}
     if len(firsts) != 1:
@@ -172,14 +178,23 @@ def _run(run: Any, state: ExplorerState) -> SavedRun:
     if not isinstance(segments, list):
         raise GncViewerError("\"segments\" must be a list")
     checked = []
+    settings_type = get_kind(state.problem).settings_type
     for seg in segments:
         if not isinstance(seg, dict) or not isinstance(seg.get("iteration"), int):
             raise GncViewerError("each segment needs an integer \"iteration\"")
-        alpha = seg.get("alpha")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
-            raise GncViewerError("each segment needs a finite \"alpha\"")
-        checked.append({"iteration": seg["iteration"], "config": SolverConfig.from_dict(seg.get("config")),
-                        "alpha": float(alpha)})
+        config_data = seg.get("config")
+        if version == 1:  # α beside the config, t_min inside it
+            alpha = seg.get("alpha")
+            if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
+                raise GncViewerError("each segment needs a finite \"alpha\"")
+            config_data = dict(config_data) if isinstance(config_data, dict) else config_data
+            t_min = config_data.pop("t_min", None) if isinstance(config_data, dict) else None
+            changes = {"alpha": float(alpha), **({"t_min": t_min} if t_min is not None else {})}
+            settings = state.settings.with_changes(**changes)
+        else:
+            settings = settings_type.from_dict(seg.get("settings"), "settings")
+        checked.append({"iteration": seg["iteration"], "config": SolverConfig.from_dict(config_data),
+                        "settings": settings})
     return SavedRun(kind=kind, trajectories=trajectories, segments=checked)
 
 
@@ -206,8 +221,10 @@ def _trajectory(data: Any, event_shape: tuple[int, ...], index: int) -> list[Ste
 
 
 def _array(spec: Any, where: str) -> np.ndarray:
-    if not isinstance(spec, dict) or spec.get("dtype") != "float32" or not isinstance(spec.get("shape"), list):
-        raise GncViewerError(f"{where}: iterates must be {{dtype: float32, shape, data}}")
+    if not isinstance(spec, dict) or spec.get("dtype") not in ("float32", "float64") \
+            or not isinstance(spec.get("shape"), list):
+        raise GncViewerError(f"{where}: iterates must be {{dtype: float32 or float64, shape, data}}")
+    dtype = np.dtype(spec["dtype"])
     shape = tuple(spec["shape"])
     if not shape or not all(isinstance(n, int) and n > 0 for n in shape):
         raise GncViewerError(f"{where}: bad iterate shape {spec['shape']!r}")
@@ -215,10 +232,10 @@ def _array(spec: Any, where: str) -> np.ndarray:
         raw = base64.b64decode(spec.get("data", ""), validate=True)
     except (ValueError, TypeError):
         raise GncViewerError(f"{where}: iterate data is not valid base64") from None
-    if len(raw) != 4 * int(np.prod(shape)):
-        raise GncViewerError(f"{where}: iterate data has {len(raw)} bytes, shape {list(shape)} needs "
-                             f"{4 * int(np.prod(shape))}")
-    return np.frombuffer(raw, dtype=np.float32).reshape(shape)
+    needed = dtype.itemsize * int(np.prod(shape))
+    if len(raw) != needed:
+        raise GncViewerError(f"{where}: iterate data has {len(raw)} bytes, shape {list(shape)} needs {needed}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 def _record(row: Any, x: np.ndarray, where: str) -> StepRecord:
@@ -254,6 +271,6 @@ def _record(row: Any, x: np.ndarray, where: str) -> StepRecord:
         if not (isinstance(c, list) and len(c) == 4 and isinstance(c[1], int) and isinstance(c[3], bool)):
             raise GncViewerError(f"{where}: candidates must be [t, index, cos, accepted]")
         candidates.append(Candidate(float(c[0]), c[1], math.nan if c[2] is None else float(c[2]), c[3]))
-    frozen = np.array(x, dtype=np.float32, copy=True)
+    frozen = np.array(x, copy=True)
     frozen.setflags(write=False)
     return StepRecord(x=frozen, candidates=tuple(candidates), metrics=metrics, **values)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
@@ -31,9 +31,20 @@ from PyQt6.QtWidgets import (
 
 from ..core.toy import toy_defaults
 from . import help_texts
+from .state import ExplorerState
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+
+class TourHost(Protocol):
+    """What the tour drives: the window's state and its run commands (as a user would)."""
+
+    state: ExplorerState
+
+    def load_state(self, new: ExplorerState) -> None: ...
+
+    def step(self, count: int = 1) -> None: ...
+
+    def run(self) -> None: ...
+
 
 #: Iterations per second during the tour (one of the speed box's choices): 13 s for the whole run.
 TOUR_SPEED = 100.0
@@ -43,34 +54,33 @@ TOUR_START = (-5.0, 5.0)
 FIRST_PART = 650
 
 
-def tour_state(window: MainWindow, method: str = "gnc-flow"):
+def tour_state(window: TourHost, method: str = "gnc-flow") -> ExplorerState:
     """The paper's toy setting with ``method`` from the tour's start, at the tour's speed."""
-    config = toy_defaults(method=method, t_max=1.0)
-    state = replace(window.state, problem="toy", speed=TOUR_SPEED).with_config(config)
-    return state.apply("toy_starts", (TOUR_START,))
+    state = replace(window.state, speed=TOUR_SPEED).apply("problem", "toy")
+    return state.with_config(toy_defaults(method=method, t_max=1.0)).apply("init", f"{TOUR_START[0]}, {TOUR_START[1]}")
 
 
-def _set_up(window: MainWindow) -> None:
+def _set_up(window: TourHost) -> None:
     window.load_state(tour_state(window))
 
 
-def _ensure_set_up(window: MainWindow) -> None:
+def _ensure_set_up(window: TourHost) -> None:
     """A student may skip the first page or change the problem meanwhile: set the run up again then."""
     if window.state.problem != "toy" or window.state.config.method != "gnc-flow":
         _set_up(window)
 
 
-def _first_part(window: MainWindow) -> None:
+def _first_part(window: TourHost) -> None:
     _ensure_set_up(window)
     window.step(FIRST_PART)
 
 
-def _finish(window: MainWindow) -> None:
+def _finish(window: TourHost) -> None:
     _ensure_set_up(window)
     window.run()
 
 
-def _compare_descent(window: MainWindow) -> None:
+def _compare_descent(window: TourHost) -> None:
     window.load_state(tour_state(window, "descent"))
     window.run()
 
@@ -80,7 +90,7 @@ class TourPage:
     title: str
     text: str
     action_label: str | None = None
-    action: Callable[[MainWindow], None] | None = None
+    action: Callable[[TourHost], None] | None = None
 
 
 PAGES: tuple[TourPage, ...] = (
@@ -140,11 +150,11 @@ PAGES: tuple[TourPage, ...] = (
 class GuidedTour(QDialog):
     """Pages with Back/Next, one demonstration button per page and the show-at-start choice."""
 
-    def __init__(self, window: MainWindow, show_at_start: bool = True) -> None:
+    def __init__(self, window: QWidget, show_at_start: bool = True) -> None:
         super().__init__(window, Qt.WindowType.Tool)
         self.setObjectName("guided-tour")
         self.setWindowTitle("Guided tour — one GNC run")
-        self.window_ = window
+        self.window_ = cast(TourHost, window)
         self.index = 0
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)

@@ -1,12 +1,12 @@
 """The solver thread: one long-lived thread owns every torch object the explorer uses.
 
-How it works (DESIGN.md §4):
+How it works (docs/ARCHITECTURE.md, "The explorer's threads"):
 
 * The GUI sends commands (``protocol.py``) through a ``queue.Queue``; the thread applies them between
   two iterations, in order, so a pause, a parameter change or a reset can never land half-way
   through an update.
-* ``SolverEngine`` (no Qt) holds the problem, the solver iterators (one per starting point) and the
-  run state; it turns commands and iterations into messages.
+* ``SolverEngine`` (no Qt) holds the problem (built by its kind from the registry), the solver
+  iterators (one per starting point) and the run state; it turns commands and iterations into messages.
 * Messages go into an outbox guarded by a lock.  At most ~30 times a second the thread emits the
   ``notify`` signal; the GUI's slot (queued across threads by Qt) drains the whole outbox.  Only one
   notification is ever in flight, so a slow GUI is never flooded and the solver never waits for
@@ -15,8 +15,8 @@ How it works (DESIGN.md §4):
 * ``shutdown`` posts a command and joins: an iteration takes milliseconds (toy) to a fraction of a
   second (CT), so the thread ends well within a second.
 
-``MapWorker`` runs the toy convergence map in a second thread with its own toy problem (no state
-shared with the solver thread) and can be cancelled between iterations.
+``MapWorker`` runs the convergence map in a second thread with its own problem (no state shared
+with the solver thread) and can be cancelled between iterations.
 """
 
 from __future__ import annotations
@@ -28,27 +28,28 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..core.config import SolverConfig
-from ..core.problems import Problem
+from ..core.devices import resolve_device
+from ..core.landscape import compute_landscape
+from ..core.problem import Problem
 from ..core.records import StepRecord
 from ..core.solvers import make_solver
 from ..errors import GncViewerError, NumericalError
-from . import backend
-from .backend import ProblemInfo, ProblemSpec
+from ..problems import BuiltProblem, ProblemInfo, get_kind
 from .protocol import (
     Applied,
     ErrorMessage,
-    InitSpec,
     LandscapeReady,
     Load,
     Pause,
     ProblemReady,
+    ProblemSpec,
     Records,
     Reply,
     RequestLandscapes,
@@ -92,14 +93,16 @@ class _Trajectory:
 class SolverEngine:
     """The solver thread's state machine: commands in, iterations and messages out (no Qt here)."""
 
+    #: Command type → handler (filled in below the class).
+    _HANDLERS: ClassVar[dict[type, Callable[[SolverEngine, Any], None]]] = {}
+
     def __init__(self, post: Post, device: torch.device | None = None) -> None:
         self.post = post
-        self.device = device or backend.pick_device()
-        self.problem: Problem | None = None
-        self.info: ProblemInfo | None = None
+        self.device = device or resolve_device("auto")
+        self.built: BuiltProblem | None = None
         self.spec: ProblemSpec | None = None
         self.config: SolverConfig | None = None
-        self.init = InitSpec()
+        self.init = ""
         self.grid = np.zeros(0)
         self.trajectories: list[_Trajectory] = []
         self.run_id = 0
@@ -111,8 +114,17 @@ class SolverEngine:
         self._next_step = 0.0
         self._landscape_key: tuple | None = None
         self._next_landscape = 0.0
-        self._ct_prior: tuple[tuple, Any] | None = None
+        #: Expensive parts the kinds keep across rebuilds (a loaded network), see ``ProblemKind.build``.
+        self.cache: dict = {}
         self.iterations_done = 0
+
+    @property
+    def problem(self) -> Problem | None:
+        return self.built.problem if self.built is not None else None
+
+    @property
+    def info(self) -> ProblemInfo | None:
+        return self.built.info if self.built is not None else None
 
     # -- scheduling ------------------------------------------------------------------------------
 
@@ -159,122 +171,115 @@ class SolverEngine:
         return True
 
     def _dispatch(self, cmd: object) -> None:
-        if isinstance(cmd, Load):
-            self._load(cmd)
-        elif isinstance(cmd, SetConfig):
-            self._set_config(cmd)
-        elif isinstance(cmd, SetInit):
-            self._require_problem()
-            running = self.state == "running"
-            self._start_run(self.config, cmd.init)
-            self._set_state("running" if running else "paused")
-        elif isinstance(cmd, Run):
-            self._require_problem()
-            if self.state == "finished":
-                self._start_run(self.config, self.init)
-            self.steps_left = 0
-            self._next_step = time.perf_counter()
-            self._set_state("running")
-        elif isinstance(cmd, Pause):
-            if self.state == "running" or self.steps_left:
-                self.steps_left = 0
-                self._set_state("paused")
-        elif isinstance(cmd, Step):
-            self._require_problem()
-            if self.state == "finished":
-                self.post(Status("The run has ended: press Reset (R) or Run (Space) to start again."), True)
-                return
-            self.steps_left = max(1, int(cmd.count))
-            self._next_step = time.perf_counter()
-            self._set_state("paused")
-        elif isinstance(cmd, Stop):
-            if self.state in ("running", "paused"):
-                self.steps_left = 0
-                for traj in self.trajectories:
-                    traj.done = True
-                    traj.iterator = None
-                self._set_state("finished", "stopped")
-        elif isinstance(cmd, Reset):
-            self._require_problem()
-            self.steps_left = 0
-            self._start_run(self.config, self.init)
-            self._set_state("paused")
-        elif isinstance(cmd, SetSpeed):
-            value = cmd.per_second
-            self.per_second = float(value) if value and math.isfinite(value) and value > 0 else None
-        elif isinstance(cmd, SetView):
-            self.view = cmd
-        elif isinstance(cmd, RequestLandscapes):
-            self._reply_landscapes(cmd)
-        else:
+        handler = self._HANDLERS.get(type(cmd))
+        if handler is None:
             raise TypeError(f"unknown command {cmd!r}")
+        handler(self, cmd)
+
+    def _set_init(self, cmd: SetInit) -> None:
+        self._require_problem()
+        running = self.state == "running"
+        self._start_run(self.config, cmd.init)
+        self._set_state("running" if running else "paused")
+
+    def _run(self, cmd: Run) -> None:
+        self._require_problem()
+        if self.state == "finished":
+            self._start_run(self.config, self.init)
+        self.steps_left = 0
+        self._next_step = time.perf_counter()
+        self._set_state("running")
+
+    def _pause(self, cmd: Pause) -> None:
+        if self.state == "running" or self.steps_left:
+            self.steps_left = 0
+            self._set_state("paused")
+
+    def _step_command(self, cmd: Step) -> None:
+        self._require_problem()
+        if self.state == "finished":
+            self.post(Status("The run has ended: press Reset (R) or Run (Space) to start again."), True)
+            return
+        self.steps_left = max(1, int(cmd.count))
+        self._next_step = time.perf_counter()
+        self._set_state("paused")
+
+    def _stop(self, cmd: Stop) -> None:
+        if self.state in ("running", "paused"):
+            self.steps_left = 0
+            for traj in self.trajectories:
+                traj.done = True
+                traj.iterator = None
+            self._set_state("finished", "stopped")
+
+    def _reset(self, cmd: Reset) -> None:
+        self._require_problem()
+        self.steps_left = 0
+        self._start_run(self.config, self.init)
+        self._set_state("paused")
+
+    def _set_speed(self, cmd: SetSpeed) -> None:
+        value = cmd.per_second
+        self.per_second = float(value) if value and math.isfinite(value) and value > 0 else None
+
+    def _set_view(self, cmd: SetView) -> None:
+        self.view = cmd
 
     def _require_problem(self) -> None:
-        if self.problem is None or self.config is None:
+        if self.built is None or self.config is None:
             raise GncViewerError("no problem is loaded yet; wait for the status bar to say 'ready'")
 
     def _load(self, cmd: Load) -> None:
-        spec = cmd.problem.validate()
+        spec = cmd.problem
+        kind = get_kind(spec.kind)
+        settings = spec.settings.validate()
         config = cmd.config.validate()
-        if spec.kind == "toy" and spec.t_min != config.t_min:
-            spec = replace(spec, t_min=config.t_min)
-        if spec.kind == "ct":
-            spec = replace(spec, t_min=config.t_min)
-        if self.problem is not None and self.spec == spec:
-            problem, info = self.problem, self.info
+        kind.check(settings, config)
+        if self.built is not None and self.spec is not None and self.spec.kind == spec.kind \
+                and self.spec.settings == settings:
+            built = self.built
+        elif self.built is not None and self.spec is not None and self.spec.kind == spec.kind \
+                and not kind.rebuild_needed(self.spec.settings, settings):
+            built = kind.reweight(self.built, settings)
         else:
-            problem, info = self._build(spec)
-        assert info is not None
-        previous = (self.problem, self.info, self.spec)
-        self.problem, self.info, self.spec = problem, info, spec
+            self.post(Status(f"Preparing {kind.label} on {self.device}…"), True)
+            built = kind.build(settings, self.device, self.cache)
+        previous = (self.built, self.spec)
+        self.built, self.spec = built, ProblemSpec(spec.kind, settings)
         try:
             self._start_run(config, cmd.init, cmd.resume)
         except Exception:
-            self.problem, self.info, self.spec = previous
+            self.built, self.spec = previous
             raise
         self.steps_left = 0
-        if previous[0] is not problem:
-            self.post(ProblemReady(info, spec), True)
+        if previous[0] is not built:
+            self.post(ProblemReady(built.info, self.spec), True)
         self._landscape_key = None
         self._set_state("paused")
 
-    def _build(self, spec: ProblemSpec) -> tuple[Problem, ProblemInfo]:
-        if spec.kind == "ct":
-            self.post(Status(f"Building the CT problem on {self.device} (operator, phantom, FBP, model)…"), True)
-            settings = spec.ct_settings()
-            key = (settings.model, settings.size, str(self.device))
-            if self._ct_prior is None or self._ct_prior[0] != key:
-                self._ct_prior = None
-                self._ct_prior = (key, backend.load_ct_prior(spec, self.device))
-            return backend.build_problem(spec, self.device, ct_prior=self._ct_prior[1])
-        if spec.alpha != backend.TOY_PRIOR_WEIGHT or spec.t_min != backend.TOY_T_MIN:
-            self.post(Status(f"Locating the minima of f for α = {spec.alpha:g}, t_min = {spec.t_min:g}…"), True)
-        else:
-            self.post(Status("Preparing the toy problem (locating the minima of f)…"), True)
-        return backend.build_problem(spec, torch.device("cpu"))
-
     def _set_config(self, cmd: SetConfig) -> None:
         self._require_problem()
-        assert self.problem is not None and self.spec is not None and self.info is not None
+        assert self.built is not None and self.spec is not None
+        kind = get_kind(self.spec.kind)
         config = cmd.config.validate()
-        spec = replace(self.spec, alpha=float(cmd.alpha), t_min=float(config.t_min)).validate()
-        problem, info = self.problem, self.info
-        if spec != self.spec:
-            problem = backend.with_weights(self.problem, spec)
-            info = backend.info_for(problem, self.info)
+        settings = cmd.settings.validate()
+        kind.check(settings, config)
+        if kind.rebuild_needed(self.spec.settings, settings):
+            raise GncViewerError("these settings need the problem to be built again; send Load")
+        built = self.built if settings == self.spec.settings else kind.reweight(self.built, settings)
         mid_run = self.iteration > 0 and self.state in ("running", "paused")
-        previous = (self.problem, self.info, self.spec, self.config)
-        self.problem, self.info, self.spec = problem, info, spec
+        previous = (self.built, self.spec, self.config)
+        self.built, self.spec = built, ProblemSpec(self.spec.kind, settings)
         try:
             if mid_run:
                 self._new_segment(config)
             else:
                 self._start_run(config, self.init)
         except Exception:
-            self.problem, self.info, self.spec, self.config = previous
+            self.built, self.spec, self.config = previous
             raise
-        if info is not previous[1]:
-            self.post(ProblemReady(info, spec), True)
+        if built is not previous[0]:
+            self.post(ProblemReady(built.info, self.spec), True)
             self._landscape_key = None
         if not mid_run and self.state == "finished":
             self._set_state("paused")
@@ -283,19 +288,20 @@ class SolverEngine:
 
     # -- runs --------------------------------------------------------------------------------------
 
-    def _start_run(self, config: SolverConfig | None, init: InitSpec, resume: ResumeState | None = None) -> None:
+    def _start_run(self, config: SolverConfig | None, init: str, resume: ResumeState | None = None) -> None:
         """Fresh iterators from the initial points (or from a session's last iterates)."""
-        assert self.problem is not None and self.spec is not None and config is not None
+        assert self.built is not None and self.spec is not None and config is not None
+        problem = self.built.problem
         solver = make_solver(config)
         if resume is not None:
-            starts = [torch.from_numpy(np.asarray(p, dtype=np.float64)) for p in resume.points]
+            starts = [torch.tensor(np.asarray(p, dtype=np.float64)) for p in resume.points]
             offsets = [int(k) for k in resume.iterations]
         else:
-            starts = backend.initial_points(self.problem, self.spec.kind, init.toy_starts, init.ct)
+            starts = get_kind(self.spec.kind).initial_points(self.built, init)
             offsets = [0] * len(starts)
         trajectories = []
         for x0, offset in zip(starts, offsets):
-            iterator = solver.run(self.problem, x0)
+            iterator = solver.run(problem, x0)
             first = next(iterator)
             if offset:
                 first = replace(first, iteration=offset)
@@ -305,7 +311,7 @@ class SolverEngine:
         self.init = init
         self.trajectories = trajectories
         self.iteration = max(offsets)
-        self.grid = solver.grid(self.problem).numpy().copy()
+        self.grid = solver.grid(problem).numpy().copy()
         self.post(RunStarted(self.run_id, config, init, tuple(np.asarray(t.last.x).copy() for t in trajectories),
                              self.grid, None if resume is None else resume.token), True)
         if resume is None:
@@ -314,21 +320,22 @@ class SolverEngine:
 
     def _new_segment(self, config: SolverConfig) -> None:
         """Continue every live trajectory from its current iterate with ``config`` (marked in the history)."""
-        assert self.problem is not None
+        assert self.built is not None and self.spec is not None
+        problem = self.built.problem
         solver = make_solver(config)
         fresh: list[_Trajectory] = []
         for traj in self.trajectories:
             if traj.failed:
                 fresh.append(traj)
                 continue
-            x = torch.from_numpy(np.asarray(traj.last.x, dtype=np.float64))
-            iterator = solver.run(self.problem, x)
+            x = torch.tensor(np.asarray(traj.last.x, dtype=np.float64))
+            iterator = solver.run(problem, x)
             next(iterator)  # the initial record repeats the current point
             fresh.append(_Trajectory(iterator, traj.last, traj.last.iteration))
         self.config = config
         self.trajectories = fresh
-        self.grid = solver.grid(self.problem).numpy().copy()
-        self.post(SegmentStarted(self.run_id, self.iteration, config, self.grid, float(self.problem.alpha)), True)
+        self.grid = solver.grid(problem).numpy().copy()
+        self.post(SegmentStarted(self.run_id, self.iteration, config, self.grid, self.spec.settings), True)
 
     def _step(self) -> None:
         """One iteration of every live trajectory."""
@@ -383,7 +390,7 @@ class SolverEngine:
 
     def _landscape_wanted(self) -> tuple | None:
         """(t, bounds, directions, problem) to draw, or None when the current landscape is up to date."""
-        if self.view is None or self.problem is None or self.spec is None or self.spec.kind != "toy":
+        if self.view is None or self.built is None or not self.built.info.is_planar:
             return None
         if self.view.replay_t is not None:
             t = self.view.replay_t
@@ -399,22 +406,30 @@ class SolverEngine:
         if key is None or (self.active and now < self._next_landscape):
             return
         assert self.problem is not None
-        field = backend.compute_landscape(self.problem, key[0], key[1], directions=key[2])
+        field = compute_landscape(self.problem, key[0], key[1], directions=key[2])
         self._landscape_key = key
         cost = field.seconds
         self._next_landscape = time.perf_counter() + max(1.0 / LANDSCAPE_RATE, cost / LANDSCAPE_SHARE)
         self.post(LandscapeReady(field), not self.active)
 
     def _reply_landscapes(self, cmd: RequestLandscapes) -> None:
-        if self.problem is None or self.spec is None or self.spec.kind != "toy":
+        if self.built is None or not self.built.info.is_planar:
             self.post(Reply(cmd.request_id, {}), True)
             return
         fields = {}
         for t in cmd.ts:
             if float(t) not in fields:
-                fields[float(t)] = backend.compute_landscape(self.problem, float(t), cmd.bounds,
-                                                             directions=cmd.directions)
+                fields[float(t)] = compute_landscape(self.built.problem, float(t), cmd.bounds,
+                                                     directions=cmd.directions)
         self.post(Reply(cmd.request_id, fields), True)
+
+
+SolverEngine._HANDLERS.update({
+    Load: SolverEngine._load, SetConfig: SolverEngine._set_config, SetInit: SolverEngine._set_init,
+    Run: SolverEngine._run, Pause: SolverEngine._pause, Step: SolverEngine._step_command, Stop: SolverEngine._stop,
+    Reset: SolverEngine._reset, SetSpeed: SolverEngine._set_speed, SetView: SolverEngine._set_view,
+    RequestLandscapes: SolverEngine._reply_landscapes,
+})
 
 
 def _title(err: GncViewerError) -> str:
@@ -564,13 +579,13 @@ class MapWorker(QObject):
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, alpha: float,
+    def start(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, spec: ProblemSpec,
               compile_kernels: bool = False) -> None:
         if self.is_running():
             raise GncViewerError("a convergence map is already being computed; cancel it first")
         self._cancel.clear()
         self._thread = threading.Thread(target=self._main,
-                                        args=(config, np.asarray(t_max_values), grid, alpha, compile_kernels),
+                                        args=(config, np.asarray(t_max_values), grid, spec, compile_kernels),
                                         name="gncviewer-map", daemon=True)
         self._thread.start()
 
@@ -583,13 +598,13 @@ class MapWorker(QObject):
             self._thread.join(timeout)
         return not self.is_running()
 
-    def _main(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, alpha: float,
+    def _main(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, spec: ProblemSpec,
               compile_kernels: bool) -> None:
-        from ..core.experiments import run_convergence_map
+        from ..core.convergence_map import run_convergence_map
 
         try:
-            problem = backend.toy_with(alpha, config.t_min)
-            result = run_convergence_map(config, t_max_values, grid=grid, problem=problem, compile=compile_kernels,
+            problem = get_kind(spec.kind).build(spec.settings).problem
+            result = run_convergence_map(config, t_max_values, problem, grid=grid, compile=compile_kernels,
                                          progress=lambda done, total: self.progress.emit(done, total),
                                          should_stop=self._cancel.is_set)
         except GncViewerError as err:

@@ -9,7 +9,7 @@ clobbers a good one.
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import math
 import os
 import sys
@@ -17,7 +17,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ..core.devices import DEVICES
 from ..core.files import write_atomic
+from ..core.jsonio import json_text
+from ..core.params import Param
 from ..errors import ConfigError, InputFileError
 
 
@@ -100,45 +103,80 @@ def choice_type(choices: Iterable[str]) -> Callable[[str], str]:
     return parse
 
 
-# -- solver options ------------------------------------------------------------------------------
+# -- declared parameters -------------------------------------------------------------------------
 
-#: Solver flags shared by ``solve`` and ``toy-map``: (config field, type, help).  None = method default.
-SOLVER_FLAGS: tuple[tuple[str, Callable[[str], Any], str], ...] = (
-    ("schedule", choice_type(("linear", "log")), "smoothing grid from t_max down to t_min (default: linear)"),
-    ("adaptive_rule", choice_type(("largest-t", "skip")),
-     "gradient-like: largest admissible t (default) or the reference code's skip rule"),
-    ("descent_c", non_negative_float,
-     "gradient-like: accept d(t) when <d,g> <= -c|d||g| (default 0 = strict descent on the toy, 0.2 on CT)"),
-    ("step_rule", choice_type(("armijo", "fixed")),
-     "Armijo backtracking or fixed step (default: fixed for gnc-flow/langevin, armijo otherwise)"),
-    ("step_size", positive_float, "fixed step size, GNC's lambda, Langevin's epsilon factor (default 1)"),
-    ("armijo_beta0", positive_float, "first Armijo trial step (default 1)"),
-    ("armijo_bb", None, "start Armijo from a Barzilai-Borwein estimate (default: on for CT, off on the toy)"),
-    ("armijo_c1", positive_float, "Armijo sufficient-decrease constant c1 (default 1e-3)"),
-    ("armijo_tau", positive_float, "Armijo backtracking factor tau (default 0.9 toy, 0.5 CT)"),
-    ("armijo_max_tries", positive_int, "Armijo trials before the search counts as failed (default 10 toy, 15 CT)"),
-    ("on_failure", choice_type(("no-step", "smallest")),
-     "when no Armijo trial passes: stay (default) or take the smallest trial"),
-    ("corrector_steps", non_negative_int, "langevin: corrector steps per noise level (default 1)"),
-    ("temperature", positive_float, "langevin: sample exp(-F/T) (default 0.05 = prior weight on the toy, 1 on CT)"),
-    ("seed", non_negative_int, "random seed (langevin noise) (default 0)"),
-)
+def param_type(param: Param) -> Callable[[str], Any]:
+    """argparse type for a declared parameter: the declaration's own parser, so a bad value gets the same
+    message here as in the explorer and in a session file."""
+
+    def parse(text: str) -> Any:
+        try:
+            return param.parse(text)
+        except ConfigError as err:
+            raise argparse.ArgumentTypeError(err.detail) from None
+
+    parse.__name__ = param.kind
+    return parse
 
 
-def add_solver_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("solver options (defaults: the paper's setting for the problem)")
-    for field, kind, help_text in SOLVER_FLAGS:
-        flag = "--" + field.replace("_", "-")
-        if kind is None:
-            group.add_argument(flag, dest=field, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        else:
-            group.add_argument(flag, dest=field, type=kind, default=None, help=help_text)
+def flag_dest(flag: str) -> str:
+    """The attribute argparse stores a flag in (``--t-max`` → ``t_max``)."""
+    return flag.lstrip("-").replace("-", "_")
 
 
-def solver_changes(args: argparse.Namespace, fields: Iterable[str] = ()) -> dict[str, Any]:
-    """The solver-config fields given on the command line (others keep the problem's defaults)."""
-    names = [f for f, _, _ in SOLVER_FLAGS] + list(fields)
-    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+def add_params(parser: argparse.ArgumentParser, params: Iterable[Param], defaults: dict[str, Any] | None = None,
+               raw: bool = False, title: str | None = None) -> None:
+    """One flag per declared parameter (``--t-max``, ``--armijo-bb/--no-armijo-bb``, …), default None.
+
+    ``defaults`` only appear in the help text: a flag that was not given stays None, so the caller
+    can tell given values from defaults.  ``raw`` keeps the text (the explorer validates it against
+    the kind chosen later; the value is then stored under the flag's name, ``flag_dest``, since two
+    kinds may declare the same name with different flags).  ``title`` puts the flags in a group of that title in ``--help``.  The
+    flag ↔ field map goes into ``args.flags`` for error messages.
+    """
+    target: Any = parser.add_argument_group(title) if title else parser
+    flags: dict[str, str] = {}
+    for param in params:
+        default = (defaults or {}).get(param.name, dataclasses.MISSING)
+        help_text = param.describe(default).replace("%", "%%")
+        flag = param.cli_flag
+        flags[param.name] = flag
+        dest = flag_dest(flag) if raw else param.name
+        if param.kind == "bool":
+            target.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None,
+                                help=help_text)
+            continue
+        kwargs: dict[str, Any] = {"dest": dest, "default": None, "help": help_text,
+                                  "metavar": param.metavar or param.name.upper()}
+        if param.kind == "choice":
+            kwargs["metavar"] = "{" + ",".join(((param.none_text,) if param.optional else ()) + param.choices) + "}"
+        if param.repeat:
+            kwargs["action"] = "append"
+        if not raw and not param.repeat:
+            kwargs["type"] = param_type(param)
+        target.add_argument(flag, **kwargs)
+    known = dict(parser.get_default("flags") or {})
+    known.update(flags)
+    parser.set_defaults(flags=known)
+
+
+def given(args: argparse.Namespace, params: Iterable[Param]) -> dict[str, Any]:
+    """The declared parameters given on the command line, by name (repeated flags joined with "; ")."""
+    out: dict[str, Any] = {}
+    for param in params:
+        value = getattr(args, param.name, None)
+        if value is None:
+            continue
+        if param.repeat:
+            value = "; ".join(value)
+            value = param.parse(value)
+        out[param.name] = value
+    return out
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", type=choice_type(DEVICES), default="auto",
+                        help="auto (CUDA if available, else CPU) | cpu | cuda (default auto)")
 
 
 # -- output files --------------------------------------------------------------------------------
@@ -158,28 +196,18 @@ def check_writable(path: str | None, flag: str) -> Path | None:
     return p
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types, with NaN/Inf turned into null (strict JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return jsonable(value.tolist())
-    if hasattr(value, "item") and callable(value.item):
-        return jsonable(value.item())
-    return value
-
-
 def write_json(path: Path, payload: dict[str, Any]) -> None:
-    write_atomic(path, (json.dumps(jsonable(payload), indent=1, allow_nan=False) + "\n").encode())
+    write_atomic(path, json_text(payload).encode())
 
 
-def config_error_message(err: ConfigError) -> str:
+def flag_for(field: str, flags: dict[str, str] | None = None) -> str:
+    """The command-line flag of a setting (``t_max`` → ``--t-max``; the toy's ``init`` → ``--x0``)."""
+    return (flags or {}).get(field) or "--" + field.replace("_", "-")
+
+
+def config_error_message(err: ConfigError, flags: dict[str, str] | None = None) -> str:
     """``--flag: detail`` for a config field."""
-    return f"{'--' + err.field.replace('_', '-')}: {err.detail}"
+    return f"{flag_for(err.field, flags)}: {err.detail}"
 
 
 def progress(total: int, desc: str, unit: str = "it") -> Any:

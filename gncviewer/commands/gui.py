@@ -14,20 +14,7 @@ import sys
 from typing import Any
 
 from ..errors import ConfigError, InputFileError
-from .common import (
-    add_solver_options,
-    check_writable,
-    choice_type,
-    finite_float,
-    float_pair,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
-    positive_int,
-    solver_changes,
-)
-
-METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
+from .common import add_params, check_writable, choice_type, flag_dest, non_negative_int, positive_float
 
 
 def _window_size(text: str) -> tuple[int, int]:
@@ -46,26 +33,17 @@ def register(root: Any) -> None:
         description="Open the explorer on the toy problem or CT. Without --session the last session is restored "
                     "(unless --fresh). With --screenshot, run --run-iterations iterations, save a PNG of the "
                     "window and exit.")
-    parser.add_argument("--problem", type=choice_type(("toy", "ct")), default=None,
-                        help="toy | ct (default: the last session's, else toy)")
+    from ..core.config import SolverConfig
+    from ..problems import kind_names
+
+    parser.add_argument("--problem", type=choice_type(kind_names()), default=None,
+                        help=f"{' | '.join(kind_names())} (default: the last session's, else toy)")
     parser.add_argument("--session", metavar="FILE", help="open this session file")
-    parser.add_argument("--method", type=choice_type(METHODS), default=None,
-                        help="gnc-flow | gradient-like | descent | langevin")
-    parser.add_argument("--iterations", type=positive_int, default=None, help="iterations per run")
-    parser.add_argument("--t-max", type=positive_float, default=None, help="largest smoothing level")
-    parser.add_argument("--t-min", type=positive_float, default=None, help="smallest smoothing level")
-    parser.add_argument("--alpha", type=finite_float, default=None, help="prior weight α")
-    parser.add_argument("--x0", type=float_pair, action="append", default=None,
-                        help="toy starting point X,Y (repeat for several, run together)")
-    parser.add_argument("--init", default=None, help="CT initial point: zeros | fbp | noise:SEED | PATH")
-    parser.add_argument("--phantom", default=None, help="CT phantom: ellipses:SEED | shepp-logan | PATH")
-    parser.add_argument("--size", type=positive_int, default=None, help="CT image size n")
-    parser.add_argument("--angles", type=positive_int, default=None, help="CT projection angles")
-    parser.add_argument("--noise", type=non_negative_float, default=None, help="CT relative noise level")
-    parser.add_argument("--model", metavar="PATH", default=None, help="CT energy-prior weights (.safetensors)")
     parser.add_argument("--speed", type=positive_float, default=None,
                         help="iterations per second (default: flat out)")
-    add_solver_options(parser)
+    # Problem flags of every kind, as text: they are validated against the kind chosen (same messages).
+    add_params(parser, problem_params().values(), raw=True, title="problem settings (of the chosen --problem)")
+    add_params(parser, SolverConfig.params(), raw=True, title="solver")
     parser.add_argument("--run-iterations", type=non_negative_int, default=0, metavar="N",
                         help="run N iterations once the problem is ready")
     parser.add_argument("--screenshot", metavar="PATH",
@@ -78,30 +56,46 @@ def register(root: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def problem_params() -> dict[str, Any]:
+    """Every kind's settings and init parameters by flag (one flag may serve several kinds: --alpha)."""
+    from ..problems import all_kinds
+
+    out: dict[str, Any] = {}
+    for kind in all_kinds():
+        for param in kind.params():
+            out.setdefault(param.cli_flag, param)
+    return out
+
+
 def build_state(args: argparse.Namespace, base: Any) -> Any:
-    """The explorer state from ``base`` (defaults, last session or --session) plus the flags."""
+    """The explorer state from ``base`` (defaults, last session or --session) plus the flags.
+
+    Problem flags are checked against the chosen kind (``--phantom`` is refused on the toy); every value
+    goes through ``ExplorerState.apply_text``, so the messages are the explorer's own.
+    """
+    from ..core.config import SolverConfig
+    from ..problems import all_kinds
+
     state = base
     if args.problem is not None:
         state = state.apply("problem", args.problem)
-    ct_changes = {name: getattr(args, name) for name in ("phantom", "size", "angles", "noise", "model")
-                  if getattr(args, name) is not None}
-    for name, value in ct_changes.items():
-        state = state.apply(name, value)
-    config_changes = solver_changes(args, ("method", "iterations", "t_max", "t_min"))
-    if config_changes:
-        state = state.with_config(state.config.with_changes(**config_changes))
-    if args.alpha is not None:
-        state = state.apply("alpha", args.alpha)
-    if args.x0:
+    kind = state.kind
+    own = {p.cli_flag: p for p in kind.params()}
+    for flag in problem_params():
+        if flag not in own and getattr(args, flag_dest(flag), None) is not None:
+            users = [k.name for k in all_kinds() if any(p.cli_flag == flag for p in k.params())]
+            raise ConfigError(flag_dest(flag), f"applies to problem {' or '.join(users)}, not {kind.name} "
+                                               "(choose the problem with --problem)")
+    for flag, param in (*own.items(), *((p.cli_flag, p) for p in SolverConfig.params())):
+        value = getattr(args, flag_dest(flag), None)
+        if value is None:
+            continue
+        text = "; ".join(value) if isinstance(value, list) else "true" if value is True else \
+            "false" if value is False else value
         try:
-            state = state.apply("toy_starts", tuple(tuple(p) for p in args.x0))
-        except ConfigError as err:
-            raise ConfigError("x0", err.detail) from None
-    if args.init is not None:
-        try:
-            state = state.apply("ct_init", args.init)
-        except ConfigError as err:
-            raise ConfigError("init", err.detail) from None
+            state = state.apply_text(param.name, text)
+        except ConfigError as err:  # name the flag the user typed (the toy's init is --x0)
+            raise ConfigError(flag_dest(flag) if err.field == param.name else err.field, err.detail) from None
     if args.speed is not None:
         state = state.apply("speed", args.speed)
     return state
@@ -112,18 +106,16 @@ def run(args: argparse.Namespace) -> int:
     if screenshot is not None and screenshot.suffix.lower() != ".png":
         raise ConfigError("screenshot", f"{args.screenshot}: the file name must end in .png")
     # torch (and astra) before any Qt module: torch >= 2.9 fails to load after PyQt on Windows (DESIGN §6).
+    import astra  # noqa: F401
     import torch
 
-    if args.problem == "ct":
-        import astra  # noqa: F401
     from ..app import prepare_qt_environment
 
     prepare_qt_environment()
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))  # one core stays free for drawing
 
     state, session, note = initial_state(args, screenshot)
-    if state.problem == "ct":
-        _check_ct(state)
+    state.kind.check_files(state.settings)
     return _open_window(args, state, session, screenshot, note)
 
 
@@ -151,22 +143,6 @@ def initial_state(args: argparse.Namespace, screenshot: Any) -> tuple[Any, Any, 
     if session is not None:
         session.state = state
     return state, session, note
-
-
-def _check_ct(state: Any) -> None:
-    """Read the CT model and phantom now, so a wrong path is a one-line error, not a dialog."""
-    from ..core.ct_problem import load_ct_prior
-    from ..core.phantoms import phantom_from_spec
-
-    settings = state.problem_spec().ct_settings()
-    try:
-        load_ct_prior(settings)
-    except InputFileError as err:
-        raise type(err)(f"--model: {err}") from None
-    try:
-        phantom_from_spec(settings.phantom, settings.size)
-    except InputFileError as err:
-        raise type(err)(f"--phantom: {err}") from None
 
 
 def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot: Any, note: str | None) -> int:

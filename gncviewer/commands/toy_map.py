@@ -7,18 +7,27 @@ import math
 from typing import Any
 
 from .common import (
-    add_solver_options,
+    add_params,
     check_writable,
-    choice_type,
     float_list,
     float_pair,
+    given,
     positive_float,
     positive_int,
     progress,
-    solver_changes,
     write_atomic,
     write_json,
 )
+
+#: The study's method when --method is not given (its solver defaults are the toy's).
+DEFAULT_METHOD = "gnc-flow"
+
+
+def _solver_params() -> tuple:
+    """Every declared solver parameter but t_max: the study has its own list of t_max values."""
+    from ..core.config import SolverConfig
+
+    return tuple(p for p in SolverConfig.params() if p.name != "t_max")
 
 
 def register(subparsers: Any) -> None:
@@ -27,28 +36,30 @@ def register(subparsers: Any) -> None:
         description="For every t_max, run the method from a grid x grid lattice of initial points on [-10,10]^2 "
                     "and record, per iteration, the fraction of trajectories within --radius of the global "
                     "minimum and the fraction with |grad f| <= --tol.  Defaults: the paper's study "
-                    "(100 log-spaced t_max in [1e-2, 10], 100 x 100 starts, 1300 iterations).")
-    parser.add_argument("--method", type=choice_type(("gnc-flow", "gradient-like")), default="gnc-flow",
-                        help="gnc-flow | gradient-like (default: gnc-flow)")
+                    "(100 log-spaced t_max in [1e-2, 10], 100 x 100 starts, 1300 iterations).  Every solver flag "
+                    "is honoured or refused with a message; only gnc-flow and gradient-like run batched.")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--t-max", type=float_list, default=None, metavar="LIST",
                        help="explicit t_max values, comma-separated (e.g. 0.1,0.5,1,2,5,10)")
     which.add_argument("--t-max-range", type=float_pair, default=None, metavar="LO,HI",
                        help="log-spaced t_max from LO to HI (default 0.01,10)")
     parser.add_argument("--t-max-count", type=positive_int, default=100, help="values in --t-max-range (default 100)")
-    parser.add_argument("--t-min", type=positive_float, default=1e-3, help="smallest smoothing level (default 1e-3)")
     parser.add_argument("--grid", type=positive_int, default=100, help="starts per axis on [-10,10] (default 100)")
-    parser.add_argument("--iterations", type=positive_int, default=1300, help="iterations (default 1300)")
     parser.add_argument("--radius", type=positive_float, default=0.1, help="'reached' radius around the minimum")
     parser.add_argument("--tol", type=positive_float, default=0.1, help="'stationary' threshold on |grad f|")
     parser.add_argument("--no-compile", action="store_true", help="run eagerly instead of with torch.compile")
     parser.add_argument("--json", metavar="PATH", help="write the statistics as JSON")
     parser.add_argument("--png", metavar="PATH", help="draw the paper-style heat maps (iteration x t_max)")
-    add_solver_options(parser)
+    from ..core.toy import toy_defaults
+    from ..problems import get_kind
+
+    kind = get_kind("toy")
+    add_params(parser, kind.settings_type.params(), kind.default_settings().to_dict(), title="problem (2D toy)")
+    add_params(parser, _solver_params(), toy_defaults(method=DEFAULT_METHOD).to_dict(), title="solver")
     parser.set_defaults(handler=run)
 
 
-def t_max_values(args: argparse.Namespace) -> list[float]:
+def t_max_values(args: argparse.Namespace, t_min: float) -> list[float]:
     from ..errors import ConfigError
     if args.t_max is not None:
         values = list(args.t_max)
@@ -61,25 +72,30 @@ def t_max_values(args: argparse.Namespace) -> list[float]:
             values = [lo]
         else:
             values = [math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (count - 1)) for i in range(count)]
-    bad = [v for v in values if v <= args.t_min]
+    bad = [v for v in values if not (math.isfinite(v) and v > t_min)]
     if bad:
-        raise ConfigError("t_max", f"every t_max must exceed --t-min {args.t_min} (got {bad[0]})")
+        raise ConfigError("t_max", f"every t_max must exceed --t-min {t_min:g} (got {bad[0]:g})")
     return values
 
 
 def run(args: argparse.Namespace) -> int:
     json_path = check_writable(args.json, "--json")
     png_path = check_writable(args.png, "--png")
-    values = t_max_values(args)
-    from ..core.experiments import run_convergence_map
+    from ..core.convergence_map import check_supported, run_convergence_map
     from ..core.toy import toy_defaults
+    from ..problems import get_kind
 
-    config = toy_defaults(method=args.method, t_max=max(values), t_min=args.t_min, iterations=args.iterations,
-                          **solver_changes(args))
+    kind = get_kind("toy")
+    settings = kind.default_settings().with_changes(**given(args, kind.settings_type.params()))
+    values = t_max_values(args, settings.t_min)
+    changes = given(args, _solver_params())
+    config = toy_defaults(method=DEFAULT_METHOD).with_changes(t_max=max(values), **changes)
+    check_supported(config)
+    problem = kind.build(settings).problem
     with progress(config.iterations, f"toy-map {config.method}") as bar:
         def report(done: int, total: int) -> None:
             bar.update(done - bar.n)
-        result = run_convergence_map(config, values, grid=args.grid, radius=args.radius, tol=args.tol,
+        result = run_convergence_map(config, values, problem, grid=args.grid, radius=args.radius, tol=args.tol,
                                      progress=report, compile=False if args.no_compile else None)
     print(f"toy-map {config.method}: {len(values)} t_max x {args.grid}^2 starts x {config.iterations} iterations "
           f"in {result.seconds:.1f} s; global minimum at ({result.global_min[0]:.4f}, {result.global_min[1]:.4f})")

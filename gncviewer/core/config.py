@@ -1,61 +1,138 @@
-"""Solver configuration: one plain, frozen dataclass, validated at the boundary.
+"""Solver configuration: one frozen dataclass whose every field is a declared parameter.
 
-The same object is built by the CLI from flags, by the GUI from its controls and by a session
-file from JSON; ``validate`` is the single place that decides what is allowed, and its errors
-name the field so each front end can point at the right flag or widget.  Field names map to CLI
-flags by replacing ``_`` with ``-`` (``t_max`` → ``--t-max``).
+The declarations (``core/params.py``) are the only place a solver setting's label, help, range and
+group are written; the CLI flags, the explorer's controls, session validation and sweep axes are
+generated from them (docs/ARCHITECTURE.md, "Declared parameters").  Problem settings (α, t_min, CT
+geometry, …) belong to the problem kinds (``gncviewer/problems``), not here: the smallest smoothing
+level t_min is part of the problem, since it defines f = F(·, t_min).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .validation import build_strict, check_choice, check_integer, check_number
+from .params import Param, Settings, declared
 
-METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
+#: Methods and a one-line summary each (the solvers themselves live in ``solvers.py``).
+METHODS: dict[str, str] = {
+    "gnc-flow": "Algorithm 1: d = −t∇F(x, t) down a fixed schedule, fixed step λ",
+    "gradient-like": "Algorithm 2: adaptive t (d(t) must descend f), Armijo steps on f",
+    "descent": "plain gradient descent on f (no smoothing): the baseline",
+    "langevin": "annealed Langevin dynamics on exp(−F(·, t)/T) down the schedule (sampling, not the paper's PC)",
+}
 SCHEDULES = ("linear", "log")
 ADAPTIVE_RULES = ("largest-t", "skip")
 STEP_RULES = ("armijo", "fixed")
 ON_LINE_SEARCH_FAILURE = ("no-step", "smallest")
 
+#: Upper bound on iterations: every record is kept (the explorer replays them), so 10⁶ is already
+#: several GB for CT iterates.
+MAX_ITERATIONS = 1_000_000
+
+GROUP_METHOD = "Method and schedule"
+GROUP_ADAPTIVE = "Adaptive smoothing (gradient-like)"
+GROUP_STEP = "Step size"
+GROUP_LANGEVIN = "Langevin (sampling)"
+
+
+def _method_is(*methods: str):
+    return lambda c: c.method in methods
+
+
+def _armijo(c: Any) -> bool:
+    return c.effective_step_rule == "armijo" and c.method != "langevin"
+
+
+def _positive(name: str, label: str, help_text: str, group: str, unit: str = "", **extra: Any) -> Param:
+    return Param(name, "float", label, help_text, group, unit=unit, low=0.0, low_strict=True, **extra)
+
+
+METHOD = Param("method", "choice", "method", "; ".join(f"{k}: {v}" for k, v in METHODS.items()), GROUP_METHOD,
+               choices=tuple(METHODS))
+ITERATIONS = Param("iterations", "int", "iterations", "iterations per run", GROUP_METHOD, low=1,
+                   high=MAX_ITERATIONS)
+T_MAX = _positive("t_max", "t_max", "largest smoothing level, where the schedule starts", GROUP_METHOD,
+                  high=1e3, active=lambda c: c.method != "descent")
+SCHEDULE = Param("schedule", "choice", "schedule", "smoothing grid from t_max down to t_min", GROUP_METHOD,
+                 choices=SCHEDULES, active=lambda c: c.method != "descent")
+GRAD_TOL = Param("grad_tol", "float", "stop at ‖∇f‖ ≤",
+                 "stop when ‖∇f‖ falls to this value (0: only at an exactly zero gradient)", GROUP_METHOD, low=0.0)
+ADAPTIVE_RULE = Param("adaptive_rule", "choice", "rule",
+                      "gradient-like: the largest admissible t on the remaining grid, or the reference code's skip "
+                      "rule (one level per iteration, no step when d(t) does not descend f)", GROUP_ADAPTIVE,
+                      choices=ADAPTIVE_RULES, active=_method_is("gradient-like"))
+DESCENT_C = Param("descent_c", "float", "descent c",
+                  "gradient-like: accept d(t) when ⟨d, ∇f⟩ ≤ −c‖d‖‖∇f‖ (0 = strict descent)", GROUP_ADAPTIVE,
+                  low=0.0, high=1.0, high_strict=True, active=_method_is("gradient-like"))
+CANDIDATE_BATCH = Param("candidate_batch", "int", "batch",
+                        "gradient-like: levels evaluated together after a rejection (speed only)", GROUP_ADAPTIVE,
+                        low=1, high=1024, active=_method_is("gradient-like"))
+STEP_RULE = Param("step_rule", "choice", "step rule",
+                  "Armijo backtracking or a fixed step (auto: fixed for gnc-flow and langevin, Armijo otherwise)",
+                  GROUP_STEP, choices=STEP_RULES, optional=True, none_text="auto",
+                  active=lambda c: c.method != "langevin")
+STEP_SIZE = _positive("step_size", "step size λ",
+                      "fixed step size; the GNC flow's λ; Langevin's step factor (ε = λ t)", GROUP_STEP, high=1e6,
+                      active=lambda c: c.effective_step_rule == "fixed" or c.method == "langevin")
+ARMIJO_BETA0 = _positive("armijo_beta0", "Armijo β₀", "first Armijo trial step", GROUP_STEP, high=1e6,
+                         active=lambda c: _armijo(c) and not c.armijo_bb)
+ARMIJO_TAU = Param("armijo_tau", "float", "Armijo τ", "Armijo backtracking factor: β ← τβ after a failed trial",
+                   GROUP_STEP, low=0.0, high=1.0, low_strict=True, high_strict=True, active=_armijo)
+ARMIJO_MAX_TRIES = Param("armijo_max_tries", "int", "max tries", "Armijo trials before the search counts as failed",
+                         GROUP_STEP, low=1, high=1000, active=_armijo)
+ARMIJO_C1 = Param("armijo_c1", "float", "Armijo c₁", "sufficient-decrease constant: f(x+βd) ≤ f(x) + c₁β⟨∇f, d⟩",
+                  GROUP_STEP, low=0.0, high=1.0, low_strict=True, high_strict=True, active=_armijo)
+ARMIJO_BB = Param("armijo_bb", "bool", "Barzilai–Borwein β₀",
+                  "start Armijo from a Barzilai–Borwein estimate instead of a fixed β₀", GROUP_STEP, active=_armijo)
+BB_SCALE = _positive("bb_scale", "BB scale", "factor on the Barzilai–Borwein estimate (the CT reference uses 4)",
+                     GROUP_STEP, high=1e6, active=lambda c: _armijo(c) and c.armijo_bb)
+BB_INITIAL = _positive("bb_initial", "BB first β₀", "β₀ of the first Barzilai–Borwein iteration", GROUP_STEP,
+                       high=1e6, active=lambda c: _armijo(c) and c.armijo_bb)
+ON_FAILURE = Param("on_failure", "choice", "on failure",
+                   "when no Armijo trial passes: stay where it is (no-step) or take the smallest trial", GROUP_STEP,
+                   choices=ON_LINE_SEARCH_FAILURE, active=_armijo)
+CORRECTOR_STEPS = Param("corrector_steps", "int", "corrector steps", "langevin: Langevin steps per noise level",
+                        GROUP_LANGEVIN, low=0, high=1000, active=_method_is("langevin"))
+TEMPERATURE = _positive("temperature", "temperature T", "langevin: sample exp(−F/T)", GROUP_LANGEVIN, high=1e6,
+                        active=_method_is("langevin"))
+SEED = Param("seed", "int", "seed", "random seed of the Langevin noise", GROUP_LANGEVIN, low=0, high=2**63 - 1,
+             active=_method_is("langevin"))
+
 
 @dataclass(frozen=True)
-class SolverConfig:
+class SolverConfig(Settings):
     """Everything a solver needs besides the problem and the initial point.
 
-    Defaults are the paper's 2D toy setting; ``ct_defaults`` gives the CT reference values.
+    Defaults are the paper's 2D toy setting; each problem kind has its own (``kind.default_config``).
     ``step_rule=None`` means the method's own default: fixed step for the GNC flow and Langevin
     (Algorithm 1 uses a fixed λ), Armijo for the gradient-like method and plain descent.
     """
 
-    method: str = "gradient-like"
-    iterations: int = 1300
-    t_max: float = 1.0
-    t_min: float = 1e-3
-    schedule: str = "linear"
-    # Algorithm 2's smoothing rule and its descent test ⟨d, g⟩ ≤ −c‖d‖‖g‖ (c = 0: strict descent).
-    adaptive_rule: str = "largest-t"
-    descent_c: float = 0.0
-    candidate_batch: int = 4
-    # Step sizes.
-    step_rule: str | None = None
-    step_size: float = 1.0
-    armijo_beta0: float = 1.0
-    armijo_tau: float = 0.9
-    armijo_max_tries: int = 10
-    armijo_c1: float = 1e-3
-    armijo_bb: bool = False
-    bb_scale: float = 4.0
-    bb_initial: float = 0.01
-    on_failure: str = "no-step"
-    # Stop when ‖∇f‖ ≤ grad_tol (0: only an exactly zero gradient stops the solver).
-    grad_tol: float = 0.0
-    # Annealed Langevin / predictor–corrector sampling.
-    corrector_steps: int = 1
-    temperature: float = 1.0
-    seed: int = 0
+    what = "solver setting"
+
+    method: str = declared(METHOD, "gradient-like")
+    iterations: int = declared(ITERATIONS, 1300)
+    t_max: float = declared(T_MAX, 1.0)
+    schedule: str = declared(SCHEDULE, "linear")
+    grad_tol: float = declared(GRAD_TOL, 0.0)
+    adaptive_rule: str = declared(ADAPTIVE_RULE, "largest-t")
+    descent_c: float = declared(DESCENT_C, 0.0)
+    candidate_batch: int = declared(CANDIDATE_BATCH, 4)
+    step_rule: str | None = declared(STEP_RULE, None)
+    step_size: float = declared(STEP_SIZE, 1.0)
+    armijo_beta0: float = declared(ARMIJO_BETA0, 1.0)
+    armijo_tau: float = declared(ARMIJO_TAU, 0.9)
+    armijo_max_tries: int = declared(ARMIJO_MAX_TRIES, 10)
+    armijo_c1: float = declared(ARMIJO_C1, 1e-3)
+    armijo_bb: bool = declared(ARMIJO_BB, False)
+    bb_scale: float = declared(BB_SCALE, 4.0)
+    bb_initial: float = declared(BB_INITIAL, 0.01)
+    on_failure: str = declared(ON_FAILURE, "no-step")
+    corrector_steps: int = declared(CORRECTOR_STEPS, 1)
+    temperature: float = declared(TEMPERATURE, 1.0)
+    seed: int = declared(SEED, 0)
 
     @property
     def effective_step_rule(self) -> str:
@@ -63,68 +140,8 @@ class SolverConfig:
             return self.step_rule
         return "fixed" if self.method in ("gnc-flow", "langevin") else "armijo"
 
-    def validate(self) -> SolverConfig:
-        """Return self if every field is usable, else raise ConfigError naming the field."""
-        check_choice("method", self.method, METHODS)
-        check_choice("schedule", self.schedule, SCHEDULES)
-        check_choice("adaptive_rule", self.adaptive_rule, ADAPTIVE_RULES)
-        if self.step_rule is not None:
-            check_choice("step_rule", self.step_rule, STEP_RULES)
-        check_choice("on_failure", self.on_failure, ON_LINE_SEARCH_FAILURE)
-        check_integer("iterations", self.iterations, 1)
-        check_integer("candidate_batch", self.candidate_batch, 1)
-        check_integer("armijo_max_tries", self.armijo_max_tries, 1)
-        check_integer("corrector_steps", self.corrector_steps, 0)
-        check_integer("seed", self.seed, 0)
-        for name in ("t_max", "t_min", "step_size", "armijo_beta0", "bb_scale", "bb_initial", "temperature"):
-            _positive(name, getattr(self, name))
-        check_number("descent_c", self.descent_c)
-        if not 0.0 <= self.descent_c < 1.0:
-            raise ConfigError("descent_c", f"must lie in [0, 1), got {self.descent_c}")
-        check_number("armijo_tau", self.armijo_tau)
-        if not 0.0 < self.armijo_tau < 1.0:
-            raise ConfigError("armijo_tau", f"must lie in (0, 1), got {self.armijo_tau}")
-        check_number("armijo_c1", self.armijo_c1)
-        if not 0.0 < self.armijo_c1 < 1.0:
-            raise ConfigError("armijo_c1", f"must lie in (0, 1), got {self.armijo_c1}")
-        check_number("grad_tol", self.grad_tol)
-        if self.grad_tol < 0:
-            raise ConfigError("grad_tol", f"must be >= 0, got {self.grad_tol}")
-        if self.t_min >= self.t_max:
-            raise ConfigError("t_min", f"must be smaller than t_max (got t_min={self.t_min}, t_max={self.t_max})")
-        return self
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SolverConfig:
-        """Build and validate from JSON-like data; unknown keys are an error, not ignored."""
-        return build_strict(cls, data, "config", "setting")
-
-    def with_changes(self, **changes: Any) -> SolverConfig:
-        return replace(self, **changes).validate()
-
-
-#: Algorithm 2's angle condition on CT: accept d(t) only when cos∠(d(t), −∇f) ≥ CT_DESCENT_C.
-#: With c = 0 (the toy's strict-descent default) the CT run accepts large-t directions almost
-#: orthogonal to −∇f (median cosine 0.016 on ellipses:1, FBP start): Armijo then needs 5–15 trials
-#: for steps that barely lower f, and t is still at 0.2 after 200 iterations.  The convergence theory
-#: of gradient-like methods needs the angle bounded away from 90°, i.e. c > 0; with c = 0.2 the level
-#: reaches t_min after 100–140 iterations from zeros, FBP or noise starts and the runs converge.
-CT_DESCENT_C = 0.2
-
-
-def ct_defaults(**changes: Any) -> SolverConfig:
-    """The CT reference values: BB-initialised Armijo, τ = 0.5, at most 15 tries; angle condition c = 0.2."""
-    base = SolverConfig(iterations=200, t_max=1.0, t_min=1e-3, armijo_bb=True, armijo_tau=0.5,
-                        armijo_max_tries=15, armijo_c1=1e-3, descent_c=CT_DESCENT_C)
-    return replace(base, **changes).validate()
-
-
-def flag_name(field_name: str) -> str:
-    return "--" + field_name.replace("_", "-")
-
-
-def _positive(name: str, value: Any) -> None:
-    check_number(name, value, minimum=0.0, strict=True)
+def check_schedule(config: SolverConfig, t_min: float) -> None:
+    """The schedule runs from t_max down to the problem's t_min, so t_max must exceed it."""
+    if config.t_max <= t_min:
+        raise ConfigError("t_max", f"must be larger than t_min = {t_min:g} (got {config.t_max:g})")

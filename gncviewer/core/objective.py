@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .problems import Problem
+from .problem import Problem
 
 
 @dataclass(frozen=True)

@@ -172,12 +172,9 @@ def load_image(path: str | os.PathLike[str], size: int) -> np.ndarray:
     return (image / peak).astype(np.float32)
 
 
-def phantom_from_spec(spec: str, size: int) -> tuple[np.ndarray, str]:
-    """Parse a ``--phantom`` value; returns the image and a short label for titles and JSON.
-
-    Forms: ``ellipses:SEED`` (non-negative integer seed), ``shepp-logan``, or an image path.  A
-    string that is none of these (and names no existing file) raises an error naming ``--phantom``.
-    """
+def check_phantom_spec(spec: str) -> tuple[str, int | str | None]:
+    """Parse a phantom spec without reading any file: ``("ellipses", seed)``, ``("shepp-logan", None)`` or
+    ``("path", text)``.  A string that is none of these raises ConfigError naming ``phantom``."""
     from ..errors import ConfigError
 
     text = spec.strip()
@@ -187,11 +184,22 @@ def phantom_from_spec(spec: str, size: int) -> tuple[np.ndarray, str]:
         if not sep or not seed_text.strip().isdigit():
             raise ConfigError("phantom", f"{spec!r}: the ellipses phantom needs a non-negative integer seed, "
                                          f"e.g. ellipses:0; valid forms: {PHANTOM_FORMS}")
-        seed = int(seed_text)
-        return ellipses_phantom(size, seed), f"ellipses:{seed}"
+        return "ellipses", int(seed_text)
     if lower in ("shepp-logan", "shepp_logan", "shepplogan"):
-        return shepp_logan(size), "shepp-logan"
+        return "shepp-logan", None
     path = Path(text).expanduser()
     if text and (path.exists() or path.suffix.lower() in IMAGE_SUFFIXES):
-        return load_image(path, size), path.name
+        return "path", text
     raise ConfigError("phantom", f"unknown phantom {spec!r}; valid forms: {PHANTOM_FORMS}")
+
+
+def phantom_from_spec(spec: str, size: int) -> tuple[np.ndarray, str]:
+    """The image for a phantom spec (``check_phantom_spec``) and a short label for titles and JSON."""
+    kind, value = check_phantom_spec(spec)
+    if kind == "ellipses":
+        assert isinstance(value, int)
+        return ellipses_phantom(size, value), f"ellipses:{value}"
+    if kind == "shepp-logan":
+        return shepp_logan(size), "shepp-logan"
+    path = Path(str(value)).expanduser()
+    return load_image(path, size), path.name

@@ -36,11 +36,14 @@ class Candidate:
 
 
 def frozen_array(x: torch.Tensor | np.ndarray) -> np.ndarray:
-    """A read-only float32 NumPy copy of ``x`` (detached, on the CPU)."""
+    """A read-only NumPy copy of ``x`` (detached, on the CPU): float64 stays float64 (the toy's iterates,
+    whose last digits matter near a minimum and which may exceed float32's range before they turn
+    non-finite), everything else becomes float32 (CT images: half the memory)."""
+    double = x.dtype in (torch.float64, np.float64)
     if isinstance(x, torch.Tensor):
-        arr = x.detach().to("cpu", torch.float32).numpy().copy()
+        arr = x.detach().to("cpu", torch.float64 if double else torch.float32).numpy().copy()
     else:
-        arr = np.array(x, dtype=np.float32, copy=True)
+        arr = np.array(x, dtype=np.float64 if double else np.float32, copy=True)
     arr.setflags(write=False)
     return arr
 

@@ -4,7 +4,7 @@
 the GUI's worker thread all consume this one iterator, so every quantity they show comes from the
 same code.  Iteration 0 describes the initial point; iteration k the state after the k-th update.
 
-Methods (DESIGN.md §1):
+Methods (the mathematics: README "The method"; where solvers fit: docs/ARCHITECTURE.md):
 
 * ``gnc-flow`` (Algorithm 1): ``d_k = −t_k ∇F(x_k, t_k)`` along a fixed grid, ``x_{k+1} = x_k + λ d_k``
   (or an Armijo search on ``F(·, t_k)``, offered for comparison).
@@ -12,9 +12,10 @@ Methods (DESIGN.md §1):
   direction of ``f``; step sizes by Armijo backtracking on ``f`` (optionally Barzilai–Borwein started)
   or fixed.  A failed line search is recorded, never hidden.
 * ``descent``: gradient descent on ``f`` itself, the baseline graduated optimisation must beat.
-* ``langevin``: annealed Langevin in predictor–corrector form (Pedrotti et al., 2305.14164): a GNC
-  step moves to the next noise level (predictor), then Langevin steps at that level (corrector)
-  sample ``exp(−F(·, t)/T)``.  Seeded.
+* ``langevin``: annealed Langevin dynamics on the surrogate: a GNC step moves to the next noise level,
+  then Langevin steps at that level sample ``exp(−F(·, t)/T)``; as T → 0 it becomes the GNC flow.
+  Seeded.  (This is *not* the predictor–corrector sampler of Pedrotti et al., 2305.14164, which runs
+  the reverse SDE of a finite-time forward process.)
 
 A failed line search that left nothing changed (no step taken, and the next iteration would use the
 same level, direction and first trial — descent always, the gradient-like method at ``t_min``) ends
@@ -34,7 +35,7 @@ import torch
 from ..errors import ConfigError, NumericalError
 from .config import SolverConfig
 from .objective import Evaluation, evaluate, evaluate_f, inner
-from .problems import Problem
+from .problem import Problem
 from .records import Candidate, StepRecord, frozen_array
 from .schedules import smoothing_grid
 
@@ -365,10 +366,10 @@ class DescentSolver(_StepRuleMixin):
 
 
 class LangevinSolver(Solver):
-    """Annealed Langevin, predictor–corrector form, on ``exp(−F(·, t)/T)``.
+    """Annealed Langevin dynamics on ``exp(−F(·, t)/T)`` down the schedule.
 
-    Iteration k: predictor ``x ← x + λ d(t_k)`` (the GNC step that carries the sample to the next
-    level), then ``corrector_steps`` Langevin updates at t_k with step ``ε_k = λ t_k``:
+    Iteration k: the GNC step ``x ← x + λ d(t_k)`` (which carries the sample to the next level), then
+    ``corrector_steps`` Langevin updates at t_k with step ``ε_k = λ t_k``:
     ``x ← x − ε_k ∇F(x, t_k) + √(2 ε_k T) z``.  With T → 0 it becomes the GNC flow, which is what makes
     the optimisation/sampling comparison on the same panes meaningful.
     """

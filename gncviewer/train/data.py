@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..core.phantoms import IMAGE_SUFFIXES  # noqa: F401 - one list of readable images
 from ..errors import InputFileError
 
 #: first phantom seed used for training; evaluation and validation seeds stay below it.
 TRAIN_SEED_START = 1_000_000
 #: phantom seeds of the fixed validation set (disjoint from training and from small evaluation seeds).
 VALIDATION_SEED_START = 900_000
-IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".npy")
 
 
 def ellipse_phantom(size: int, seed: int) -> np.ndarray:
@@ -110,38 +110,14 @@ class EllipseSource(ImageSource):
 
 
 def load_image(path: Path, size: int) -> np.ndarray:
-    """Read one PNG/TIFF/NPY as grayscale, resize to ``size``², scale to max 1.  Raises InputFileError."""
-    from skimage.color import rgb2gray, rgba2rgb
-    from skimage.transform import resize
+    """One training image, read exactly as a phantom is (``core.phantoms.load_image``: grayscale, resized,
+    clipped at 0, max 1), so the prior learns the images the CT problem reconstructs."""
+    from ..core.phantoms import load_image as load_phantom_image
 
     try:
-        if path.suffix.lower() == ".npy":
-            img = np.load(path, allow_pickle=False)
-        else:
-            import imageio.v3 as iio
-            # Name the plugin: letting imageio guess tries every legacy plugin on a bad file.
-            plugin = "tifffile" if path.suffix.lower() in (".tif", ".tiff") else "pillow"
-            img = iio.imread(path, plugin=plugin)
-    except Exception as err:  # imageio raises many unrelated types for bad files
-        raise InputFileError(f"{path}: cannot read image ({err}); remove it from the folder or convert it "
-                             "to PNG/TIFF/NPY") from None
-    img = np.asarray(img)
-    if img.ndim == 3 and img.shape[-1] == 4:
-        img = rgba2rgb(img)
-    if img.ndim == 3 and img.shape[-1] == 3:
-        img = rgb2gray(img)
-    if img.ndim != 2 or not np.issubdtype(img.dtype, np.number) or min(img.shape) < 2:
-        raise InputFileError(f"{path}: expected a 2-D grayscale or RGB image, got shape {img.shape}; "
-                             "remove it from the folder")
-    img = img.astype(np.float64)
-    if not np.isfinite(img).all():
-        raise InputFileError(f"{path}: image contains NaN or Inf; remove it from the folder")
-    img = img - min(img.min(), 0.0)
-    img = resize(img, (size, size), anti_aliasing=True, preserve_range=True)
-    peak = float(img.max())
-    if peak <= 0:
-        raise InputFileError(f"{path}: image is entirely black; remove it from the folder")
-    return (img / peak).astype(np.float32)
+        return load_phantom_image(path, size)
+    except InputFileError as err:
+        raise InputFileError(f"{err}; remove it from the folder or convert it") from None
 
 
 class FolderSource(ImageSource):

@@ -39,16 +39,15 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def toy_state() -> ExplorerState:
     """The toy with 200 iterations (quick) from the reference start (−5, 5)."""
-    return ExplorerState(toy_config=toy_defaults(iterations=200))
+    return ExplorerState.of("toy", config=toy_defaults(iterations=200))
 
 
 @pytest.fixture
 def ct_state(tiny_model: str) -> ExplorerState:
-    from gncviewer.core.config import ct_defaults
-    from gncviewer.core.ct_problem import CTSettings
+    from gncviewer.problems.ct import CTSettings, ct_defaults
 
-    return ExplorerState(problem="ct", ct_config=ct_defaults(iterations=30),
-                         ct_settings=CTSettings(phantom="ellipses:3", size=16, angles=8, model=tiny_model))
+    return ExplorerState.of("ct", config=ct_defaults(iterations=30),
+                            settings=CTSettings(phantom="ellipses:3", size=16, angles=8, model=tiny_model))
 
 
 @pytest.fixture

@@ -15,4 +15,4 @@ def solver_threads() -> list[threading.Thread]:
 
 def wait_drawn(qtbot, window, timeout: int = WAIT_MS) -> None:
     """Wait until the window has drawn every message it received (redraws are coalesced)."""
-    qtbot.waitUntil(lambda: not window._refresh_timer.isActive(), timeout=timeout)
+    qtbot.waitUntil(lambda: not window.redraw.timer.isActive(), timeout=timeout)

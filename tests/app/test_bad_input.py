@@ -27,13 +27,14 @@ def _still_works(window, qtbot) -> None:
 BAD_FIELDS = (
     ("t_max", "nan", "finite"),
     ("t_max", "abc", "expected a number"),
-    ("iterations", "-5", ">= 1"),
+    ("iterations", "-5", "between 1 and"),
+    ("iterations", "99999999999999999999", "between 1 and 1000000 (got 1e+20)"),
     ("iterations", "2.5", "whole number"),
-    ("t_min", "2", "smaller than t_max"),
-    ("armijo_tau", "1.5", "(0, 1)"),
+    ("t_min", "1", "larger than t_min"),
+    ("armijo_tau", "1.5", "> 0 and < 1"),
     ("alpha", "-1", "> 0"),
-    ("toy_starts", "1, nan", "finite"),
-    ("toy_starts", "1 2 3", "x, y"),
+    ("init", "1, nan", "finite"),
+    ("init", "1 2 3", "x, y"),
 )
 
 
@@ -75,7 +76,7 @@ def test_corrupt_and_foreign_session_files(make_window, toy_state, qtbot, tmp_pa
         "truncated.json": text[: len(text) // 2],
         "not-json.json": "this is not json",
         "foreign.json": json.dumps({"hello": "world"}),
-        "future.json": text.replace('"version": 1', '"version": 99'),
+        "future.json": text.replace('"version": 2', '"version": 99'),
         "bad-value.json": text.replace('"armijo_tau": 0.9', '"armijo_tau": 7'),
         "unknown-key.json": text.replace('"armijo_tau": 0.9', '"armijo_tau": 0.9, "warp": 9'),
         "bad-array.json": text.replace('"shape": [', '"shape": [7, '),
@@ -104,7 +105,7 @@ def _message_for(window, name: str) -> str:
 
 
 def test_numerical_breakdown_stops_and_keeps_the_last_good_state(make_window, qtbot) -> None:
-    state = ExplorerState(toy_config=toy_defaults(method="gnc-flow", step_size=1e200, iterations=50))
+    state = ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", step_size=1e6, iterations=200, t_max=10.0))
     w = make_window(state)
     w.run()
     qtbot.waitUntil(lambda: any(t == "Numerical error" for t, _ in w.errors), timeout=WAIT_MS)
@@ -127,12 +128,12 @@ def test_ct_bad_init_file_and_wrong_model(make_window, ct_state, qtbot, tmp_path
     state_before, run_before = w.state, w.model.run_id
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("not an image")
-    w.controls.set_text("ct_init", str(not_an_image))
+    w.controls.set_text("init", str(not_an_image))
     qtbot.waitUntil(lambda: bool(w.errors), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not w._pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.pending, timeout=WAIT_MS)
     assert str(not_an_image) in w.errors[-1][1]
     assert w.state == state_before and w.model.run_id == run_before
-    assert "ct_init" in w.controls.errors
+    assert "init" in w.controls.errors
     _still_works(w, qtbot)
     # A model for another image size: clear message, the old problem stays.
     from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
@@ -145,23 +146,28 @@ def test_ct_bad_init_file_and_wrong_model(make_window, ct_state, qtbot, tmp_path
     save_energy_prior(net, wrong, build_card(net))
     errors = len(w.errors)
     w.controls.set_text("model", str(wrong))
-    qtbot.waitUntil(lambda: len(w.errors) > errors and not w._pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(w.errors) > errors and not w.pending, timeout=WAIT_MS)
     assert w.errors[-1][0] == "Model problem" and "32×32" in w.errors[-1][1]
     assert w.state == state_before and w.info.kind == "ct"
     missing = tmp_path / "missing.safetensors"
     w.controls.set_text("model", str(missing))
-    qtbot.waitUntil(lambda: len(w.errors) > errors + 1 and not w._pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(w.errors) > errors + 1 and not w.pending, timeout=WAIT_MS)
     assert "no such weights file" in w.errors[-1][1]
     _still_works(w, qtbot)
 
 
 def test_switching_to_ct_without_a_model_keeps_the_toy(make_window, toy_state, qtbot, tmp_path: Path) -> None:
-    from gncviewer.core.ct_problem import CTSettings
+    from gncviewer.app.state import Setup
+    from gncviewer.problems import get_kind
+    from gncviewer.problems.ct import CTSettings
 
-    state = replace(toy_state, ct_settings=CTSettings(size=16, angles=8, model=str(tmp_path / "none.safetensors")))
+    ct = Setup.default(get_kind("ct"))
+    state = toy_state.with_setup(replace(ct, settings=CTSettings(size=16, angles=8,
+                                                                 model=str(tmp_path / "none.safetensors"))),
+                                 problem="ct").apply("problem", "toy")
     w = make_window(state)
     w.controls.set_text("problem", "ct")
-    qtbot.waitUntil(lambda: bool(w.errors) and not w._pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(w.errors) and not w.pending, timeout=WAIT_MS)
     assert "no such weights file" in w.errors[-1][1]
     assert w.state.problem == "toy" and w.info.kind == "toy"
     assert w.docks["landscape"].isVisible() and not w.docks["ct"].isVisible()

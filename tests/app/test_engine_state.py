@@ -8,14 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from gncviewer.app import backend
 from gncviewer.app.model import GrowingArray, RunModel
 from gncviewer.app.protocol import (
     Applied,
     ErrorMessage,
-    InitSpec,
     LandscapeReady,
     Load,
+    ProblemSpec,
     Records,
     Reply,
     RequestLandscapes,
@@ -32,10 +31,15 @@ from gncviewer.app.protocol import (
     Stop,
 )
 from gncviewer.app.session import parse_session, session_payload
-from gncviewer.app.state import ExplorerState, parse_field, parse_points
+from gncviewer.app.state import ExplorerState
 from gncviewer.app.worker import SolverEngine
-from gncviewer.core.toy import find_minima, toy_defaults, toy_problem
+from gncviewer.core.toy import find_minima, refine_minima, toy_defaults, toy_problem
 from gncviewer.errors import ConfigError, InputFileError
+from gncviewer.problems.toy import ToySettings, parse_points
+
+
+def toy_spec(**settings: float) -> ProblemSpec:
+    return ProblemSpec("toy", ToySettings(**settings))
 
 
 class Recorder:
@@ -61,8 +65,7 @@ def _drive(engine: SolverEngine) -> None:
 def engine() -> tuple[SolverEngine, Recorder]:
     recorder = Recorder()
     eng = SolverEngine(recorder)
-    eng.handle(Load(backend.ProblemSpec(), toy_defaults(iterations=40), InitSpec(((-5.0, 5.0), (3.0, -3.0))),
-                    token=1))
+    eng.handle(Load(toy_spec(), toy_defaults(iterations=40), "-5, 5; 3, -3", token=1))
     return eng, recorder
 
 
@@ -73,7 +76,7 @@ def test_load_step_and_segments(engine) -> None:
     eng.handle(Step(7))
     _drive(eng)
     assert eng.iteration == 7 and eng.state == "paused"
-    eng.handle(SetConfig(toy_defaults(iterations=40, armijo_tau=0.5), 0.05, token=2))
+    eng.handle(SetConfig(toy_defaults(iterations=40, armijo_tau=0.5), ToySettings(), token=2))
     seg = rec.of(SegmentStarted)[-1]
     assert seg.iteration == 7 and seg.config.armijo_tau == 0.5
     eng.handle(Run())
@@ -100,11 +103,11 @@ def test_failed_command_keeps_the_previous_state(engine) -> None:
     eng.handle(Step(3))
     _drive(eng)
     problem, run_id = eng.problem, eng.run_id
-    eng.handle(Load(backend.ProblemSpec("toy", alpha=-1.0), toy_defaults(), InitSpec(), token=9))
+    eng.handle(Load(toy_spec(alpha=-1.0), toy_defaults(), "-5, 5", token=9))
     error = rec.of(ErrorMessage)[-1]
     assert error.token == 9 and error.field == "alpha"
     assert eng.problem is problem and eng.run_id == run_id and eng.iteration == 3
-    eng.handle(Load(backend.ProblemSpec(), toy_defaults(), InitSpec(((math.nan, 0.0),)), token=10))
+    eng.handle(Load(toy_spec(), toy_defaults(), "nan, 0", token=10))
     assert rec.of(ErrorMessage)[-1].token == 10
     assert eng.run_id == run_id
 
@@ -112,7 +115,7 @@ def test_failed_command_keeps_the_previous_state(engine) -> None:
 def test_resume_from_saved_points(engine) -> None:
     eng, rec = engine
     resume = ResumeState((np.array([1.5, 0.5]), np.array([-2.0, 4.0])), (30, 25), token=4)
-    eng.handle(Load(backend.ProblemSpec(), toy_defaults(iterations=10), InitSpec(), resume, token=4))
+    eng.handle(Load(toy_spec(), toy_defaults(iterations=10), "-5, 5", resume, token=4))
     started = rec.of(RunStarted)[-1]
     assert started.resume_token == 4
     eng.handle(Step(2))
@@ -141,8 +144,7 @@ def test_landscapes_follow_the_run_and_answer_requests(engine) -> None:
 def test_numerical_error_is_reported_and_state_kept() -> None:
     rec = Recorder()
     eng = SolverEngine(rec)
-    eng.handle(Load(backend.ProblemSpec(), toy_defaults(method="gnc-flow", step_size=1e200, iterations=30),
-                    InitSpec()))
+    eng.handle(Load(toy_spec(), toy_defaults(method="gnc-flow", step_size=1e6, iterations=200), "-5, 5"))
     eng.handle(Run())
     _drive(eng)
     assert any(m.title == "Numerical error" for m in rec.of(ErrorMessage))
@@ -151,15 +153,17 @@ def test_numerical_error_is_reported_and_state_kept() -> None:
     assert rec.of(StateChanged)[-1].state == eng.state
 
 
-def test_located_minima_match_the_core() -> None:
-    problem = toy_problem()
-    located = backend.locate_minima(problem)
-    reference = find_minima()
-    assert len(located) == len(reference)
+def test_located_minima_match_a_brute_force_search() -> None:
+    """Sampling + refinement finds the minima L-BFGS finds from a grid of starts, for any α."""
+    located = find_minima()
+    axis = np.linspace(-12.0, 12.0, 13)
+    reference = refine_minima(toy_problem(), [(float(a), float(b)) for a in axis for b in axis])
+    assert len(located) == len(reference) == 4
     for a, b in zip(located, reference):
         assert a.x == pytest.approx(b.x, abs=1e-4) and a.f == pytest.approx(b.f, abs=1e-9)
-    other = backend.toy_with(0.1, 1e-3)
+    other = toy_problem(alpha=0.1)
     assert other.alpha == 0.1 and other.info["minima"][0].f != reference[0].f
+    assert other.global_min.tolist() == pytest.approx(list(other.info["minima"][0].x))
 
 
 def test_state_parsing_and_validation() -> None:
@@ -167,18 +171,22 @@ def test_state_parsing_and_validation() -> None:
     assert state.apply_text("t_max", "2.5").config.t_max == 2.5
     assert state.apply_text("step_rule", "auto").config.step_rule is None
     assert state.apply_text("armijo_bb", "true").config.armijo_bb is True
-    for name, text, word in (("t_max", "inf", "finite"), ("iterations", "0", ">= 1"), ("method", "sgd", "one of"),
-                             ("t_min", "5", "smaller"), ("alpha", "0", "> 0"), ("speed", "fast", "")):
+    for name, text, word in (("t_max", "inf", "finite"), ("iterations", "0", "between 1 and"),
+                             ("method", "sgd", "one of"), ("t_min", "5", "<= 1"), ("alpha", "0", "> 0"),
+                             ("speed", "fast", ""), ("phantom", "ellipses:0", "not a setting")):
         with pytest.raises(ConfigError) as err:
             state.apply_text(name, text)
         assert word in str(err.value)
+    with pytest.raises(ConfigError, match="larger than t_min"):
+        state.apply_text("t_max", "0.5").apply_text("t_min", "0.8")
     assert parse_points("1,2; -3 4") == ((1.0, 2.0), (-3.0, 4.0))
-    assert parse_field("model", "  ") is None
     with pytest.raises(ConfigError):
         parse_points("; ;")
-    # CT's t_min follows the CT solver config.
-    ct = state.apply("problem", "ct").apply_text("t_min", "0.002")
-    assert ct.ct_settings.t_min == 0.002 and ct.problem_spec().t_min == 0.002
+    ct = state.apply("problem", "ct")
+    assert ct.apply_text("model", "  ").settings.model is None
+    ct = ct.apply_text("t_min", "0.002")
+    assert ct.settings.t_min == 0.002
+    assert ct.apply("problem", "toy").apply("problem", "ct") == ct, "each kind keeps its own setup"
     assert ExplorerState.from_dict(ct.to_dict()) == ct
     with pytest.raises(ConfigError):
         ExplorerState.from_dict({"problem": "toy", "extra": 1})
@@ -187,7 +195,7 @@ def test_state_parsing_and_validation() -> None:
 def test_session_payload_round_trip_with_nan_fields() -> None:
     rec = Recorder()
     eng = SolverEngine(rec)
-    eng.handle(Load(backend.ProblemSpec(), toy_defaults(iterations=5), InitSpec()))
+    eng.handle(Load(toy_spec(), toy_defaults(iterations=5), "-5, 5"))
     eng.handle(Run())
     _drive(eng)
     started = rec.of(RunStarted)[-1]
@@ -195,7 +203,7 @@ def test_session_payload_round_trip_with_nan_fields() -> None:
     model.add(rec.records())
     import json
 
-    from gncviewer.commands.common import jsonable
+    from gncviewer.core.jsonio import jsonable
 
     text = json.dumps(jsonable(session_payload(ExplorerState(), {}, model)), allow_nan=False)
     session = parse_session(text)

@@ -14,13 +14,14 @@ from gncviewer.app import export
 from gncviewer.app.settings import AppSettings
 from gncviewer.app.state import ExplorerState
 from gncviewer.core.toy import toy_defaults
+from gncviewer.problems.toy import ToySettings, parse_points
 
 from .support import WAIT_MS
 
 
 def test_session_round_trip_with_the_run(make_window, qtbot, tmp_path: Path) -> None:
-    state = ExplorerState(toy_config=toy_defaults(method="gnc-flow", iterations=60, t_max=2.5),
-                          toy_starts=((-5.0, 5.0), (6.0, -3.0)), toy_alpha=0.06)
+    state = ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", iterations=60, t_max=2.5),
+                             init="-5, 5; 6, -3", settings=ToySettings(alpha=0.06))
     w = make_window(state)
     w.step(20)
     qtbot.waitUntil(lambda: w.model.last_iteration == 20 and w.run_state == "paused", timeout=WAIT_MS)
@@ -32,12 +33,12 @@ def test_session_round_trip_with_the_run(make_window, qtbot, tmp_path: Path) -> 
     path = tmp_path / "run.json"
     assert w.save_session(path, include_run=True)
     saved = json.loads(path.read_text())
-    assert saved["format"] == "gncviewer-session" and saved["version"] == 1
+    assert saved["format"] == "gncviewer-session" and saved["version"] == 2
     assert len(saved["run"]["trajectories"]) == 2
 
     w2 = make_window(ExplorerState())
     assert w2.load_session(path)
-    qtbot.waitUntil(lambda: len(w2.model.trajectories) == 2 and w2.model.last_iteration == 25 and not w2._pending,
+    qtbot.waitUntil(lambda: len(w2.model.trajectories) == 2 and w2.model.last_iteration == 25 and not w2.pending,
                     timeout=WAIT_MS)
     assert w2.state == w.state
     assert w2.ct_view.mode == "error"
@@ -65,12 +66,12 @@ def test_session_without_run_and_atomic_save(make_window, toy_state, qtbot, tmp_
     assert not list(tmp_path.glob(".*part"))
     w.controls.set_text("iterations", "77")
     assert w.load_session(path)
-    qtbot.waitUntil(lambda: not w._pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.pending, timeout=WAIT_MS)
     assert w.state.config.iterations == 200
 
 
 def test_exports(make_window, qtbot, tmp_path: Path) -> None:
-    state = ExplorerState(toy_config=toy_defaults(iterations=30), toy_starts=((-5.0, 5.0), (2.0, 2.0)))
+    state = ExplorerState.of("toy", config=toy_defaults(iterations=30), init="-5, 5; 2, 2")
     w = make_window(state)
     assert not w.export("csv", tmp_path / "early.txt")
     assert "must end in .csv" in w.errors[-1][1]
@@ -112,11 +113,11 @@ def test_exports(make_window, qtbot, tmp_path: Path) -> None:
 
 def test_settings_persist_between_starts(make_window, qtbot, tmp_path: Path) -> None:
     settings = AppSettings(tmp_path / "cfg")
-    w = make_window(ExplorerState(toy_config=toy_defaults(iterations=123)), settings=settings, persist=True)
+    w = make_window(ExplorerState.of("toy", config=toy_defaults(iterations=123)), settings=settings, persist=True)
     w.docks["noise"].hide()
     w.close()
     assert settings.last_session_path.is_file()
-    assert json.loads(settings.last_session_path.read_text())["state"]["toy"]["config"]["iterations"] == 123
+    assert json.loads(settings.last_session_path.read_text())["state"]["problems"]["toy"]["config"]["iterations"] == 123
     again = AppSettings(tmp_path / "cfg")
     geometry, dock_state = again.window_layout()
     assert geometry is not None and dock_state is not None
@@ -130,7 +131,7 @@ def test_last_session_is_restored_by_the_command(isolated_config: Path, tmp_path
     from gncviewer.cli import build_parser
     from gncviewer.commands.gui import initial_state
 
-    save_session(isolated_config / "last-session.json", ExplorerState(toy_config=toy_defaults(iterations=321)), {})
+    save_session(isolated_config / "last-session.json", ExplorerState.of("toy", config=toy_defaults(iterations=321)), {})
     parser = build_parser()
     state, session, note = initial_state(parser.parse_args(["gui"]), screenshot=None)
     assert state.config.iterations == 321 and session is None and note is None

@@ -10,6 +10,7 @@ import numpy as np
 
 from gncviewer.app.state import ExplorerState
 from gncviewer.core.toy import toy_defaults
+from gncviewer.problems.toy import ToySettings, parse_points
 
 from .support import WAIT_MS, solver_threads
 
@@ -17,7 +18,7 @@ COMMANDS = 300
 
 
 def test_random_commands_during_a_run(make_window, qtbot) -> None:
-    state = ExplorerState(toy_config=toy_defaults(iterations=2000), toy_starts=((-5.0, 5.0), (4.0, -4.0)))
+    state = ExplorerState.of("toy", config=toy_defaults(iterations=2000), init="-5, 5; 4, -4")
     w = make_window(state)
     rng = random.Random(20240429)
     w.run()
@@ -30,7 +31,7 @@ def test_random_commands_during_a_run(make_window, qtbot) -> None:
         "method": lambda: rng.choice(["gnc-flow", "gradient-like", "descent", "langevin"]),
         "schedule": lambda: rng.choice(["linear", "log"]),
         "adaptive_rule": lambda: rng.choice(["largest-t", "skip"]),
-        "toy_starts": lambda: "; ".join(f"{rng.uniform(-9, 9):.2f}, {rng.uniform(-9, 9):.2f}"
+        "init": lambda: "; ".join(f"{rng.uniform(-9, 9):.2f}, {rng.uniform(-9, 9):.2f}"
                                         for _ in range(rng.randint(1, 3))),
         "iterations_bad": lambda: "-3",
     }
@@ -59,7 +60,7 @@ def test_random_commands_during_a_run(make_window, qtbot) -> None:
         longest_gap = max(longest_gap, time.perf_counter() - start)
 
     w.pause()
-    qtbot.waitUntil(lambda: w.run_state in ("paused", "finished") and not w._pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.run_state in ("paused", "finished") and not w.pending, timeout=WAIT_MS)
     qtbot.wait(300)
     w._drain()
     engine = w.worker.engine
@@ -67,10 +68,10 @@ def test_random_commands_during_a_run(make_window, qtbot) -> None:
     assert not [e for e in w.errors if e[0] == "Internal error"], w.errors
     # The window, the solver thread and the run agree.
     assert w.state.config == engine.config == w.model.config
-    assert w.state.alpha == engine.problem.alpha
+    assert w.state.settings.alpha == engine.problem.alpha
     assert w.model.run_id == engine.run_id
     assert w.model.starts
-    np.testing.assert_allclose(np.array(w.model.starts), np.array(w.state.toy_starts), atol=1e-5)
+    np.testing.assert_allclose(np.array(w.model.starts), np.array(parse_points(w.state.init)), atol=1e-5)
     assert w.model.last_iteration == engine.iteration
     for traj in w.model.trajectories:
         iterations = [r.iteration for r in traj.records]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gncviewer.app.settings import AppSettings
 from gncviewer.app.tour import FIRST_PART, PAGES, TOUR_SPEED, TOUR_START
+from gncviewer.problems.toy import parse_points
 
 from .support import WAIT_MS
 
@@ -18,7 +19,7 @@ def test_tour_demonstrates_the_escape_and_descent_gets_stuck(make_window, toy_st
     assert tour.isVisible() and tour.index == 0 and not tour.back_button.isEnabled()
     tour.do_action()  # set up: GNC flow from (−5, 5), paper settings, watchable speed
     assert window.state.config.method == "gnc-flow" and window.state.config.iterations == 1300
-    assert window.state.toy_starts == (TOUR_START,) and window.state.speed == TOUR_SPEED
+    assert parse_points(window.state.init) == (TOUR_START,) and window.state.speed == TOUR_SPEED
     assert window.controls.speed.currentText() == "100 it/s"
     window.edit("speed", None)  # the test need not watch
     _page(tour, "Why the landscape")

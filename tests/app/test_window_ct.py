@@ -14,7 +14,7 @@ def test_ct_view_shows_iterate_truth_fbp_and_error(make_window, ct_state, qtbot)
     assert w.docks["ct"].isVisible() and not w.docks["landscape"].isVisible() and not w.docks["map"].isVisible()
     panels = w.ct_view.panels
     np.testing.assert_array_equal(panels["ground truth"].image.image, w.info.x_true)
-    np.testing.assert_array_equal(panels["FBP"].image.image, w.info.fbp)
+    np.testing.assert_array_equal(panels["FBP"].image.image, w.info.baseline)
     # Fixed display levels: [0, 1] for images, ±0.25 for the error.
     assert tuple(panels["iterate"].image.levels) == (0.0, 1.0)
     assert tuple(panels["error"].image.levels) == (-0.25, 0.25)
@@ -26,7 +26,7 @@ def test_ct_view_shows_iterate_truth_fbp_and_error(make_window, ct_state, qtbot)
     np.testing.assert_array_equal(panels["iterate"].image.image, record.x)
     np.testing.assert_allclose(panels["error"].image.image, record.x - w.info.x_true, atol=1e-6)
     assert f"PSNR {record.metrics['psnr']:.2f} dB" in w.ct_view.metrics_label.text()
-    assert f"FBP {w.info.fbp_metrics['psnr']:.2f} dB" in w.ct_view.metrics_label.text()
+    assert f"FBP {w.info.baseline_metrics['psnr']:.2f} dB" in w.ct_view.metrics_label.text()
     psnr = w.history.metric.yData
     assert psnr is not None and psnr[-1] == pytest.approx(record.metrics["psnr"])
     assert "PSNR" in w.history.metric_plot.titleLabel.text
@@ -34,7 +34,7 @@ def test_ct_view_shows_iterate_truth_fbp_and_error(make_window, ct_state, qtbot)
     # Toggle: one large image at a time.
     w.ct_view.set_mode("FBP")
     assert w.ct_view.stack.currentWidget() is w.ct_view.single_widget
-    np.testing.assert_array_equal(w.ct_view.single.image.image, w.info.fbp)
+    np.testing.assert_array_equal(w.ct_view.single.image.image, w.info.baseline)
     w.ct_view.set_mode("iterate")
     np.testing.assert_array_equal(w.ct_view.single.image.image, record.x)
     w.ct_view.set_mode("side by side")
@@ -48,18 +48,18 @@ def test_ct_view_shows_iterate_truth_fbp_and_error(make_window, ct_state, qtbot)
 def test_ct_initialisations_and_parameters(make_window, ct_state, qtbot) -> None:
     w = make_window(ct_state)
     assert np.all(w.model.trajectories[0].records[0].x == 0), "zeros by default"
-    w.controls.set_text("ct_init", "fbp")
-    qtbot.waitUntil(lambda: w.model.init.ct == "fbp", timeout=WAIT_MS)
-    np.testing.assert_allclose(w.model.trajectories[0].records[0].x, w.info.fbp, atol=1e-6)
-    w.controls.set_text("ct_init", "noise:7")
-    qtbot.waitUntil(lambda: w.model.init.ct == "noise:7", timeout=WAIT_MS)
+    w.controls.set_text("init", "fbp")
+    qtbot.waitUntil(lambda: w.model.init == "fbp", timeout=WAIT_MS)
+    np.testing.assert_allclose(w.model.trajectories[0].records[0].x, w.info.baseline, atol=1e-6)
+    w.controls.set_text("init", "noise:7")
+    qtbot.waitUntil(lambda: w.model.init == "noise:7", timeout=WAIT_MS)
     assert np.std(w.model.trajectories[0].records[0].x) > 0.5
     # A geometry change rebuilds the problem.
     w.controls.set_text("angles", "12")
-    qtbot.waitUntil(lambda: w.info is not None and "12 angles" in w.info.label and not w._pending, timeout=WAIT_MS)
-    assert w.state.ct_settings.angles == 12
+    qtbot.waitUntil(lambda: w.info is not None and "12 angles" in w.info.label and not w.pending, timeout=WAIT_MS)
+    assert w.state.settings.angles == 12
     # Fixed-step methods get a CT-safe step size instead of the toy's λ = 1.
-    assert w.state.ct_config.step_size < 0.05
+    assert w.state.config.step_size < 0.05
     w.controls.set_text("method", "gnc-flow")
     w.run()
     qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
@@ -68,10 +68,7 @@ def test_ct_initialisations_and_parameters(make_window, ct_state, qtbot) -> None
 
 
 def test_ct_close_mid_run(make_window, ct_state, qtbot) -> None:
-    from dataclasses import replace
-
-    w = make_window(replace(ct_state, ct_config=ct_state.ct_config.with_changes(method="gnc-flow",
-                                                                               iterations=100_000)))
+    w = make_window(ct_state.with_config(ct_state.config.with_changes(method="gnc-flow", iterations=100_000)))
     w.run()
     qtbot.waitUntil(lambda: w.model.last_iteration > 2, timeout=WAIT_MS)
     w.close()

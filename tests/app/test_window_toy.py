@@ -14,6 +14,7 @@ from PyQt6.QtCore import Qt
 
 from gncviewer.app.state import ExplorerState
 from gncviewer.core.toy import toy_defaults
+from gncviewer.problems.toy import ToySettings, parse_points
 
 from .support import WAIT_MS, solver_threads, wait_drawn
 
@@ -46,7 +47,7 @@ def test_initial_state_is_shown(make_window, toy_state) -> None:
 
 
 def test_run_pause_step_reset(make_window, toy_state, qtbot) -> None:
-    w = make_window(replace(toy_state, speed=100.0, toy_config=toy_defaults(iterations=2000)))
+    w = make_window(replace(toy_state, speed=100.0).with_config(toy_defaults(iterations=2000)))
     w.run()
     qtbot.waitUntil(lambda: w.model.last_iteration >= 5, timeout=WAIT_MS)
     w.pause()
@@ -112,17 +113,17 @@ def test_change_initialisation_by_click_and_text(make_window, toy_state, qtbot) 
     assert w.model.last_iteration == 0
     w.landscape.start_clicked.emit(-8.0, 2.0, True)
     qtbot.waitUntil(lambda: len(w.model.trajectories) == 2, timeout=WAIT_MS)
-    assert w.state.toy_starts == ((3.0, -6.0), (-8.0, 2.0))
+    assert parse_points(w.state.init) == ((3.0, -6.0), (-8.0, 2.0))
     w.step(4)
     qtbot.waitUntil(lambda: all(len(t) == 5 for t in w.model.trajectories), timeout=WAIT_MS)
     wait_drawn(qtbot, w)
     assert len(_path(w, 1)[0]) == 5
     assert len(w.landscape.current.getData()[0]) == 2
     # Typed starting points, the same as clicks.
-    w.controls.set_text("toy_starts", "1, 2; 4, 4; -2, -2")
+    w.controls.set_text("init", "1, 2; 4, 4; -2, -2")
     qtbot.waitUntil(lambda: len(w.model.trajectories) == 3 and w.model.last_iteration == 0, timeout=WAIT_MS)
     wait_drawn(qtbot, w)
-    assert w.controls.widgets["toy_starts"].text() == "1, 2; 4, 4; -2, -2"
+    assert w.controls.widgets["init"].text() == "1, 2; 4, 4; -2, -2"
     sx, sy = w.landscape.starts.getData()
     np.testing.assert_allclose(np.c_[sx, sy], [[1, 2], [4, 4], [-2, -2]])
 
@@ -148,13 +149,13 @@ def test_parameter_change_mid_run_continues_as_a_marked_segment(make_window, toy
     w.controls.set_text("alpha", "0.08")
     qtbot.waitUntil(lambda: len(w.model.segments) == 2, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: w.info.alpha == 0.08, timeout=WAIT_MS)
-    assert w.model.segments[1].alpha == pytest.approx(0.08)
+    assert w.model.segments[1].settings.alpha == pytest.approx(0.08)
     qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
     assert w.model.last_iteration > 200 - 1
 
 
 def test_replay_slider_shows_a_stored_iterate(make_window, toy_state, qtbot) -> None:
-    state = ExplorerState(toy_config=toy_defaults(method="gnc-flow", iterations=120, t_max=3.0))
+    state = ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", iterations=120, t_max=3.0))
     w = make_window(state)
     w.run()
     # Finished *and drawn*: the slider's range follows the model at the next redraw, not at each message.
@@ -183,7 +184,7 @@ def test_directions_field(make_window, toy_state, qtbot) -> None:
 
 
 def test_close_mid_run_stops_the_thread(make_window, toy_state, qtbot) -> None:
-    state = ExplorerState(toy_config=toy_defaults(method="gnc-flow", iterations=100_000))
+    state = ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", iterations=100_000))
     w = make_window(state)
     w.run()
     qtbot.waitUntil(lambda: w.model.last_iteration > 3, timeout=WAIT_MS)
@@ -218,7 +219,7 @@ def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> Non
     pane.load_requested.emit(pane.cell_changes(1), pane.nearest_start(-10.0, 10.0))
     qtbot.waitUntil(lambda: w.model.config.t_max == pytest.approx(result.t_max[1]), timeout=WAIT_MS)
     assert w.state.config.method == "gnc-flow" and w.state.config.iterations == 40
-    assert w.state.toy_starts == ((-10.0, 10.0),)
+    assert parse_points(w.state.init) == ((-10.0, 10.0),)
 
 
 def test_convergence_map_bad_input_and_cancel(make_window, toy_state, qtbot) -> None:

@@ -176,7 +176,7 @@ class ConvergenceMapPane(Pane):
             self.method.setCurrentText(config.method)
         self.iterations.setText(str(config.iterations))
 
-    def parse(self, base: SolverConfig) -> tuple[SolverConfig, np.ndarray, int]:
+    def parse(self, base: SolverConfig, t_min: float) -> tuple[SolverConfig, np.ndarray, int]:
         """The study's config, t_max values and grid size; ConfigError names the bad field."""
         lo = parse_float(self.t_lo.text(), "t_max from")
         hi = parse_float(self.t_hi.text(), "t_max to")
@@ -189,7 +189,7 @@ class ConvergenceMapPane(Pane):
             raise ConfigError("t_max from", f"must not exceed 'to' ({lo:g} > {hi:g})")
         values = np.logspace(math.log10(lo), math.log10(hi), count) if count > 1 else np.array([lo])
         config = base.with_changes(method=self.method.currentText(), iterations=iterations,
-                                   t_max=float(max(values.max(), base.t_min * 1.0001)))
+                                   t_max=float(max(values.max(), t_min * 1.0001)))
         return config, values, grid
 
     # -- progress and results ----------------------------------------------------------------------

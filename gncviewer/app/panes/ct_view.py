@@ -10,7 +10,7 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtWidgets import QComboBox, QLabel, QStackedWidget, QWidget
 
 from .. import help_texts
-from ..backend import ProblemInfo
+from ...problems import ProblemInfo
 from ..model import RunModel
 from .base import Pane
 
@@ -134,7 +134,7 @@ class CTViewPane(Pane):
     def set_problem(self, info: ProblemInfo) -> None:
         self.info = info
         self._show("ground truth", info.x_true)
-        self._show("FBP", info.fbp)
+        self._show("FBP", info.baseline)
         self._show("iterate", None)
         self._show("error", None)
         # The image extent is known: fix every view on it (auto-range on a still empty image would not).
@@ -163,7 +163,7 @@ class CTViewPane(Pane):
             self._show("error", x - self.info.x_true)
         psnr = record.metrics.get("psnr", math.nan)
         ssim = record.metrics.get("ssim", math.nan)
-        fbp = self.info.fbp_metrics if self.info is not None else {}
+        fbp = self.info.baseline_metrics if self.info is not None else {}
         self.metrics_label.setText(
             f"iteration {record.iteration}: PSNR {psnr:.2f} dB · SSIM {ssim:.3f}   "
             f"(FBP {fbp.get('psnr', math.nan):.2f} dB · {fbp.get('ssim', math.nan):.3f})")

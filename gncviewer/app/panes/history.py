@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QSpinBox, QWidget
 
+from ...problems import MetricInfo
 from .. import help_texts
 from ..model import RunModel
 from .base import CURSOR_PEN, MARKER_PEN, DecadeAxis, Pane, finite_or_nan, positive_or_nan
@@ -79,7 +80,7 @@ class HistoryPane(Pane):
             plot.addItem(cursor)
             self.cursors.append(cursor)
         self._markers: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
-        self._metric_name = "distance_to_global_min"
+        self._metric: MetricInfo | None = None
         self._extent: tuple[int, int] | None = None
 
     def _plot(self, row: int, col: int, title: str, log: bool = False) -> pg.PlotItem:
@@ -99,16 +100,12 @@ class HistoryPane(Pane):
         self.plots.append(plot)
         return plot
 
-    def set_kind(self, kind: str) -> None:
-        """Distance to x* (log scale) on the toy, PSNR (dB) on CT."""
-        if kind == "ct":
-            self._metric_name = "psnr"
-            self.metric_plot.setTitle("PSNR (dB)", color="#dde3ea", size="9pt")
-            self.metric_plot.setLogMode(x=False, y=False)
-        else:
-            self._metric_name = "distance_to_global_min"
-            self.metric_plot.setTitle("distance to global min", color="#dde3ea", size="9pt")
-            self.metric_plot.setLogMode(x=False, y=True)
+    def set_metric(self, metric: MetricInfo | None) -> None:
+        """The problem's main quality figure in the last plot (distance to x* on a log scale, PSNR in dB, …)."""
+        self._metric = metric
+        title = "" if metric is None else metric.label + (f" ({metric.unit})" if metric.unit else "")
+        self.metric_plot.setTitle(title, color="#dde3ea", size="9pt")
+        self.metric_plot.setLogMode(x=False, y=bool(metric is not None and metric.log_scale))
 
     def clear_markers(self) -> None:
         for plot, line in self._markers:
@@ -164,7 +161,12 @@ class HistoryPane(Pane):
         if group in (None, 2):
             self.trials.setData(x, cols["line_search_trials"][steps])
             self.failures.setData(it[failed], cols["line_search_trials"][failed])
-            metric = cols[self._metric_name]
-            self.metric.setData(it, positive_or_nan(metric) if self._metric_name != "psnr" else finite_or_nan(metric))
+            column = traj.metrics.get(self._metric.name) if self._metric is not None else None
+            if column is None:
+                self.metric.setData([], [])
+            else:
+                values = column.view
+                log = self._metric is not None and self._metric.log_scale
+                self.metric.setData(it, positive_or_nan(values) if log else finite_or_nan(values))
         fails = int(failed.sum())
         self.summary.setText(f"{len(it) - 1} iterations · {fails} failed line search{'es' if fails != 1 else ''}")

@@ -8,7 +8,8 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from .. import help_texts
-from ..backend import LandscapeField, ProblemInfo
+from ...core.landscape import LandscapeField
+from ...problems import ProblemInfo
 from ..model import RunModel
 from .base import PALETTE, Pane
 
@@ -63,10 +64,8 @@ class LandscapePane(Pane):
         self.arrows = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 120), width=1), connect="pairs")
         self.arrows.setZValue(-4)
         item.addItem(self.arrows)
-        self.data_line = pg.InfiniteLine(pos=QPointF(1.0, 1.0), angle=-45,
-                                         pen=pg.mkPen((255, 110, 110), width=2, style=Qt.PenStyle.DashLine),
-                                         label="Ax = y", labelOpts={"position": 0.9, "color": (255, 140, 140)})
-        item.addItem(self.data_line)
+        # Guide lines of the problem (the toy: Ax = y), made once and moved by ``set_problem``.
+        self.guide_lines: list[pg.InfiniteLine] = []
         self.local_minima = pg.ScatterPlotItem(symbol="t", size=13, pen=pg.mkPen("w", width=1.5),
                                                brush=pg.mkBrush(40, 40, 40, 200), name="local minima of f")
         self.global_minimum = pg.ScatterPlotItem(symbol="star", size=22, pen=pg.mkPen("k", width=1),
@@ -127,6 +126,21 @@ class LandscapePane(Pane):
 
     def set_problem(self, info: ProblemInfo) -> None:
         self.info = info
+        item = self.plot.getPlotItem()
+        while len(self.guide_lines) < len(info.guide_lines):
+            line = pg.InfiniteLine(pen=pg.mkPen((255, 110, 110), width=2, style=Qt.PenStyle.DashLine),
+                                   label="", labelOpts={"position": 0.9, "color": (255, 140, 140)})
+            item.addItem(line)
+            self.guide_lines.append(line)
+        for index, line in enumerate(self.guide_lines):
+            if index < len(info.guide_lines):
+                guide = info.guide_lines[index]
+                line.setPos(QPointF(*guide.point))
+                line.setAngle(guide.angle)
+                line.label.setFormat(guide.label)
+                line.show()
+            else:
+                line.hide()
         minima = info.minima
         if minima:
             self.global_minimum.setData([minima[0].x[0]], [minima[0].x[1]])
@@ -150,7 +164,7 @@ class LandscapePane(Pane):
             self.arrows.setData([], [])
         self.t_label.setText(f"F(·, t) at t = {field.t:.4g}")
 
-    def show_run(self, model: RunModel, iteration: int) -> None:
+    def show_run(self, model: RunModel, iteration: int, trajectory: int = 0) -> None:
         """Trajectories up to ``iteration`` and the current points."""
         while len(self._paths) < len(model.trajectories):
             color = PALETTE[len(self._paths) % len(PALETTE)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gncviewer.core.experiments import run_convergence_map
+from gncviewer.core.convergence_map import run_convergence_map
 from gncviewer.core.solvers import make_solver
 from gncviewer.core.toy import toy_defaults, toy_problem
 from gncviewer.errors import ConfigError
@@ -15,8 +15,8 @@ from gncviewer.errors import ConfigError
 def test_batched_trajectories_match_the_iterator_solver(method, rule):
     config = toy_defaults(method=method, iterations=120, adaptive_rule=rule)
     t_max = [0.3, 2.0]
-    result = run_convergence_map(config, t_max, grid=4, compile=False)
     problem = toy_problem()
+    result = run_convergence_map(config, t_max, problem, grid=4, compile=False)
     close = total = 0
     for k, t in enumerate(t_max):
         for i, b in enumerate(result.axis):
@@ -31,7 +31,7 @@ def test_batched_trajectories_match_the_iterator_solver(method, rule):
 
 def test_statistics_cover_every_iteration_including_the_last():
     config = toy_defaults(method="gnc-flow", iterations=50)
-    result = run_convergence_map(config, [0.5, 1.0], grid=5, compile=False)
+    result = run_convergence_map(config, [0.5, 1.0], toy_problem(), grid=5, compile=False)
     assert result.global_min_fraction.shape == (2, 51)
     assert result.stationary_fraction.shape == (2, 51)
     assert np.all((0 <= result.global_min_fraction) & (result.global_min_fraction <= 1))
@@ -44,17 +44,18 @@ def test_paper_behaviour_gnc_vs_gradient_like():
     """GNC reaches x* from most starts for t_max around 1–2, few for very small or very large t_max;
     the gradient-like method is far more conservative (12×12 grid instead of 100×100)."""
     t_max = [0.1, 1.0, 2.0, 10.0]
-    gnc = run_convergence_map(toy_defaults(method="gnc-flow"), t_max, grid=12, compile=False)
+    gnc = run_convergence_map(toy_defaults(method="gnc-flow"), t_max, toy_problem(), grid=12, compile=False)
     reach = gnc.global_min_fraction[:, -1]
     assert reach[1] > 0.7 and reach[2] > 0.7
     assert reach[0] < 0.2 and reach[3] < 0.2
-    gl = run_convergence_map(toy_defaults(method="gradient-like"), t_max, grid=12, compile=False)
+    gl = run_convergence_map(toy_defaults(method="gradient-like"), t_max, toy_problem(), grid=12, compile=False)
     assert gl.global_min_fraction[1:3, -1].max() < 0.5 * reach[1:3].min()
 
 
 def test_stop_early_and_progress():
     calls = []
-    result = run_convergence_map(toy_defaults(method="gnc-flow", iterations=100), [1.0], grid=3, compile=False,
+    result = run_convergence_map(toy_defaults(method="gnc-flow", iterations=100), [1.0], toy_problem(), grid=3,
+                                 compile=False,
                                  progress=lambda d, n: calls.append((d, n)), should_stop=lambda: len(calls) >= 2)
     assert result.completed_iterations == 20
     assert result.global_min_fraction.shape == (1, 21)
@@ -65,7 +66,36 @@ def test_stop_early_and_progress():
 def test_bad_arguments(kwargs):
     args = {"t_max_values": [1.0], "grid": 3, **kwargs}
     with pytest.raises(ConfigError):
-        run_convergence_map(toy_defaults(method="gnc-flow", iterations=5), compile=False, **args)
+        run_convergence_map(toy_defaults(method="gnc-flow", iterations=5), problem=toy_problem(), compile=False,
+                            **args)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"method": "descent"}, "method"), ({"method": "langevin"}, "method"),
+    ({"method": "gnc-flow", "step_rule": "armijo"}, "step_rule"),
+    ({"method": "gradient-like", "armijo_bb": True}, "armijo_bb"), ({"grad_tol": 0.1}, "grad_tol"),
+])
+def test_settings_the_engine_cannot_honour_are_refused(changes, field):
+    with pytest.raises(ConfigError) as err:
+        run_convergence_map(toy_defaults(iterations=5, **changes), [1.0], toy_problem(), grid=3, compile=False)
+    assert err.value.field == field
+
+
+def test_on_failure_smallest_takes_the_last_trial_like_the_iterator_solver():
+    """With on_failure=smallest a failed Armijo search takes its smallest trial and keeps the level."""
+    config = toy_defaults(method="gradient-like", iterations=60, adaptive_rule="skip", armijo_max_tries=2,
+                          on_failure="smallest")
+    problem = toy_problem()
+    result = run_convergence_map(config, [5.0], problem, grid=4, compile=False)
+    stay = run_convergence_map(config.with_changes(on_failure="no-step"), [5.0], problem, grid=4, compile=False)
+    assert not np.allclose(result.final_x, stay.final_x), "the option changes the outcome"
+    close = total = 0
+    for i, b in enumerate(result.axis):
+        for j, a in enumerate(result.axis):
+            records = list(make_solver(config.with_changes(t_max=5.0)).run(problem, torch.tensor([a, b])))
+            total += 1
+            close += np.linalg.norm(records[-1].x - result.final_x[0, i, j]) < 1e-2
+    assert close / total >= 0.9, f"only {close}/{total} trajectories agree"
 
 
 @pytest.mark.slow
@@ -77,8 +107,8 @@ def test_compiled_kernels_agree_with_the_eager_path(rule):
     Slow: compiling the kernels takes a minute or two on a fresh cache."""
     config = toy_defaults(method="gradient-like", iterations=300, adaptive_rule=rule)
     t_max = [0.05, 1.0, 10.0]
-    eager = run_convergence_map(config, t_max, grid=8, compile=False)
-    compiled = run_convergence_map(config, t_max, grid=8, compile=True)
+    eager = run_convergence_map(config, t_max, toy_problem(), grid=8, compile=False)
+    compiled = run_convergence_map(config, t_max, toy_problem(), grid=8, compile=True)
     close = np.linalg.norm(eager.final_x - compiled.final_x, axis=-1) < 1e-3
     assert close.mean() >= 0.95, f"only {close.sum()}/{close.size} final iterates agree"
     assert np.abs(eager.global_min_fraction - compiled.global_min_fraction).max() <= 0.05

@@ -1,4 +1,4 @@
-"""The paper's convergence-map study on the 2D toy problem, batched.
+"""The batched convergence-map engine: the paper's study on the 2D toy problem (many starts × t_max).
 
 10⁴ initial points × 100 values of ``t_max`` × 1300 iterations is 1.3·10⁹ trajectory-steps per
 algorithm.  The reference code loops over ``t_max`` and stores every iterate (5 GB, >30 GB peak,
@@ -40,7 +40,7 @@ from ..errors import ConfigError, NumericalError
 from .config import SolverConfig
 from .operators import MatrixOperator
 from .priors import GaussianMixturePrior
-from .problems import Problem
+from .problem import Problem
 from .toy import TOY_BOX, toy_problem
 
 Tensor = torch.Tensor
@@ -288,7 +288,7 @@ def _search_steps(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
 def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Tensor, e1: Tensor, eg: Tensor,
             given: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, inv_m: Sequence[Tensor],
             const_m: Sequence[Tensor], trials: tuple[tuple[float, float], ...], armijo: bool, rule: str,
-            last: int, descent_c: float, unrolled: bool = True):
+            last: int, descent_c: float, unrolled: bool = True, take_last: bool = False):
     """Everything left of one iteration for n trajectories that ``_propose``'s first trial did not move, fused.
 
     * Direction: ``_propose``'s again (same arithmetic, same result), unless ``given`` (then ``e`` and
@@ -300,6 +300,8 @@ def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Ten
       (``unrolled``), the trials run one after another, element-wise: 3.4× faster than stacking them
       as a (tries, n) block.  Eager, the block is 2.6× faster (ten times fewer operations).
     * A failed search keeps x and, with the largest-t rule, rejects the level; the skip rule moves on.
+      With ``take_last`` (``on_failure="smallest"``) it takes the last, smallest trial instead and keeps
+      the level, as the iterator solver does.
 
     ``lv`` is each trajectory's table row (level), ``row`` the first one of its t_max.  Returns the
     new x, the new level and the ``far`` flags.
@@ -349,6 +351,11 @@ def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Ten
         pick = ok.byte().argmax(0, keepdim=True)
         y0 = torch.where(moved, z0.gather(0, pick)[0], a0)
         y1 = torch.where(moved, z1.gather(0, pick)[0], a1)
+    if take_last and armijo:
+        failed = searching & ~moved
+        y0 = torch.where(failed, a0 + trials[-1][0] * d0, y0)
+        y1 = torch.where(failed, a1 + trials[-1][0] * d1, y1)
+        moved = moved | failed
     step_down = (p + 1).clamp_max(last)
     p = step_down if rule == "skip" else torch.where(searching & ~moved, step_down, p)
     return y0, y1, row + p, far
@@ -476,30 +483,49 @@ def compile_default(trajectories: int) -> bool:
     return trajectories >= COMPILE_THRESHOLD
 
 
-def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], grid: int = 100,
-                        radius: float = 0.1, tol: float = 0.1, progress: ProgressFn | None = None,
-                        should_stop: Callable[[], bool] | None = None, problem: Problem | None = None,
-                        compile: bool | None = None, box: tuple[float, float] = TOY_BOX) -> ConvergenceMapResult:
-    """Run ``config.method`` (gnc-flow or gradient-like) from a grid×grid lattice on ``box`` for every t_max.
+def check_supported(config: SolverConfig) -> None:
+    """Refuse, naming the setting, what the batched engine cannot honour (it never ignores a setting).
 
-    ``config.t_max`` is ignored (each row uses its own); ``config.iterations`` and ``t_min`` apply to
-    all.  ``progress(done, total)`` is called every few iterations; ``should_stop()`` returning True ends
-    the run early (the result then covers ``completed_iterations``).
+    Honoured: method (gnc-flow, gradient-like), iterations, schedule, step rule and size, the Armijo
+    constants, on_failure, adaptive rule and descent c; candidate_batch only changes the speed of the
+    iterator solver, and the Langevin settings do not apply to these methods.
     """
-    config = config.validate()
     if config.method not in ("gnc-flow", "gradient-like"):
         raise ConfigError("method", f"the convergence map supports gnc-flow and gradient-like (got {config.method})")
+    if config.method == "gnc-flow" and config.effective_step_rule != "fixed":
+        raise ConfigError("step_rule", "the convergence map runs the GNC flow with its fixed step λ only "
+                                       "(Armijo on F(·, t) is available in solve toy and the explorer)")
+    if config.armijo_bb and config.effective_step_rule == "armijo":
+        raise ConfigError("armijo_bb", "the convergence map has no Barzilai–Borwein start (it keeps no step "
+                                       "history per trajectory); use solve toy for BB-started Armijo")
+    if config.grad_tol > 0:
+        raise ConfigError("grad_tol", "the convergence map runs every trajectory for all iterations and counts "
+                                      "‖∇f‖ ≤ --tol as stationary; it cannot stop at --grad-tol")
+
+
+def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], problem: Problem, grid: int = 100,
+                        radius: float = 0.1, tol: float = 0.1, progress: ProgressFn | None = None,
+                        should_stop: Callable[[], bool] | None = None, compile: bool | None = None,
+                        box: tuple[float, float] = TOY_BOX) -> ConvergenceMapResult:
+    """Run ``config.method`` (gnc-flow or gradient-like) from a grid×grid lattice on ``box`` for every t_max.
+
+    ``config.t_max`` is ignored (each row uses its own); ``config.iterations`` and the problem's ``t_min``
+    apply to all.  ``progress(done, total)`` is called every few iterations; ``should_stop()`` returning
+    True ends the run early (the result then covers ``completed_iterations``).
+    """
+    config = config.validate()
+    check_supported(config)
+    t_min = float(problem.t_min)
     t_max = np.asarray(t_max_values, dtype=np.float64)
     if t_max.ndim != 1 or t_max.size == 0:
         raise ConfigError("t_max", "give at least one value")
-    if not np.all(np.isfinite(t_max)) or np.any(t_max <= config.t_min):
-        raise ConfigError("t_max", f"every value must be finite and larger than t_min={config.t_min}")
+    if not np.all(np.isfinite(t_max)) or np.any(t_max <= t_min):
+        raise ConfigError("t_max", f"every value must be finite and larger than t_min={t_min}")
     if isinstance(grid, bool) or not isinstance(grid, int) or grid < 2:
         raise ConfigError("grid", f"must be an integer >= 2 (got {grid})")
     for name, value in (("radius", radius), ("tol", tol)):
         if not (math.isfinite(value) and value > 0):
             raise ConfigError(name, f"must be a positive number (got {value})")
-    problem = problem or toy_problem(t_min=config.t_min)
     if not isinstance(problem.prior, GaussianMixturePrior) or not isinstance(problem.operator, MatrixOperator):
         raise ConfigError("problem", "the convergence map needs the 2D Gaussian-mixture toy problem")
     use_compile = compile_default(len(t_max) * grid * grid) if compile is None else compile
@@ -520,22 +546,23 @@ class _Engine:
         self.box = box
         n = config.iterations
         k = len(t_max)
+        t_min = float(problem.t_min)
         self.K, self.N, self.P = k, n, grid * grid
         # Schedules, one row per t_max, computed in float64 exactly like smoothing_grid.
         frac = torch.linspace(0.0, 1.0, n, dtype=torch.float64) if n > 1 else torch.ones(1, dtype=torch.float64)
         tm = torch.from_numpy(t_max)[:, None]
         if config.schedule == "linear":
-            levels = tm + (config.t_min - tm) * frac[None, :]
+            levels = tm + (t_min - tm) * frac[None, :]
         else:
-            levels = torch.exp(torch.log(tm) + (math.log(config.t_min) - torch.log(tm)) * frac[None, :])
-        levels[:, -1] = config.t_min
+            levels = torch.exp(torch.log(tm) + (math.log(t_min) - torch.log(tm)) * frac[None, :])
+        levels[:, -1] = t_min
         self.levels = levels                                   # (K, N) float64
         self.t_flat = levels.reshape(-1).float()
         prior = problem.prior
         assert isinstance(prior, GaussianMixturePrior) and isinstance(problem.operator, MatrixOperator)
         table = _mixture_tables(prior, levels.reshape(-1))
         self.inv, self.const = table.inv, table.const           # (K·N, C)
-        table_min = _mixture_tables(prior, torch.tensor([config.t_min], dtype=torch.float64))
+        table_min = _mixture_tables(prior, torch.tensor([t_min], dtype=torch.float64))
         self.inv_m = [v.reshape(()) for v in table_min.inv[0]]
         self.const_m = [v.reshape(()) for v in table_min.const[0]]
         A = problem.operator.matrix.double()
@@ -679,7 +706,7 @@ class _Engine:
         y0, y1, lv, far = _padded(
             lambda *rows: self.settle(self.c, *rows, self.t_flat, self.inv, self.const, self.inv_m, self.const_m,
                                       trials, armijo, cfg.adaptive_rule, self.N - 1, cfg.descent_c,
-                                      self.compiled),
+                                      self.compiled, cfg.on_failure == "smallest"),
             state[0][idx], state[1][idx], lv, self.rows[idx], *given)
         state[0][idx] = y0
         state[1][idx] = y1

@@ -1,0 +1,158 @@
+"""What the window does with each message from the solver thread: one handler per message type.
+
+``handle(window, message)`` looks the handler up in ``HANDLERS`` (a table, not an isinstance chain);
+each handler updates the window's model or widgets and returns whether the panes need a redraw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PyQt6.QtWidgets import QStyle
+
+from .model import RunModel, Segment
+from .protocol import (
+    Applied,
+    ErrorMessage,
+    LandscapeReady,
+    ProblemReady,
+    Records,
+    Reply,
+    RunStarted,
+    SegmentStarted,
+    SetConfig,
+    StateChanged,
+    Status,
+)
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def handle(window: MainWindow, message: object) -> bool:
+    handler = HANDLERS.get(type(message))
+    return handler(window, message) if handler is not None else False
+
+
+def _records(window: MainWindow, message: Records) -> bool:
+    if message.run_id != window.model.run_id:
+        return False
+    window.model.add(message.items)
+    window.rate.append((time.perf_counter(), window.model.last_iteration))
+    return True
+
+
+def _landscape(window: MainWindow, message: LandscapeReady) -> bool:
+    window.landscape.set_landscape(message.field)
+    return False
+
+
+def _run_started(window: MainWindow, message: RunStarted) -> bool:
+    saved = window.resume_runs.pop(message.resume_token, None) if message.resume_token else None
+    window.model = RunModel.new(message.run_id, window.state.problem, message.config, message.init, message.starts,
+                                message.grid)
+    window.noise.clear_markers()
+    window.history.clear_markers()
+    window.rate.clear()
+    if saved is not None:
+        for seg in saved.segments:
+            _mark_segment(window, Segment(seg["iteration"], seg["config"], seg["settings"], message.grid))
+        for index, records in enumerate(saved.trajectories):
+            window.model.add((index, r) for r in records)
+        _mark_segment(window, Segment(saved.last_iteration, message.config, window.state.settings, message.grid))
+    window.replay = None
+    window.live_action.setChecked(True)
+    return True
+
+
+def _mark_segment(window: MainWindow, segment: Segment) -> None:
+    window.model.segments.append(segment)
+    window.noise.add_marker(segment.iteration)
+    window.history.add_marker(segment.iteration)
+
+
+def _segment_started(window: MainWindow, message: SegmentStarted) -> bool:
+    if message.run_id == window.model.run_id:
+        _mark_segment(window, Segment(message.iteration, message.config, message.settings, message.grid))
+        window.model.config = message.config
+    return True
+
+
+def _state_changed(window: MainWindow, message: StateChanged) -> bool:
+    window.run_state = message.state
+    running = message.state == "running"
+    icon = QStyle.StandardPixmap.SP_MediaPause if running else QStyle.StandardPixmap.SP_MediaPlay
+    window.actions["run"].setIcon(window.style().standardIcon(icon))
+    window.actions["run"].setText("Pause" if running else "Run")
+    text = {"idle": "ready", "paused": "paused", "running": "running", "finished": "finished"}.get(
+        message.state, message.state)
+    if message.message:
+        text += f" ({message.message})"
+    window.state_label.setText(text)
+    if message.message.startswith("device"):
+        window.device_label.setText(message.message.replace("device", "device:"))
+    return True
+
+
+def _problem_ready(window: MainWindow, message: ProblemReady) -> bool:
+    info = message.info
+    window.info = info
+    window.device_label.setText(f"device: {info.device}")
+    window.main_view().set_problem(info)
+    state = window.state
+    if info.kind == state.problem:
+        # A fixed step left at the kind's default becomes the problem's safe step (CT: 1/‖A‖²).
+        default = state.kind.explorer_config().step_size
+        if state.config.step_size == default and info.suggested_step != default:
+            config = state.config.with_changes(step_size=float(f"{info.suggested_step:.4g}"))
+            window.state = state.with_config(config)
+            window.controls.show_state(window.state)
+            window.worker.send(SetConfig(window.state.config, window.state.settings))
+            window.statusBar().showMessage(
+                f"Fixed step λ set to {info.suggested_step:.3g}, this problem's safe step (the default λ = "
+                f"{default:g} would diverge)", 8000)
+    window.statusBar().showMessage(f"Ready: {info.label}", 5000)
+    return True
+
+
+def _applied(window: MainWindow, message: Applied) -> bool:
+    window.pending.pop(message.token, None)
+    return False
+
+
+def _error(window: MainWindow, message: ErrorMessage) -> bool:
+    """Put the previous settings back when the failed command was the latest edit, and tell the user."""
+    pending = window.pending.pop(message.token, None) if message.token else None
+    if pending is not None and message.token == window.latest_token:
+        previous, field = pending
+        window.state = previous
+        window.controls.show_state(previous)
+        window.show_problem_panes()
+        if field is not None:
+            window.controls.mark_error(field, message.text)
+    elif message.field and message.field in window.controls.widgets:
+        window.controls.mark_error(message.field, message.text)
+    window.show_error(message.title, message.text)
+    return True
+
+
+def _status(window: MainWindow, message: Status) -> bool:
+    window.status_messages.append(message.text)
+    window.statusBar().showMessage(message.text, 6000)
+    return False
+
+
+def _reply(window: MainWindow, message: Reply) -> bool:
+    callback = window.replies.pop(message.request_id, None)
+    if callback is not None:
+        callback(message.payload)
+    return False
+
+
+HANDLERS: dict[type, Callable[[Any, Any], bool]] = {
+    Records: _records, LandscapeReady: _landscape, RunStarted: _run_started, SegmentStarted: _segment_started,
+    StateChanged: _state_changed, ProblemReady: _problem_ready, Applied: _applied, ErrorMessage: _error,
+    Status: _status, Reply: _reply,
+}

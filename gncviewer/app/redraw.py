@@ -1,0 +1,87 @@
+"""Redrawing the panes at a bounded rate while a run streams in.
+
+Messages can arrive faster than anyone can look; ``Redraw.request`` coalesces them into at most one
+frame per ``MIN_FRAME`` and keeps drawing to about ``DRAW_SHARE`` of the GUI thread's time (the
+solver, the drawing and the rest of the desktop share the cores of a small machine).  While
+streaming, the secondary panes (history: 6 plots, noise level) are redrawn in slices, one per frame.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PyQt6.QtCore import QTimer
+
+from .panes.history import HistoryPane
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+#: While running, the history and noise panes (12 axes to repaint) are redrawn at most this often (s);
+#: the main view follows every notification (≤ 30 per second).
+SECONDARY_INTERVAL = 0.25
+#: Shortest time between two redraws (s): messages arriving faster are drawn together.
+MIN_FRAME = 1.0 / 30.0
+#: Drawing may keep the GUI thread busy for at most about this share of the time while a run streams in.
+DRAW_SHARE = 0.1
+
+
+class Redraw:
+    """The window's throttled redraw (the timer lives on the window, so it stops with it)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.timer = QTimer(window)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.refresh)
+        self.last = 0.0
+        self.cost = 0.0
+        self._last_secondary = 0.0
+        self._slice = 0
+
+    def request(self) -> None:
+        """Redraw soon, at most every MIN_FRAME: bursts of messages cost one redraw."""
+        if self.timer.isActive():
+            return
+        frame = max(MIN_FRAME, self.cost / DRAW_SHARE)
+        wait = max(0.0, frame - (time.perf_counter() - self.last))
+        self.timer.start(int(wait * 1000))
+
+    def _frame_drawn(self, started: float) -> None:
+        """Measured cost of one redraw (update + paint: a 0 ms timer fires after the posted paints)."""
+        self.cost = 0.7 * self.cost + 0.3 * (time.perf_counter() - started)
+
+    def refresh(self) -> None:
+        window = self.window
+        self.timer.stop()
+        started = self.last = time.perf_counter()
+        model = window.model
+        first, last = model.first_iteration, model.last_iteration
+        if window.replay is not None and window.replay > last:
+            window.replay = None
+        shown = window.shown_iteration
+        window.sync_slider(first, last, shown)
+        trajectory = window.history.trajectory
+        window.main_view().show_run(model, shown, trajectory)
+        now = time.perf_counter()
+        live = window.replay is None
+        streaming = window.run_state == "running" and live
+        # While streaming, the secondary panes are redrawn in slices (noise level, then one pair of history
+        # plots), one slice per frame and spaced so that they take a bounded share of the GUI thread.
+        interval = SECONDARY_INTERVAL / (HistoryPane.GROUPS + 1)
+        if not streaming or now - self._last_secondary >= interval:
+            self._last_secondary = now
+            if not streaming:
+                window.noise.show_run(model, shown, trajectory, live)
+                window.history.show_run(model, shown, live)
+            else:
+                slot = self._slice % (HistoryPane.GROUPS + 1)
+                self._slice += 1
+                if slot == HistoryPane.GROUPS:
+                    window.noise.show_run(model, shown, trajectory, live)
+                else:
+                    window.history.show_run(model, shown, live, group=slot)
+        window.update_status(shown)
+        if window.run_state == "running":
+            QTimer.singleShot(0, lambda: self._frame_drawn(started))

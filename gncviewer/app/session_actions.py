@@ -1,0 +1,111 @@
+"""File → Open/Save session: the dialogs and applying a loaded session to the window.
+
+A session holds the explorer state (one setup per problem kind), the view settings and, optionally,
+the run; loading validates everything first (``session.py``), so a defective file only produces a
+message and the window keeps what it had.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PyQt6.QtWidgets import QFileDialog
+
+from ..errors import GncViewerError
+from .protocol import Load, ProblemSpec, ResumeState, SetSpeed
+from .session import Session, load_session, save_session
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def view_settings(window: MainWindow) -> dict[str, Any]:
+    """What a session stores about the panes (layout choices, landscape region)."""
+    view = window.landscape_view
+    return {"ct_layout": window.ct_view.mode, "directions": view.directions,
+            "contours": window.landscape.contours_box.isChecked(), "trajectory": window.history.trajectory + 1,
+            "landscape_bounds": list(view.bounds)}
+
+
+def save(window: MainWindow, path: str | Path, include_run: bool = False) -> bool:
+    try:
+        save_session(path, window.state, view_settings(window), window.model if include_run else None)
+    except GncViewerError as err:
+        window.show_error("Session not saved", str(err))
+        return False
+    window.statusBar().showMessage(f"Session saved to {path}", 5000)
+    return True
+
+
+def load(window: MainWindow, path: str | Path) -> bool:
+    """Load a session file; on any defect show the message and keep everything as it was."""
+    try:
+        session = load_session(path)
+    except GncViewerError as err:
+        window.show_error("Session not loaded", str(err))
+        return False
+    apply(window, session)
+    window.statusBar().showMessage(f"Loaded session {path}", 5000)
+    return True
+
+
+def apply(window: MainWindow, session: Session) -> None:
+    """Show the session's settings and view, and (re)load its problem, resuming its run if it has one."""
+    old = window.state
+    window.state = session.state
+    window.controls.clear_errors()
+    window.controls.show_state(window.state)
+    apply_view(window, session.view)
+    window.show_problem_panes()
+    window.worker.send(SetSpeed(window.state.speed))
+    token = window.new_token(old, None)
+    resume = None
+    if session.run is not None:
+        saved = session.run
+        points = tuple(np.asarray(t[-1].x) for t in saved.trajectories)
+        iterations = tuple(t[-1].iteration for t in saved.trajectories)
+        resume = ResumeState(points, iterations, token)
+        window.resume_runs[token] = saved
+    window.show_iteration(None)
+    state = window.state
+    window.worker.send(Load(ProblemSpec(state.problem, state.settings), state.config, state.init, resume,
+                            token=token))
+
+
+def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
+    layout = view.get("ct_layout")
+    if isinstance(layout, str):
+        try:
+            window.ct_view.set_mode(layout)
+        except ValueError:
+            window.statusBar().showMessage(f"Unknown CT layout {layout!r} in the session; kept the current one")
+    if isinstance(view.get("directions"), bool):
+        window.landscape.directions_box.setChecked(view["directions"])
+    if isinstance(view.get("contours"), bool):
+        window.landscape.contours_box.setChecked(view["contours"])
+    bounds = view.get("landscape_bounds")
+    if (isinstance(bounds, list) and len(bounds) == 4 and all(isinstance(v, (int, float)) for v in bounds)
+            and all(math.isfinite(v) for v in bounds) and bounds[0] < bounds[1] and bounds[2] < bounds[3]):
+        window.landscape.view_box.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
+
+
+def open_dialog(window: MainWindow) -> None:
+    start = window.settings.last_folder() if window.settings else ""
+    path, _ = QFileDialog.getOpenFileName(window, "Open session", start, "Sessions (*.json);;All files (*)")
+    if path:
+        if window.settings:
+            window.settings.set_last_folder(path)
+        load(window, path)
+
+
+def save_dialog(window: MainWindow, include_run: bool) -> None:
+    start = window.settings.last_folder() if window.settings else ""
+    path, _ = QFileDialog.getSaveFileName(window, "Save session", str(Path(start) / "session.json"),
+                                          "Sessions (*.json)")
+    if path:
+        if window.settings:
+            window.settings.set_last_folder(path)
+        save(window, path, include_run)

@@ -1,0 +1,148 @@
+"""The paper's 2D toy problem (§4.1) as a problem kind: settings, starts, minima and reports.
+
+The mathematics (operator, mixture, SDE, minima) is in ``core/toy.py``; this module says what a user
+can set (the prior weight α and t_min), how starting points are written ("x, y; x, y", several run
+together) and what the front ends show (the minima, the line Ax = y, the distance to x*).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.config import SolverConfig
+from ..core.params import Param, Settings, declared, format_number
+from ..core.toy import TOY_PRIOR_WEIGHT, TOY_T_MIN, toy_defaults
+from ..errors import ConfigError
+from .base import BuiltProblem, GuideLine, MetricInfo, ProblemInfo, ProblemKind
+
+#: Region of the landscape shown at start: the paper's initial points live in [−10, 10]².
+TOY_VIEW = (-12.0, 12.0, -12.0, 12.0)
+#: Most starting points run together.
+MAX_STARTS = 16
+#: Starting points must lie within ±this (far beyond the landscape; keeps the numbers sane).
+MAX_COORDINATE = 1e6
+GROUP = "Problem"
+
+ALPHA = Param("alpha", "float", "prior weight α",
+              "weight of −log p_t in F(x, t) (the paper: 0.05); without the prior (α = 0) every point of the line "
+              "x₁ + x₂ = 2 is a minimum", GROUP, low=0.0, low_strict=True, high=1e3, rebuild=False)
+T_MIN = Param("t_min", "float", "t_min", "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
+              GROUP, low=0.0, low_strict=True, high=1.0, rebuild=False)
+
+
+def parse_points(text: str) -> tuple[tuple[float, float], ...]:
+    """``"x, y; x, y"`` → points (ConfigError naming ``init`` otherwise)."""
+    points = []
+    for part in [p for p in text.replace("\n", ";").split(";") if p.strip()]:
+        pieces = [q for q in part.replace(" ", ",").split(",") if q.strip()]
+        if len(pieces) != 2:
+            raise ConfigError("init", f"each starting point is 'x, y' (got {part.strip()!r})")
+        try:
+            x, y = float(pieces[0]), float(pieces[1])
+        except ValueError:
+            raise ConfigError("init", f"expected numbers in {part.strip()!r}") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ConfigError("init", f"coordinates must be finite numbers (got {part.strip()!r})")
+        if max(abs(x), abs(y)) > MAX_COORDINATE:
+            raise ConfigError("init", f"coordinates must lie within ±{MAX_COORDINATE:g} (got {part.strip()!r})")
+        points.append((x, y))
+    if not points:
+        raise ConfigError("init", "give at least one starting point 'x, y'")
+    if len(points) > MAX_STARTS:
+        raise ConfigError("init", f"at most {MAX_STARTS} starting points run together (got {len(points)})")
+    return tuple(points)
+
+
+def format_points(points: tuple[tuple[float, float], ...]) -> str:
+    return "; ".join(f"{format_number(float(x))}, {format_number(float(y))}" for x, y in points)
+
+
+def _points_rule(text: str) -> str | None:
+    try:
+        parse_points(text)
+    except ConfigError as err:
+        return err.detail
+    return None
+
+
+INIT = Param("init", "text", "start(s)",
+             "starting points 'x, y; x, y' (several run together; in the explorer click or shift-click on the "
+             "landscape)", "Initialisation", flag="--x0", metavar="X,Y", repeat=True, rule=_points_rule)
+
+
+@dataclass(frozen=True)
+class ToySettings(Settings):
+    """What defines a toy instance besides the fixed paper data: the prior weight and t_min."""
+
+    what = "toy setting"
+
+    alpha: float = declared(ALPHA, TOY_PRIOR_WEIGHT)
+    t_min: float = declared(T_MIN, TOY_T_MIN)
+
+
+class ToyKind(ProblemKind):
+    name = "toy"
+    short_label = "toy"
+    label = "2D toy (paper §4.1)"
+    summary = ("the paper's 2D toy problem: A = [[1,1],[0,0]], a five-component Gaussian-mixture prior diffused "
+               "exactly by the VE SDE")
+    settings_type = ToySettings
+    init_param = INIT
+    init_default = "-5, 5"
+    metrics = (MetricInfo("distance_to_global_min", "‖x − x*‖", log_scale=True, status_format="{:.3g}"),)
+
+    def default_config(self) -> SolverConfig:
+        return toy_defaults()
+
+    def explorer_config(self) -> SolverConfig:
+        # GNC flow from (−5, 5) is the paper's story in one run: it escapes the local minimum next to the
+        # start and ends at the global one, which the conservative gradient-like method does not.
+        return toy_defaults(method="gnc-flow")
+
+    def event_shape(self, settings: Any) -> tuple[int, ...]:
+        return (2,)
+
+    def parse_init(self, text: str) -> str:
+        return format_points(parse_points(text))
+
+    def start_count(self, init: str) -> int:
+        return len(parse_points(init))
+
+    def random_init(self, rng: random.Random) -> str:
+        return format_points(((round(rng.uniform(-10, 10), 3), round(rng.uniform(-10, 10), 3)),))
+
+    def build(self, settings: Any, device: Any = "cpu", cache: dict | None = None) -> BuiltProblem:
+        """The toy with its minima located for these α and t_min (on the CPU in float64: two coordinates)."""
+        import time
+
+        from ..core.toy import toy_problem
+
+        start = time.perf_counter()
+        settings = settings.validate()
+        problem = toy_problem(alpha=settings.alpha, t_min=settings.t_min)
+        minima = tuple(problem.info.get("minima", ()))
+        gm = problem.global_min.detach().cpu().numpy().astype("float64") if problem.global_min is not None else None
+        x_true = problem.x_true.detach().cpu().numpy() if problem.x_true is not None else None
+        info = ProblemInfo(
+            kind=self.name, label=self.label, device="cpu", event_shape=problem.event_shape,
+            alpha=float(problem.alpha), t_min=float(problem.t_min), minima=minima, global_min=gm, x_true=x_true,
+            view=TOY_VIEW, guide_lines=(GuideLine((1.0, 1.0), -45.0, "Ax = y"),),
+            build_seconds=time.perf_counter() - start,
+            details={"global_min": None if gm is None else gm.tolist(),
+                     "minima": [{"x": list(m.x), "f": m.f} for m in minima]})
+        return BuiltProblem(problem, info, settings)
+
+    def reweight(self, built: BuiltProblem, settings: Any) -> BuiltProblem:
+        return self.build(settings)
+
+    def initial_points(self, built: BuiltProblem, init: str) -> list[Any]:
+        import torch
+
+        problem = built.problem
+        return [torch.tensor([x, y], dtype=problem.dtype, device=problem.device) for x, y in parse_points(init)]
+
+    def report(self, built: BuiltProblem, final: Any) -> dict[str, Any]:
+        return dict(built.info.details)
