@@ -121,10 +121,16 @@ def bench(size: int, method: str, iterations: int, prior: Prior) -> dict[str, fl
     steps = max(len(records), 1)
     evals = sum(r.network_evals for r in records)
     other = total - timed_prior.seconds - timed_op.seconds - metric_seconds[0]
-    return {"ms_per_iter": 1e3 * total / steps, "network": timed_prior.seconds / total,
-            "projections": timed_op.seconds / total, "metrics": metric_seconds[0] / total, "other": other / total,
-            "evals_per_iter": evals / steps, "ms_per_eval": 1e3 * timed_prior.seconds / max(evals, 1),
-            "psnr": records[-1].metrics.get("psnr", float("nan")) if records else first.metrics["psnr"]}
+    return {
+        "ms_per_iter": 1e3 * total / steps,
+        "network": timed_prior.seconds / total,
+        "projections": timed_op.seconds / total,
+        "metrics": metric_seconds[0] / total,
+        "other": other / total,
+        "evals_per_iter": evals / steps,
+        "ms_per_eval": 1e3 * timed_prior.seconds / max(evals, 1),
+        "psnr": records[-1].metrics.get("psnr", float("nan")) if records else first.metrics["psnr"],
+    }
 
 
 def main() -> int:
@@ -133,24 +139,33 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=20, help="iterations per run (default 20)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (default all)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--model", action="append", default=[], metavar="SIZE=PATH",
-                        help="model for a size, e.g. 64=resources/models/ellipses64.safetensors (repeatable)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="SIZE=PATH",
+        help="model for a size, e.g. 64=resources/models/ellipses64.safetensors (repeatable)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     models = dict(item.split("=", 1) for item in args.model)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.iterations} iterations per run")
-    header = (f"{'size':>5} {'method':<14} {'ms/iter':>9} {'network':>8} {'A, Aᵀ':>7} {'metrics':>8} {'other':>7} "
-              f"{'evals/it':>9} {'ms/eval':>8} {'PSNR':>6}")
+    header = (
+        f"{'size':>5} {'method':<14} {'ms/iter':>9} {'network':>8} {'A, Aᵀ':>7} {'metrics':>8} {'other':>7} "
+        f"{'evals/it':>9} {'ms/eval':>8} {'PSNR':>6}"
+    )
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
         prior, label = load_prior(size, models.get(str(size)))
         for method in args.methods.split(","):
             r = bench(size, method, args.iterations, prior)
-            print(f"{size:>5} {method:<14} {r['ms_per_iter']:>9.1f} {r['network']:>8.0%} {r['projections']:>7.1%} "
-                  f"{r['metrics']:>8.1%} {r['other']:>7.1%} {r['evals_per_iter']:>9.2f} {r['ms_per_eval']:>8.1f} "
-                  f"{r['psnr']:>6.2f}")
+            print(
+                f"{size:>5} {method:<14} {r['ms_per_iter']:>9.1f} {r['network']:>8.0%} {r['projections']:>7.1%} "
+                f"{r['metrics']:>8.1%} {r['other']:>7.1%} {r['evals_per_iter']:>9.2f} {r['ms_per_eval']:>8.1f} "
+                f"{r['psnr']:>6.2f}"
+            )
         print(f"      (model: {label})")
     return 0
 

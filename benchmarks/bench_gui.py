@@ -41,8 +41,11 @@ import torch  # before any Qt module (DESIGN.md §6)
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problem", choices=("ct", "toy"), default="ct")
-    parser.add_argument("--method", default="gnc-flow",
-                        help="solver (default gnc-flow: a fixed cost per iteration makes the speeds comparable)")
+    parser.add_argument(
+        "--method",
+        default="gnc-flow",
+        help="solver (default gnc-flow: a fixed cost per iteration makes the speeds comparable)",
+    )
     parser.add_argument("--iterations", type=int, default=None, help="iterations per run (default 40 CT, 1300 toy)")
     parser.add_argument("--model", default=None, help="CT weights (default: shipped, else untrained)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: cores − 1)")
@@ -179,9 +182,16 @@ def in_window(state, size: tuple[int, int]) -> dict:
     app.processEvents()
     ms = np.array(lateness) * 1000
     return {
-        "iterations": iterations, "seconds": seconds, "it_per_s": iterations / seconds,
-        "latency_ms": {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-                       "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "samples": int(ms.size)},
+        "iterations": iterations,
+        "seconds": seconds,
+        "it_per_s": iterations / seconds,
+        "latency_ms": {
+            "p50": float(np.percentile(ms, 50)),
+            "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)),
+            "max": float(ms.max()),
+            "samples": int(ms.size),
+        },
         "redraws_per_s": refreshes / seconds,
         "draw_ms": 1000 * draw_cost,
         "notifications": window.worker.stats["notifications"],
@@ -202,18 +212,35 @@ def main() -> int:
         base = statistics.mean(runs)
     ratio = gui["it_per_s"] / base
     lat = gui["latency_ms"]
-    print(f"problem {args.problem}, method {state.config.method}, {state.config.iterations} iterations, "
-          f"torch threads {threads}, window {width}x{height}, Qt platform {os.environ.get('QT_QPA_PLATFORM')}")
+    print(
+        f"problem {args.problem}, method {state.config.method}, {state.config.iterations} iterations, "
+        f"torch threads {threads}, window {width}x{height}, Qt platform {os.environ.get('QT_QPA_PLATFORM')}"
+    )
     print(f"headless solver:        {base:8.2f} it/s  (before and after: {', '.join(f'{r:.2f}' for r in runs)})")
     print(f"solver in the explorer: {gui['it_per_s']:8.2f} it/s  = {100 * ratio:.1f} % of headless  (target ≥ 90 %)")
-    print(f"event-loop latency:     p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms, "
-          f"max {lat['max']:.1f} ms over {lat['samples']} ticks  (target p99 < 50 ms)")
-    print(f"redraws: {gui['redraws_per_s']:.1f}/s of {gui['draw_ms']:.0f} ms each (update + paint), "
-          f"notifications from the solver thread: {gui['notifications']}")
+    print(
+        f"event-loop latency:     p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms, "
+        f"max {lat['max']:.1f} ms over {lat['samples']} ticks  (target p99 < 50 ms)"
+    )
+    print(
+        f"redraws: {gui['redraws_per_s']:.1f}/s of {gui['draw_ms']:.0f} ms each (update + paint), "
+        f"notifications from the solver thread: {gui['notifications']}"
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps({"problem": args.problem, "method": state.config.method,
-                                               "threads": threads, "headless_it_per_s": base,
-                                               "headless_runs": runs, "gui": gui, "ratio": ratio}, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "problem": args.problem,
+                    "method": state.config.method,
+                    "threads": threads,
+                    "headless_it_per_s": base,
+                    "headless_runs": runs,
+                    "gui": gui,
+                    "ratio": ratio,
+                },
+                indent=1,
+            )
+        )
     ok = lat["p99"] < 50 and ratio >= 0.9
     print("PASS" if ok else "MISSED a target")
     return 0

@@ -14,7 +14,7 @@ import time
 
 from gncviewer.openmp import configure_openmp_wait
 
-configure_openmp_wait(interactive=False)   # the toy-map command's setting; before torch is imported
+configure_openmp_wait(interactive=False)  # the toy-map command's setting; before torch is imported
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -39,12 +39,14 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t_max = np.logspace(-2, 1, args.t_max_count)
     problem = toy_problem()
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.t_max_count} t_max x {args.grid}^2 starts x "
-          f"{args.iterations} iterations")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, {args.t_max_count} t_max x {args.grid}^2 starts x "
+        f"{args.iterations} iterations"
+    )
     total = 0.0
     for method in args.methods.split(","):
         config = toy_defaults(method=method, iterations=args.iterations)
-        if not args.no_compile:   # compile (or load from the cache) on the first iterations, timed apart
+        if not args.no_compile:  # compile (or load from the cache) on the first iterations, timed apart
             start = time.perf_counter()
             run_convergence_map(config, t_max, problem, grid=args.grid, compile=True, should_stop=lambda: True)
             print(f"{method:14s} warm-up/compile {time.perf_counter() - start:6.1f} s")
@@ -53,8 +55,10 @@ def main() -> None:
         seconds = time.perf_counter() - start
         total += seconds
         picks = [int(np.argmin(abs(t_max - v))) for v in (0.1, 0.5, 1, 2, 5, 10)]
-        table = ", ".join(f"{t_max[i]:.2g}: {result.global_min_fraction[i, -1]:.3f}/"
-                          f"{result.stationary_fraction[i, -1]:.3f}" for i in picks)
+        table = ", ".join(
+            f"{t_max[i]:.2g}: {result.global_min_fraction[i, -1]:.3f}/{result.stationary_fraction[i, -1]:.3f}"
+            for i in picks
+        )
         print(f"{method:14s} run {seconds:6.1f} s   peak RSS {peak_mb():6.0f} MB   reached/stationary at t_max {table}")
     print(f"both methods: {total:.1f} s (excluding compilation), peak RSS {peak_mb():.0f} MB")
 

@@ -56,9 +56,16 @@ def reconstruct(problem, changes: dict, init: str, iterations: int) -> dict:
     records = list(make_solver(config).run(problem, initial_point(init, problem)))
     seconds = time.perf_counter() - start
     last, steps = records[-1], max(len(records) - 1, 1)
-    return {"psnr": last.metrics["psnr"], "ssim": last.metrics["ssim"], "seconds": seconds,
-            "iterations_run": len(records) - 1, "evals_per_it": sum(r.network_evals for r in records[1:]) / steps,
-            "t_end": last.t, "status": last.status, "f": last.f}
+    return {
+        "psnr": last.metrics["psnr"],
+        "ssim": last.metrics["ssim"],
+        "seconds": seconds,
+        "iterations_run": len(records) - 1,
+        "evals_per_it": sum(r.network_evals for r in records[1:]) / steps,
+        "t_end": last.t,
+        "status": last.status,
+        "f": last.f,
+    }
 
 
 def mean_std(values) -> str:
@@ -69,8 +76,12 @@ def mean_std(values) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phantoms", type=int, default=10, help="phantoms ellipses:1..N (default 10)")
-    parser.add_argument("--init-phantoms", type=int, default=None,
-                        help="how many of them also run from every initialisation (default: all)")
+    parser.add_argument(
+        "--init-phantoms",
+        type=int,
+        default=None,
+        help="how many of them also run from every initialisation (default: all)",
+    )
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--init", default="fbp", help="initialisation for the comparison table (default fbp)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
@@ -84,17 +95,21 @@ def main() -> None:
     runs: list[dict] = []
     fbp: list[tuple[float, float]] = []
     for seed in range(1, args.phantoms + 1):
-        problem = build_ct_problem(CTSettings(phantom=f"ellipses:{seed}", noise_seed=seed, model=args.model),
-                                   prior=prior)
+        problem = build_ct_problem(
+            CTSettings(phantom=f"ellipses:{seed}", noise_seed=seed, model=args.model), prior=prior
+        )
         fbp.append((problem.info["fbp_psnr"], problem.info["fbp_ssim"]))
         for name, changes in METHODS.items():
             inits = INITS if (name in PER_INIT and seed <= init_phantoms) else (args.init,)
             for init in inits:
                 r = reconstruct(problem, changes, init, args.iterations)
                 runs.append({"phantom": seed, "method": name, "init": init, **r})
-                print(f"phantom {seed:2d} {name:27s} {init:8s} PSNR {r['psnr']:6.2f} SSIM {r['ssim']:.3f} "
-                      f"{r['seconds']:5.1f} s {r['iterations_run']:3d} it {r['evals_per_it']:5.2f} evals/it "
-                      f"t_end {r['t_end']:.3g} {r['status']}", flush=True)
+                print(
+                    f"phantom {seed:2d} {name:27s} {init:8s} PSNR {r['psnr']:6.2f} SSIM {r['ssim']:.3f} "
+                    f"{r['seconds']:5.1f} s {r['iterations_run']:3d} it {r['evals_per_it']:5.2f} evals/it "
+                    f"t_end {r['t_end']:.3g} {r['status']}",
+                    flush=True,
+                )
 
     def select(method: str, init: str) -> list[dict]:
         return [r for r in runs if r["method"] == method and r["init"] == init]
@@ -106,18 +121,24 @@ def main() -> None:
     for name in METHODS:
         sel = select(name, args.init)
         ssim = np.array([r["ssim"] for r in sel])
-        print(f"| {name} | {mean_std([r['psnr'] for r in sel])} | {ssim.mean():.3f} ± {ssim.std():.3f} "
-              f"| {np.mean([r['seconds'] for r in sel]):.1f} | {np.mean([r['evals_per_it'] for r in sel]):.2f} "
-              f"| {np.median([r['t_end'] for r in sel]):.3g} |")
+        print(
+            f"| {name} | {mean_std([r['psnr'] for r in sel])} | {ssim.mean():.3f} ± {ssim.std():.3f} "
+            f"| {np.mean([r['seconds'] for r in sel]):.1f} | {np.mean([r['evals_per_it'] for r in sel]):.2f} "
+            f"| {np.median([r['t_end'] for r in sel]):.3g} |"
+        )
     spreads: dict[str, list[float]] = {}
     if init_phantoms:
-        print(f"\nPSNR (dB) by initialisation, {init_phantoms} phantoms (mean ± std), and the spread max − min "
-              "over the five initialisations per phantom:\n")
+        print(
+            f"\nPSNR (dB) by initialisation, {init_phantoms} phantoms (mean ± std), and the spread max − min "
+            "over the five initialisations per phantom:\n"
+        )
         print("| method | " + " | ".join(INITS) + " | spread: mean | spread: max |\n|---|" + "---|" * (len(INITS) + 2))
         for name in PER_INIT:
             by_init = {init: [r for r in select(name, init) if r["phantom"] <= init_phantoms] for init in INITS}
-            spreads[name] = [max(by_init[i][k]["psnr"] for i in INITS) - min(by_init[i][k]["psnr"] for i in INITS)
-                             for k in range(init_phantoms)]
+            spreads[name] = [
+                max(by_init[i][k]["psnr"] for i in INITS) - min(by_init[i][k]["psnr"] for i in INITS)
+                for k in range(init_phantoms)
+            ]
             cells = " | ".join(mean_std([r["psnr"] for r in by_init[i]]) for i in INITS)
             print(f"| {name} | {cells} | {np.mean(spreads[name]):.2f} | {np.max(spreads[name]):.2f} |")
     if args.json:

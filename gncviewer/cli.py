@@ -32,13 +32,16 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="gncviewer",
         description="Explore score-based graduated optimisation (GNC flow, gradient-like method, Langevin) "
-                    "on a 2D toy problem and on CT. Without a command, opens the explorer.")
+        "on a 2D toy problem and on CT. Without a command, opens the explorer.",
+    )
     parser.add_argument("--version", action="version", version=f"gncviewer {__version__}")
     root = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    solve = root.add_parser("solve", help="run one solver on a problem (toy, ct, …)",
-                            description="Run one solver on a problem and report the result.")
-    solve_problems = solve.add_subparsers(dest="problem", metavar="PROBLEM", parser_class=ArgumentParser,
-                                          required=True)
+    solve = root.add_parser(
+        "solve",
+        help="run one solver on a problem (toy, ct, …)",
+        description="Run one solver on a problem and report the result.",
+    )
+    solve_problems = solve.add_subparsers(dest="problem", metavar="PROBLEM", parser_class=ArgumentParser, required=True)
     for module_name, where in COMMANDS:
         try:
             module = importlib.import_module(module_name)

@@ -29,8 +29,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     from gncviewer.core.sde import VPSDE
 
     torch.manual_seed(0)
-    config = EnergyNetConfig(image_size=TINY_SIZE, base_channels=8, channel_mults=(1, 2), time_features=8,
-                             time_dim=16, groups=4)
+    config = EnergyNetConfig(
+        image_size=TINY_SIZE, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4
+    )
     net = EnergyNet(config, VPSDE())
     path = Path(tmp_path_factory.mktemp("model")) / f"tiny{TINY_SIZE}.safetensors"
     save_energy_prior(net, path, build_card(net, note="untrained test network"))

@@ -10,21 +10,37 @@ import numpy as np
 import pytest
 
 from gncviewer.cli import main
-from gncviewer.problems.ct import PNG_MIN_PANEL, comparison_png
 from gncviewer.core import ct
+from gncviewer.problems.ct import PNG_MIN_PANEL, comparison_png
 
 SIZE = 16  # the image size of the tiny_model fixture (tests/conftest.py)
 
 
 def base_args(tiny_model: str, *extra: str) -> list[str]:
-    return ["solve", "ct", "--size", str(SIZE), "--angles", "8", "--iterations", "3", "--model", tiny_model,
-            "--device", "cpu", *extra]
+    return [
+        "solve",
+        "ct",
+        "--size",
+        str(SIZE),
+        "--angles",
+        "8",
+        "--iterations",
+        "3",
+        "--model",
+        tiny_model,
+        "--device",
+        "cpu",
+        *extra,
+    ]
 
 
 def test_json_and_png(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_json, out_png = tmp_path / "run.json", tmp_path / "run.png"
-    code = main(base_args(tiny_model, "--phantom", "shepp-logan", "--init", "fbp", "--json", str(out_json),
-                          "--png", str(out_png)))
+    code = main(
+        base_args(
+            tiny_model, "--phantom", "shepp-logan", "--init", "fbp", "--json", str(out_json), "--png", str(out_png)
+        )
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "PSNR" in printed and "FBP" in printed
@@ -35,8 +51,12 @@ def test_json_and_png(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFix
         assert np.isfinite(data[part]["psnr"]) and -1 <= data[part]["ssim"] <= 1
     assert len(data["history"]["psnr"]) == len(data["history"]["ssim"]) == 3
     assert data["network_evals"] >= 3
-    assert data["geometry"] == {"size": SIZE, "angles": 8, "detectors": ct.default_detectors(SIZE),
-                                "projector": "linear"}
+    assert data["geometry"] == {
+        "size": SIZE,
+        "angles": 8,
+        "detectors": ct.default_detectors(SIZE),
+        "projector": "linear",
+    }
     assert data["settings"]["phantom_label"] == "shepp-logan" and data["settings"]["init"] == "fbp"
     assert data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5  # CT reference values
     assert data["config"]["descent_c"] == 0.2  # the CT angle condition of Algorithm 2
@@ -55,24 +75,32 @@ def test_json_history_counts_network_evals(tiny_model: str, tmp_path: Path) -> N
     assert data["network_evals"] >= sum(data["history"]["network_evals"])
 
 
-@pytest.mark.parametrize(("extra", "flag"), [
-    (["--phantom", "circles"], "--phantom"),
-    (["--phantom", "missing.png"], "--phantom"),
-    (["--init", "zero"], "--init"),
-    (["--init", "missing.png"], "--init"),
-    (["--size", "4"], "--size"),
-    (["--alpha", "-1"], "--alpha"),
-    (["--t-min", "2"], "--t-min"),
-    (["--png", "out.jpg"], "--png"),
-    (["--json", "no/such/folder/out.json"], "--json"),
-    (["--model", "nothing.safetensors"], "--model"),
-    (["--angles", "0"], "--angles"),
-    (["--noise", "-0.1"], "--noise"),
-    (["--method", "newton"], "--method"),
-])
-def test_errors_are_one_line_and_write_nothing(tiny_model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str], extra: list[str],
-                                               flag: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "flag"),
+    [
+        (["--phantom", "circles"], "--phantom"),
+        (["--phantom", "missing.png"], "--phantom"),
+        (["--init", "zero"], "--init"),
+        (["--init", "missing.png"], "--init"),
+        (["--size", "4"], "--size"),
+        (["--alpha", "-1"], "--alpha"),
+        (["--t-min", "2"], "--t-min"),
+        (["--png", "out.jpg"], "--png"),
+        (["--json", "no/such/folder/out.json"], "--json"),
+        (["--model", "nothing.safetensors"], "--model"),
+        (["--angles", "0"], "--angles"),
+        (["--noise", "-0.1"], "--noise"),
+        (["--method", "newton"], "--method"),
+    ],
+)
+def test_errors_are_one_line_and_write_nothing(
+    tiny_model: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    flag: str,
+) -> None:
     monkeypatch.chdir(tmp_path)
     args = base_args(tiny_model, "--json", "good.json", "--png", "good.png", *extra)  # later flags win
     try:
@@ -101,7 +129,7 @@ def test_comparison_png_layout() -> None:
     scale = PNG_MIN_PANEL // 8
     assert image.shape == (8 * scale, 4 * 8 * scale + 12)
     panel = 8 * scale + 4
-    assert image[3 * scale, 3 * scale] == 255 and image[0, 0] == 0      # ground truth
-    assert image[0, panel] == 255                                      # FBP clipped to [0, 1]
-    assert image[0, 3 * panel] == round(0.1 / 0.25 * 255)              # error magnified x4
-    assert image[0, 8 * scale] == 128                                  # grey gap
+    assert image[3 * scale, 3 * scale] == 255 and image[0, 0] == 0  # ground truth
+    assert image[0, panel] == 255  # FBP clipped to [0, 1]
+    assert image[0, 3 * panel] == round(0.1 / 0.25 * 255)  # error magnified x4
+    assert image[0, 8 * scale] == 128  # grey gap

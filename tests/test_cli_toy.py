@@ -12,8 +12,25 @@ from gncviewer.cli import main
 
 def test_solve_toy_json(tmp_path):
     out = tmp_path / "run.json"
-    assert main(["solve", "toy", "--method", "gnc-flow", "--t-max", "1", "--iterations", "300", "--x0", "-5,5",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                "toy",
+                "--method",
+                "gnc-flow",
+                "--t-max",
+                "1",
+                "--iterations",
+                "300",
+                "--x0",
+                "-5,5",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     for key in ("problem", "method", "config", "iterations_run", "seconds", "final", "history"):
         assert key in data
@@ -26,8 +43,28 @@ def test_solve_toy_json(tmp_path):
 
 def test_toy_map_json_and_png(tmp_path):
     out, png = tmp_path / "map.json", tmp_path / "map.png"
-    assert main(["toy-map", "--method", "gradient-like", "--t-max", "0.5,2", "--grid", "4", "--iterations", "30",
-                 "--adaptive-rule", "skip", "--json", str(out), "--png", str(png)]) == 0
+    assert (
+        main(
+            [
+                "toy-map",
+                "--method",
+                "gradient-like",
+                "--t-max",
+                "0.5,2",
+                "--grid",
+                "4",
+                "--iterations",
+                "30",
+                "--adaptive-rule",
+                "skip",
+                "--json",
+                str(out),
+                "--png",
+                str(png),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["t_max"] == [0.5, 2.0] and data["iterations"] == 30
     assert len(data["global_min_fraction"]) == 2 and len(data["global_min_fraction"][0]) == 31
@@ -36,22 +73,25 @@ def test_toy_map_json_and_png(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["solve", "toy", "--t-max", "nan"], "--t-max"),
-    (["solve", "toy", "--t-max", "abc"], "--t-max"),
-    (["solve", "toy", "--t-min", "2", "--t-max", "1"], "--t-min"),
-    (["solve", "toy", "--iterations", "-5"], "--iterations"),
-    (["solve", "toy", "--x0", "1;2"], "--x0"),
-    (["solve", "toy", "--x0", "1,nan"], "--x0"),
-    (["solve", "toy", "--armijo-tau", "2"], "--armijo-tau"),
-    (["solve", "toy", "--method", "newton"], "--method"),
-    (["solve", "toy", "--json", "/nonexistent-dir/out.json"], "--json"),
-    (["toy-map", "--t-max", "0.5,nan"], "--t-max"),
-    (["toy-map", "--t-max", "0.0001", "--grid", "3"], "--t-max"),
-    (["toy-map", "--grid", "-1"], "--grid"),
-    (["toy-map", "--t-max-range", "5,1", "--grid", "3"], "--t-max-range"),
-    (["toy-map", "--png", "/nonexistent-dir/x.png"], "--png"),
-])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["solve", "toy", "--t-max", "nan"], "--t-max"),
+        (["solve", "toy", "--t-max", "abc"], "--t-max"),
+        (["solve", "toy", "--t-min", "2", "--t-max", "1"], "--t-min"),
+        (["solve", "toy", "--iterations", "-5"], "--iterations"),
+        (["solve", "toy", "--x0", "1;2"], "--x0"),
+        (["solve", "toy", "--x0", "1,nan"], "--x0"),
+        (["solve", "toy", "--armijo-tau", "2"], "--armijo-tau"),
+        (["solve", "toy", "--method", "newton"], "--method"),
+        (["solve", "toy", "--json", "/nonexistent-dir/out.json"], "--json"),
+        (["toy-map", "--t-max", "0.5,nan"], "--t-max"),
+        (["toy-map", "--t-max", "0.0001", "--grid", "3"], "--t-max"),
+        (["toy-map", "--grid", "-1"], "--grid"),
+        (["toy-map", "--t-max-range", "5,1", "--grid", "3"], "--t-max-range"),
+        (["toy-map", "--png", "/nonexistent-dir/x.png"], "--png"),
+    ],
+)
 def test_bad_input_is_one_line_naming_the_flag(argv, flag, capsys):
     with pytest.raises(SystemExit) as exc:
         code = main(argv)
@@ -73,16 +113,19 @@ def test_failed_run_leaves_existing_file_untouched(tmp_path):
 def test_python_dash_m_and_help_for_every_command():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for argv in (["--help"], ["solve", "toy", "--help"], ["toy-map", "--help"], ["--version"]):
-        res = subprocess.run([sys.executable, "-m", "gncviewer", *argv], capture_output=True, text=True, env=env,
-                             timeout=60)
+        res = subprocess.run(
+            [sys.executable, "-m", "gncviewer", *argv], capture_output=True, text=True, env=env, timeout=60
+        )
         assert res.returncode == 0, res.stderr
         assert "gncviewer" in res.stdout
 
 
 def test_core_is_free_of_qt():
-    code = ("import sys, pkgutil, importlib, gncviewer.core as c\n"
-            "for m in pkgutil.iter_modules(c.__path__): importlib.import_module('gncviewer.core.' + m.name)\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'qasync', 'PySide6')]\n"
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, pkgutil, importlib, gncviewer.core as c\n"
+        "for m in pkgutil.iter_modules(c.__path__): importlib.import_module('gncviewer.core.' + m.name)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'qasync', 'PySide6')]\n"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -10,8 +10,9 @@ from gncviewer.core.toy import toy_defaults, toy_problem
 from gncviewer.errors import ConfigError
 
 
-@pytest.mark.parametrize("method, rule", [("gnc-flow", "largest-t"), ("gradient-like", "largest-t"),
-                                          ("gradient-like", "skip")])
+@pytest.mark.parametrize(
+    "method, rule", [("gnc-flow", "largest-t"), ("gradient-like", "largest-t"), ("gradient-like", "skip")]
+)
 def test_batched_trajectories_match_the_iterator_solver(method, rule):
     config = toy_defaults(method=method, iterations=120, adaptive_rule=rule)
     t_max = [0.3, 2.0]
@@ -54,27 +55,38 @@ def test_paper_behaviour_gnc_vs_gradient_like():
 
 def test_stop_early_and_progress():
     calls = []
-    result = run_convergence_map(toy_defaults(method="gnc-flow", iterations=100), [1.0], toy_problem(), grid=3,
-                                 compile=False,
-                                 progress=lambda d, n: calls.append((d, n)), should_stop=lambda: len(calls) >= 2)
+    result = run_convergence_map(
+        toy_defaults(method="gnc-flow", iterations=100),
+        [1.0],
+        toy_problem(),
+        grid=3,
+        compile=False,
+        progress=lambda d, n: calls.append((d, n)),
+        should_stop=lambda: len(calls) >= 2,
+    )
     assert result.completed_iterations == 20
     assert result.global_min_fraction.shape == (1, 21)
 
 
-@pytest.mark.parametrize("kwargs", [{"t_max_values": [1e-4]}, {"t_max_values": [float("nan")]}, {"grid": 1},
-                                    {"radius": -1.0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"t_max_values": [1e-4]}, {"t_max_values": [float("nan")]}, {"grid": 1}, {"radius": -1.0}]
+)
 def test_bad_arguments(kwargs):
     args = {"t_max_values": [1.0], "grid": 3, **kwargs}
     with pytest.raises(ConfigError):
-        run_convergence_map(toy_defaults(method="gnc-flow", iterations=5), problem=toy_problem(), compile=False,
-                            **args)
+        run_convergence_map(toy_defaults(method="gnc-flow", iterations=5), problem=toy_problem(), compile=False, **args)
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"method": "descent"}, "method"), ({"method": "langevin"}, "method"),
-    ({"method": "gnc-flow", "step_rule": "armijo"}, "step_rule"),
-    ({"method": "gradient-like", "armijo_bb": True}, "armijo_bb"), ({"grad_tol": 0.1}, "grad_tol"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"method": "descent"}, "method"),
+        ({"method": "langevin"}, "method"),
+        ({"method": "gnc-flow", "step_rule": "armijo"}, "step_rule"),
+        ({"method": "gradient-like", "armijo_bb": True}, "armijo_bb"),
+        ({"grad_tol": 0.1}, "grad_tol"),
+    ],
+)
 def test_settings_the_engine_cannot_honour_are_refused(changes, field):
     with pytest.raises(ConfigError) as err:
         run_convergence_map(toy_defaults(iterations=5, **changes), [1.0], toy_problem(), grid=3, compile=False)
@@ -83,8 +95,9 @@ def test_settings_the_engine_cannot_honour_are_refused(changes, field):
 
 def test_on_failure_smallest_takes_the_last_trial_like_the_iterator_solver():
     """With on_failure=smallest a failed Armijo search takes its smallest trial and keeps the level."""
-    config = toy_defaults(method="gradient-like", iterations=60, adaptive_rule="skip", armijo_max_tries=2,
-                          on_failure="smallest")
+    config = toy_defaults(
+        method="gradient-like", iterations=60, adaptive_rule="skip", armijo_max_tries=2, on_failure="smallest"
+    )
     problem = toy_problem()
     result = run_convergence_map(config, [5.0], problem, grid=4, compile=False)
     stay = run_convergence_map(config.with_changes(on_failure="no-step"), [5.0], problem, grid=4, compile=False)

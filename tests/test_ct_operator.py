@@ -144,7 +144,7 @@ def test_corrupt_cache_is_rebuilt(damage: str) -> None:
         path.write_bytes(raw[: len(raw) // 2])
     elif damage == "flip":
         mid = len(raw) // 2
-        path.write_bytes(raw[:mid] + bytes([raw[mid] ^ 0xFF]) + raw[mid + 1:])
+        path.write_bytes(raw[:mid] + bytes([raw[mid] ^ 0xFF]) + raw[mid + 1 :])
     else:
         path.write_bytes(b"")
     ct.clear_memory_cache()
@@ -214,10 +214,18 @@ def test_bad_noise_level(level: float) -> None:
     assert err.value.field == "noise"
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"size": 4}, "size"), ({"size": 64.0}, "size"), ({"angles": 0}, "angles"), ({"angles": -3}, "angles"),
-    ({"detectors": 0}, "detectors"), ({"projector": "cuda"}, "projector"), ({"size": 1024, "angles": 3600}, "size"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"size": 4}, "size"),
+        ({"size": 64.0}, "size"),
+        ({"angles": 0}, "angles"),
+        ({"angles": -3}, "angles"),
+        ({"detectors": 0}, "detectors"),
+        ({"projector": "cuda"}, "projector"),
+        ({"size": 1024, "angles": 3600}, "size"),
+    ],
+)
 def test_bad_geometry(kwargs: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         CTGeometry(**kwargs)

@@ -11,6 +11,10 @@ import pytest
 import torch
 
 from gncviewer.core import ct
+from gncviewer.core.objective import evaluate_f
+from gncviewer.core.phantoms import ellipses_phantom
+from gncviewer.core.solvers import make_solver
+from gncviewer.errors import ConfigError, InputFileError, ModelError
 from gncviewer.problems.ct import (
     CTSettings,
     build_ct_problem,
@@ -19,10 +23,6 @@ from gncviewer.problems.ct import (
     initial_point,
     parse_init,
 )
-from gncviewer.core.objective import evaluate_f
-from gncviewer.core.phantoms import ellipses_phantom
-from gncviewer.core.solvers import make_solver
-from gncviewer.errors import ConfigError, InputFileError, ModelError
 
 SIZE = 16  # the image size of the tiny_model fixture (tests/conftest.py)
 
@@ -37,11 +37,22 @@ def problem(settings: CTSettings):
     return build_ct_problem(settings)
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"size": 4}, "size"), ({"size": 16.0}, "size"), ({"angles": 0}, "angles"), ({"noise": -0.1}, "noise"),
-    ({"noise": float("nan")}, "noise"), ({"noise_seed": -1}, "noise_seed"), ({"alpha": -1.0}, "alpha"),
-    ({"t_min": 0.0}, "t_min"), ({"t_min": 1.0}, "t_min"), ({"phantom": " "}, "phantom"), ({"model": ""}, "model"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"size": 4}, "size"),
+        ({"size": 16.0}, "size"),
+        ({"angles": 0}, "angles"),
+        ({"noise": -0.1}, "noise"),
+        ({"noise": float("nan")}, "noise"),
+        ({"noise_seed": -1}, "noise_seed"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"t_min": 0.0}, "t_min"),
+        ({"t_min": 1.0}, "t_min"),
+        ({"phantom": " "}, "phantom"),
+        ({"model": ""}, "model"),
+    ],
+)
 def test_settings_validation(change: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         CTSettings(**change).validate()
@@ -82,8 +93,7 @@ def test_problem_is_reproducible(settings: CTSettings) -> None:
     assert torch.equal(a.y, b.y)
     c = build_ct_problem(settings.with_changes(noise_seed=1))
     assert not torch.equal(a.y, c.y)
-    assert torch.equal(build_ct_problem(settings.with_changes(noise=0.0)).y,
-                       torch.from_numpy(a.info["sinogram_clean"]))
+    assert torch.equal(build_ct_problem(settings.with_changes(noise=0.0)).y, torch.from_numpy(a.info["sinogram_clean"]))
 
 
 def test_data_gradient_is_the_adjoint_residual(problem) -> None:
@@ -178,8 +188,9 @@ def test_ct_defaults_use_an_angle_condition() -> None:
 
 
 def test_gradient_like_accepts_only_well_aligned_levels_on_ct(problem) -> None:
-    records = list(make_solver(ct_defaults(method="gradient-like", iterations=8)).run(
-        problem, initial_point("fbp", problem)))
+    records = list(
+        make_solver(ct_defaults(method="gradient-like", iterations=8)).run(problem, initial_point("fbp", problem))
+    )
     for r in records[1:]:
         for cand in r.candidates:
             assert cand.accepted == (cand.descent_cos >= 0.2)

@@ -68,7 +68,7 @@ def test_batched_times_equal_separate_calls_and_count_evaluations() -> None:
     x = torch.rand(8, 8, dtype=torch.float64)
     ts = torch.tensor([0.9, 0.5, 0.1, 0.001], dtype=torch.float64)
     prior.evaluations = 0
-    log_p, score = prior.log_density_and_score(x, ts)          # x broadcasts against the 4 times
+    log_p, score = prior.log_density_and_score(x, ts)  # x broadcasts against the 4 times
     assert prior.evaluations == 4
     stacked_lp, stacked_sc = prior.log_density_and_score(x.expand(4, 8, 8), ts)
     torch.testing.assert_close(stacked_lp, log_p, rtol=1e-12, atol=1e-12)
@@ -116,6 +116,7 @@ def test_rejects_images_of_the_wrong_size() -> None:
 
 
 # -- files -----------------------------------------------------------------------------------------
+
 
 def save_tiny(tmp_path: Path, config: EnergyNetConfig = TINY, name: str = "tiny8") -> tuple[Path, Path]:
     net = make_net(config)
@@ -166,8 +167,9 @@ def test_truncated_weights(tmp_path: Path) -> None:
 
 def test_random_bytes_as_weights(tmp_path: Path) -> None:
     weights, _ = save_tiny(tmp_path)
-    weights.write_bytes(torch.randint(0, 256, (5000,), generator=torch.Generator().manual_seed(0),
-                                      dtype=torch.uint8).numpy().tobytes())
+    weights.write_bytes(
+        torch.randint(0, 256, (5000,), generator=torch.Generator().manual_seed(0), dtype=torch.uint8).numpy().tobytes()
+    )
     with pytest.raises(ModelError, match=r"not a readable safetensors file"):
         load_energy_prior(weights)
 
@@ -184,6 +186,7 @@ def test_weights_swapped_for_another_model_of_the_same_shape(tmp_path: Path) -> 
     weights, _ = save_tiny(tmp_path)
     net = make_net(seed=5)
     from safetensors.torch import save_file
+
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
     with pytest.raises(ModelError, match="checksum mismatch"):
         load_energy_prior(weights)
@@ -192,7 +195,7 @@ def test_weights_swapped_for_another_model_of_the_same_shape(tmp_path: Path) -> 
 def test_card_with_invalid_architecture(tmp_path: Path) -> None:
     weights, card = save_tiny(tmp_path)
     data = json.loads(card.read_text())
-    data["architecture"]["channel_mults"] = [1, 2, 2, 2, 2]   # 8 is not divisible by 2**4
+    data["architecture"]["channel_mults"] = [1, 2, 2, 2, 2]  # 8 is not divisible by 2**4
     card.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="invalid model card"):
         load_energy_prior(weights)

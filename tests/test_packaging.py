@@ -47,6 +47,7 @@ def _pyproject_license() -> str:
 
 # -- desktop entry and AppStream metainfo --------------------------------------------------------
 
+
 def test_desktop_entry_has_the_required_keys() -> None:
     entry = _desktop_entry(DESKTOP)
     assert entry["Type"] == "Application"
@@ -98,6 +99,7 @@ def test_appstreamcli_validate() -> None:
 
 # -- icons --------------------------------------------------------------------------------------
 
+
 def test_scalable_icon_is_svg() -> None:
     root = ET.parse(ICONS / "scalable" / "apps" / f"{APP_ID}.svg").getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -114,11 +116,18 @@ def test_png_icon_at_every_size(size: int) -> None:
 
 # -- PyInstaller spec, scripts, Makefile, changelog ---------------------------------------------
 
+
 def test_spec_bundles_the_model_resources_and_one_qt_binding() -> None:
     text = SPEC.read_text(encoding="utf-8")
     compile(text, str(SPEC), "exec")  # valid Python
-    for name in ("resources/models/ellipses64.safetensors", "resources/models/ellipses64.json",
-                 '"resources/models"', "resources/icons", DESKTOP.name, METAINFO.name):
+    for name in (
+        "resources/models/ellipses64.safetensors",
+        "resources/models/ellipses64.json",
+        '"resources/models"',
+        "resources/icons",
+        DESKTOP.name,
+        METAINFO.name,
+    ):
         assert name in text, name
     for excluded in ("PyQt5", "PySide2", "PySide6", "tkinter"):
         assert f'"{excluded}"' in text, excluded
@@ -138,8 +147,11 @@ def test_model_lookup_matches_the_bundle_layout() -> None:
 
 
 def test_build_requirements_are_pinned() -> None:
-    lines = [ln.strip() for ln in (PACKAGING / "requirements-build.txt").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    lines = [
+        ln.strip()
+        for ln in (PACKAGING / "requirements-build.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     assert any(ln.startswith("pyinstaller==") for ln in lines)
     assert all("==" in ln for ln in lines), lines
 

@@ -113,8 +113,24 @@ def _bad_files(tmp: Path) -> dict[str, Path]:
     return files
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "text", "empty", "constant", "nan", "inf", "3d", "1d",
-                                  "pickle", "zero-bytes", "suffix", "strings"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "directory",
+        "text",
+        "empty",
+        "constant",
+        "nan",
+        "inf",
+        "3d",
+        "1d",
+        "pickle",
+        "zero-bytes",
+        "suffix",
+        "strings",
+    ],
+)
 def test_bad_files_raise_input_file_error(tmp_path: Path, case: str) -> None:
     path = _bad_files(tmp_path)[case]
     with pytest.raises(InputFileError) as err:

@@ -70,5 +70,5 @@ def test_batched_times_match_single_times():
     ts = torch.tensor([0.01, 0.1, 1.0, 3.0, 10.0], dtype=torch.float64)
     lp, sc = prior.log_density_and_score(x, ts)
     for i, t in enumerate(ts.tolist()):
-        lpi, sci = prior.log_density_and_score(x[i:i + 1], t)
+        lpi, sci = prior.log_density_and_score(x[i : i + 1], t)
         assert torch.allclose(lp[i], lpi[0]) and torch.allclose(sc[i], sci[0])

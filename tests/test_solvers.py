@@ -32,8 +32,19 @@ def test_records_are_immutable_and_complete(problem):
         rec.f = 0.0  # frozen dataclass
     with pytest.raises(ValueError):
         rec.x[0] = 1.0  # read-only array
-    for name in ("t", "step_size", "line_search_trials", "line_search_ok", "descent_cos", "f", "F", "data_term",
-                 "prior_term", "grad_norm", "moved"):
+    for name in (
+        "t",
+        "step_size",
+        "line_search_trials",
+        "line_search_ok",
+        "descent_cos",
+        "f",
+        "F",
+        "data_term",
+        "prior_term",
+        "grad_norm",
+        "moved",
+    ):
         assert name in rec.summary()
     assert rec.f == pytest.approx(rec.data_term + rec.prior_term)
     assert "distance_to_global_min" in rec.metrics
@@ -107,8 +118,9 @@ def test_largest_t_rule_picks_largest_admissible_level(problem):
 def test_skip_rule_spends_the_iteration_without_moving(problem):
     t_max, n = 10.0, 400
     x, _ = _find_start_rejecting_t_max(problem, t_max)
-    records = run(problem, x0=tuple(x[0].tolist()), method="gradient-like", t_max=t_max, iterations=n,
-                  adaptive_rule="skip")
+    records = run(
+        problem, x0=tuple(x[0].tolist()), method="gradient-like", t_max=t_max, iterations=n, adaptive_rule="skip"
+    )
     first = records[1]
     assert first.status == "skipped" and not first.moved and first.t_index == 0
     assert np.array_equal(first.x, records[0].x)
@@ -121,8 +133,15 @@ def test_failed_line_search_is_recorded_not_hidden(problem):
     assert failed, "a single Armijo trial of length 1e4 must fail somewhere"
     for r in failed:
         assert not r.line_search_ok and not r.moved and r.step_size == 0.0
-    smallest = run(problem, method="gradient-like", t_max=10.0, iterations=200, armijo_max_tries=1, armijo_beta0=1e4,
-                   on_failure="smallest")
+    smallest = run(
+        problem,
+        method="gradient-like",
+        t_max=10.0,
+        iterations=200,
+        armijo_max_tries=1,
+        armijo_beta0=1e4,
+        on_failure="smallest",
+    )
     assert any(r.status == "line-search-failed" and r.moved for r in smallest)
 
 
@@ -152,13 +171,16 @@ def test_divergence_is_detected(problem):
         run(problem, method="gnc-flow", t_max=10.0, step_size=1e6, iterations=200)
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"iterations": -3}, "iterations"),
-    ({"iterations": 10**20}, "iterations"),
-    ({"t_max": math.nan}, "t_max"),
-    ({"armijo_tau": 1.5}, "armijo_tau"),
-    ({"method": "newton"}, "method"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"iterations": -3}, "iterations"),
+        ({"iterations": 10**20}, "iterations"),
+        ({"t_max": math.nan}, "t_max"),
+        ({"armijo_tau": 1.5}, "armijo_tau"),
+        ({"method": "newton"}, "method"),
+    ],
+)
 def test_config_validation_names_the_field(changes, field):
     with pytest.raises(ConfigError) as err:
         SolverConfig(**changes).validate()
@@ -177,8 +199,9 @@ def test_descent_stops_after_a_failed_line_search_it_would_repeat(problem):
     records = run(problem, method="descent", iterations=50, armijo_max_tries=1, armijo_beta0=1e4)
     assert [r.status for r in records] == ["initial", "line-search-failed"]
     assert not records[-1].moved and np.array_equal(records[-1].x, records[0].x)
-    again = run(problem, x0=tuple(records[-1].x.tolist()), method="descent", iterations=1, armijo_max_tries=1,
-                armijo_beta0=1e4)
+    again = run(
+        problem, x0=tuple(records[-1].x.tolist()), method="descent", iterations=1, armijo_max_tries=1, armijo_beta0=1e4
+    )
     assert again[-1].status == "line-search-failed"  # what every further iteration would have recorded
     # with on_failure='smallest' a step is taken, so the run goes on
     moving = run(problem, method="descent", iterations=5, armijo_max_tries=1, armijo_beta0=1e4, on_failure="smallest")

@@ -19,8 +19,7 @@ from gncviewer.train.data import TRAIN_SEED_START, EllipseSource, FolderSource
 from gncviewer.train.dsm import dsm_loss, sample_times
 from gncviewer.train.trainer import CHECKPOINT_NAME, TrainConfig, Trainer
 
-TINY16 = EnergyNetConfig(image_size=16, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16,
-                         groups=4)
+TINY16 = EnergyNetConfig(image_size=16, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4)
 
 
 def squares(count: int, size: int = 16, seed: int = 0) -> np.ndarray:
@@ -30,7 +29,7 @@ def squares(count: int, size: int = 16, seed: int = 0) -> np.ndarray:
     for img in out:
         r, c = rng.integers(0, size // 2, 2)
         h, w = rng.integers(3, size // 2, 2)
-        img[r:r + h, c:c + w] = rng.uniform(0.5, 1.0)
+        img[r : r + h, c : c + w] = rng.uniform(0.5, 1.0)
         img /= img.max()
     return out
 
@@ -45,8 +44,16 @@ def folder(tmp_path: Path) -> Path:
 
 
 def tiny_config(folder: Path, **changes: object) -> TrainConfig:
-    base = {"size": 16, "steps": 6, "batch": 4, "lr": 3e-3, "data": str(folder), "checkpoint_every": 3,
-            "warmup": 0, "architecture": TINY16}
+    base = {
+        "size": 16,
+        "steps": 6,
+        "batch": 4,
+        "lr": 3e-3,
+        "data": str(folder),
+        "checkpoint_every": 3,
+        "warmup": 0,
+        "architecture": TINY16,
+    }
     return TrainConfig(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -110,8 +117,9 @@ def test_fine_tuning_starts_from_the_given_weights(folder: Path, tmp_path: Path)
     card = json.loads(tuned.run(log=lambda _: None).card.read_text())
     assert card["training"]["init_from"]["file"] == first.weights.name
     assert card["training"]["init_from"]["steps"] == 3
-    other = EnergyNetConfig(image_size=16, base_channels=4, channel_mults=(1, 2), time_features=8, time_dim=16,
-                            groups=4)
+    other = EnergyNetConfig(
+        image_size=16, base_channels=4, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4
+    )
     with pytest.raises(ConfigError, match="architecture"):
         Trainer.create(tiny_config(folder, architecture=other, init_from=str(first.weights)), tmp_path / "c")
 
@@ -127,8 +135,9 @@ def test_fresh_run_refuses_to_overwrite_a_checkpoint_and_resume_checks_settings(
 
 
 def test_ellipse_pool_is_rebuilt_exactly_from_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(data_module, "ellipse_phantom",
-                        lambda size, seed: np.full((size, size), seed % 997 / 997, dtype=np.float32))
+    monkeypatch.setattr(
+        data_module, "ellipse_phantom", lambda size, seed: np.full((size, size), seed % 997 / 997, dtype=np.float32)
+    )
     gen = torch.Generator().manual_seed(0)
     source = EllipseSource(8, pool_size=10, refresh=3)
     for _ in range(5):
@@ -162,6 +171,7 @@ def test_folder_errors(tmp_path: Path) -> None:
 
 def test_folder_images_are_grayscale_resized_and_normalised(tmp_path: Path) -> None:
     import imageio.v3 as iio
+
     root = tmp_path / "imgs"
     root.mkdir()
     rgb = np.zeros((40, 30, 3), dtype=np.uint8)
@@ -173,14 +183,17 @@ def test_folder_images_are_grayscale_resized_and_normalised(tmp_path: Path) -> N
 
 # -- command line ----------------------------------------------------------------------------------
 
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gncviewer", exit_on_error=False)
     train_command.register(parser.add_subparsers())
     return parser.parse_args(["train", *argv])
 
 
-@pytest.mark.parametrize("argv", [["--steps", "0"], ["--lr", "nan"], ["--lr", "-1"], ["--batch", "x"],
-                                  ["--device", "tpu"], ["--size", "-64"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--steps", "0"], ["--lr", "nan"], ["--lr", "-1"], ["--batch", "x"], ["--device", "tpu"], ["--size", "-64"]],
+)
 def test_cli_rejects_bad_flags(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         parse(["--out", "somewhere", *argv])
@@ -191,12 +204,14 @@ def test_cli_rejects_bad_flags(argv: list[str], capsys: pytest.CaptureFixture[st
 def test_cli_runs_and_reports_user_errors(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "cli"
     monkeypatch.setattr("gncviewer.train.trainer.default_architecture", lambda size: TINY16)
-    args = parse(["--size", "16", "--steps", "2", "--batch", "2", "--out", str(out), "--data", str(folder),
-                  "--device", "cpu"])
+    args = parse(
+        ["--size", "16", "--steps", "2", "--batch", "2", "--out", str(out), "--data", str(folder), "--device", "cpu"]
+    )
     assert args.handler(args) == 0
     assert (out / "images16.safetensors").is_file() and (out / "images16.json").is_file()
-    resumed = parse(["--size", "16", "--steps", "3", "--batch", "2", "--out", str(out), "--data", str(folder),
-                     "--resume"])
+    resumed = parse(
+        ["--size", "16", "--steps", "3", "--batch", "2", "--out", str(out), "--data", str(folder), "--resume"]
+    )
     assert resumed.handler(resumed) == 0
     assert json.loads((out / "images16.json").read_text())["training"]["steps"] == 3
     if not torch.cuda.is_available():

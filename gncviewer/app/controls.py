@@ -37,8 +37,13 @@ from .state import PROBLEM_FIELD, ExplorerState
 
 #: Speeds offered (iterations per second); None = flat out.
 SPEEDS: tuple[tuple[str, float | None], ...] = (
-    ("flat out", None), ("1000 it/s", 1000.0), ("300 it/s", 300.0), ("100 it/s", 100.0), ("30 it/s", 30.0),
-    ("10 it/s", 10.0), ("3 it/s", 3.0),
+    ("flat out", None),
+    ("1000 it/s", 1000.0),
+    ("300 it/s", 300.0),
+    ("100 it/s", 100.0),
+    ("30 it/s", 30.0),
+    ("10 it/s", 10.0),
+    ("3 it/s", 3.0),
 )
 
 
@@ -67,15 +72,17 @@ class ControlsPanel(QScrollArea):
         self._layout.addWidget(intro)
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("QLabel { color: #ffd7d7; background: #6b1f1f; border-radius: 4px; "
-                                       "padding: 5px; }")
+        self.error_label.setStyleSheet(
+            "QLabel { color: #ffd7d7; background: #6b1f1f; border-radius: 4px; padding: 5px; }"
+        )
         self.error_label.hide()
         self._layout.addWidget(self.error_label)
         self._layout.addWidget(self._speed_row())
         self.problem_box = QComboBox()
         self.problem_box.setObjectName(PROBLEM_FIELD)
-        self.problem_box.setToolTip("The inverse problem: " + "; ".join(f"{k.short_label or k.name}: {k.summary}"
-                                                                         for k in all_kinds()))
+        self.problem_box.setToolTip(
+            "The inverse problem: " + "; ".join(f"{k.short_label or k.name}: {k.summary}" for k in all_kinds())
+        )
         self.problem_box.activated.connect(lambda i: self.edited.emit(PROBLEM_FIELD, self._kinds[i]))
         problem_row = QWidget()
         row = QHBoxLayout(problem_row)
@@ -193,8 +200,7 @@ class ControlsPanel(QScrollArea):
 
     def _browse(self, name: str) -> None:
         param = self.params[name]
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {param.label}", "",
-                                              f"{param.browse};;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {param.label}", "", f"{param.browse};;All files (*)")
         if path:
             widget = self.widgets[name]
             assert isinstance(widget, QLineEdit)

@@ -19,9 +19,9 @@ from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
 from .. import __version__
-from ..core.jsonio import json_text
 from ..core.files import write_atomic
 from ..core.history import history_columns
+from ..core.jsonio import json_text
 from ..errors import InputFileError
 from .model import RunModel
 from .state import ExplorerState
@@ -75,17 +75,25 @@ def export_json(path: str | Path, model: RunModel, state: ExplorerState, info: A
     target = _target(path, (".json",))
     _require_run(model)
     payload = {
-        "format": "gncviewer-history", "app_version": __version__, "problem": model.kind,
-        "label": getattr(info, "label", None), "state": state.to_dict(),
+        "format": "gncviewer-history",
+        "app_version": __version__,
+        "problem": model.kind,
+        "label": getattr(info, "label", None),
+        "state": state.to_dict(),
         "config": model.config.to_dict() if model.config is not None else None,
-        "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
-                     for s in model.segments],
+        "segments": [
+            {"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
+            for s in model.segments
+        ],
         "trajectories": [
-            {"start": np.asarray(model.starts[i]).tolist() if i < len(model.starts) and model.planar else None,
-             "history": history_columns(traj.records),
-             "x": [r.x.tolist() for r in traj.records] if model.planar else None,
-             "final_x": traj.records[-1].x.tolist() if traj.records else None}
-            for i, traj in enumerate(model.trajectories)],
+            {
+                "start": np.asarray(model.starts[i]).tolist() if i < len(model.starts) and model.planar else None,
+                "history": history_columns(traj.records),
+                "x": [r.x.tolist() for r in traj.records] if model.planar else None,
+                "final_x": traj.records[-1].x.tolist() if traj.records else None,
+            }
+            for i, traj in enumerate(model.trajectories)
+        ],
     }
     text = json_text(payload)
     write_atomic(target, text.encode("utf-8"))
@@ -133,8 +141,10 @@ def check_animation_path(path: str | Path) -> Path:
     """Validate an animation file name (and MP4 support) before any frame is rendered."""
     target = _target(path, ANIMATION_FORMATS)
     if target.suffix.lower() == ".mp4" and not mp4_available():
-        raise InputFileError(f"{target}: MP4 export needs the imageio-ffmpeg package (pip install imageio-ffmpeg); "
-                             "GIF export works without it")
+        raise InputFileError(
+            f"{target}: MP4 export needs the imageio-ffmpeg package (pip install imageio-ffmpeg); "
+            "GIF export works without it"
+        )
     return target
 
 
@@ -153,7 +163,7 @@ def write_animation(path: str | Path, frames: Sequence[np.ndarray], fps: float =
         if suffix == ".gif":
             iio.imwrite(tmp, stack, extension=".gif", duration=int(1000 / fps), loop=0)
         else:
-            h, w = stack.shape[1] // 2 * 2, stack.shape[2] // 2 * 2   # H.264 needs even sizes
+            h, w = stack.shape[1] // 2 * 2, stack.shape[2] // 2 * 2  # H.264 needs even sizes
             iio.imwrite(tmp, stack[:, :h, :w], extension=".mp4", fps=fps, codec="libx264", macro_block_size=1)
         os.replace(tmp, target)
     finally:

@@ -19,10 +19,20 @@ from .protocol import RequestLandscapes
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-FILTERS = {"csv": "CSV (*.csv)", "json": "JSON (*.json)", "png": "PNG (*.png)", "pane-png": "PNG (*.png)",
-           "animation": "Animated GIF (*.gif);;MP4 video (*.mp4)"}
-NAMES = {"csv": "history.csv", "json": "history.json", "png": "gncviewer.png", "pane-png": "view.png",
-         "animation": "run.gif"}
+FILTERS = {
+    "csv": "CSV (*.csv)",
+    "json": "JSON (*.json)",
+    "png": "PNG (*.png)",
+    "pane-png": "PNG (*.png)",
+    "animation": "Animated GIF (*.gif);;MP4 video (*.mp4)",
+}
+NAMES = {
+    "csv": "history.csv",
+    "json": "history.json",
+    "png": "gncviewer.png",
+    "pane-png": "view.png",
+    "animation": "run.gif",
+}
 
 
 def export_to(window: MainWindow, kind: str, path: str | Path) -> bool:

@@ -44,7 +44,12 @@ def show_all_pane_help(window: MainWindow) -> None:
 
 
 def about(window: MainWindow) -> None:
-    QMessageBox.about(window, "About gncviewer", (
-        f"<b>gncviewer {__version__}</b><br>An explorer for score-based graduated optimisation "
-        "(Fernsel, Kereta, Denker, arXiv 2404.18699) with annealed Langevin sampling on the same surrogate."
-        "<br><br>" + help_texts.CONTROLS))
+    QMessageBox.about(
+        window,
+        "About gncviewer",
+        (
+            f"<b>gncviewer {__version__}</b><br>An explorer for score-based graduated optimisation "
+            "(Fernsel, Kereta, Denker, arXiv 2404.18699) with annealed Langevin sampling on the same surrogate."
+            "<br><br>" + help_texts.CONTROLS
+        ),
+    )

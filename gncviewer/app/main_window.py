@@ -57,9 +57,16 @@ class MainWindow(QMainWindow):
     slider_label: QLabel
     live_action: QAction
 
-    def __init__(self, state: ExplorerState | None = None, *, settings: AppSettings | None = None,
-                 persist: bool = True, dialogs: bool = True, restore_layout: bool = True, device: Any = None,
-                 ) -> None:
+    def __init__(
+        self,
+        state: ExplorerState | None = None,
+        *,
+        settings: AppSettings | None = None,
+        persist: bool = True,
+        dialogs: bool = True,
+        restore_layout: bool = True,
+        device: Any = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(f"gncviewer {__version__} — score-based graduated optimisation")
         self.setStyleSheet(STYLE)
@@ -132,9 +139,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         if hasattr(widget, "help_text"):
             dock.setToolTip(widget.help_text)
         return dock
@@ -165,8 +174,9 @@ class MainWindow(QMainWindow):
         for dock in d.values():
             dock.show()
         self.show_problem_panes()
-        self.resizeDocks([d["controls"], self.docks[self.main_dock_key()], d["noise"]], [340, 720, 540],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [d["controls"], self.docks[self.main_dock_key()], d["noise"]], [340, 720, 540], Qt.Orientation.Horizontal
+        )
         self.resizeDocks([d["noise"], d["history"]], [300, 640], Qt.Orientation.Vertical)
 
     def _make_status_bar(self) -> None:
@@ -467,4 +477,3 @@ class MainWindow(QMainWindow):
         solver_ok = self.worker.shutdown(1.0)
         map_ok = self.map_worker.shutdown(1.0)
         self.shutdown_ok = solver_ok and map_ok
-

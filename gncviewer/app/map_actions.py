@@ -19,14 +19,20 @@ def compute(window: MainWindow) -> bool:
     setup = window.state.setup_for(MAP_KIND)
     try:
         config, values, grid = window.map_pane.parse(setup.config, float(setup.settings.t_min))
-        window.map_worker.start(config, values, grid, ProblemSpec(MAP_KIND, setup.settings),
-                                compile_kernels=window.map_pane.compile_box.isChecked())
+        window.map_worker.start(
+            config,
+            values,
+            grid,
+            ProblemSpec(MAP_KIND, setup.settings),
+            compile_kernels=window.map_pane.compile_box.isChecked(),
+        )
     except GncViewerError as err:
         window.map_pane.set_message(str(err), error=True)
         return False
     window.map_pane.set_running(True)
-    window.map_pane.set_message(f"Computing {len(values)} × {grid}² trajectories of {config.method} "
-                                f"for {config.iterations} iterations…")
+    window.map_pane.set_message(
+        f"Computing {len(values)} × {grid}² trajectories of {config.method} for {config.iterations} iterations…"
+    )
     return True
 
 
@@ -53,4 +59,6 @@ def load_cell(window: MainWindow, changes: dict, start: tuple[float, float] | No
     window.docks["landscape"].raise_()
     window.statusBar().showMessage(
         f"Loaded {changes['method']} with t_max = {changes['t_max']:.3g}"
-        + (f" from ({start[0]:.2f}, {start[1]:.2f})" if start else ""), 6000)
+        + (f" from ({start[0]:.2f}, {start[1]:.2f})" if start else ""),
+        6000,
+    )

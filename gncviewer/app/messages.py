@@ -51,8 +51,9 @@ def _landscape(window: MainWindow, message: LandscapeReady) -> bool:
 
 def _run_started(window: MainWindow, message: RunStarted) -> bool:
     saved = window.resume_runs.pop(message.resume_token, None) if message.resume_token else None
-    window.model = RunModel.new(message.run_id, window.state.problem, message.config, message.init, message.starts,
-                                message.grid)
+    window.model = RunModel.new(
+        message.run_id, window.state.problem, message.config, message.init, message.starts, message.grid
+    )
     window.noise.clear_markers()
     window.history.clear_markers()
     window.rate.clear()
@@ -87,7 +88,8 @@ def _state_changed(window: MainWindow, message: StateChanged) -> bool:
     window.actions["run"].setIcon(window.style().standardIcon(icon))
     window.actions["run"].setText("Pause" if running else "Run")
     text = {"idle": "ready", "paused": "paused", "running": "running", "finished": "finished"}.get(
-        message.state, message.state)
+        message.state, message.state
+    )
     if message.message:
         text += f" ({message.message})"
     window.state_label.setText(text)
@@ -112,7 +114,9 @@ def _problem_ready(window: MainWindow, message: ProblemReady) -> bool:
             window.worker.send(SetConfig(window.state.config, window.state.settings))
             window.statusBar().showMessage(
                 f"Fixed step λ set to {info.suggested_step:.3g}, this problem's safe step (the default λ = "
-                f"{default:g} would diverge)", 8000)
+                f"{default:g} would diverge)",
+                8000,
+            )
     window.statusBar().showMessage(f"Ready: {info.label}", 5000)
     return True
 
@@ -152,7 +156,14 @@ def _reply(window: MainWindow, message: Reply) -> bool:
 
 
 HANDLERS: dict[type, Callable[[Any, Any], bool]] = {
-    Records: _records, LandscapeReady: _landscape, RunStarted: _run_started, SegmentStarted: _segment_started,
-    StateChanged: _state_changed, ProblemReady: _problem_ready, Applied: _applied, ErrorMessage: _error,
-    Status: _status, Reply: _reply,
+    Records: _records,
+    LandscapeReady: _landscape,
+    RunStarted: _run_started,
+    SegmentStarted: _segment_started,
+    StateChanged: _state_changed,
+    ProblemReady: _problem_ready,
+    Applied: _applied,
+    ErrorMessage: _error,
+    Status: _status,
+    Reply: _reply,
 }

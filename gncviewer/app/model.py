@@ -64,7 +64,7 @@ class Trajectory:
         #: One column per metric the problem reports (PSNR, distance to x*, …), NaN before it first appeared.
         self.metrics: dict[str, GrowingArray] = {}
         self.points = GrowingArray(2) if planar else None
-        self.rejected = GrowingArray(2)   # (iteration, t) of candidate levels the adaptive rule turned down
+        self.rejected = GrowingArray(2)  # (iteration, t) of candidate levels the adaptive rule turned down
 
     def __len__(self) -> int:
         return len(self.records)
@@ -120,10 +120,18 @@ class RunModel:
     segments: list[Segment] = field(default_factory=list)
 
     @classmethod
-    def new(cls, run_id: int, kind: str, config: SolverConfig, init: str, starts: Sequence[np.ndarray],
-            grid: np.ndarray) -> RunModel:
-        return cls(run_id=run_id, kind=kind, config=config, init=init, grid=np.asarray(grid), starts=tuple(starts),
-                   trajectories=[Trajectory(_planar(s)) for s in starts])
+    def new(
+        cls, run_id: int, kind: str, config: SolverConfig, init: str, starts: Sequence[np.ndarray], grid: np.ndarray
+    ) -> RunModel:
+        return cls(
+            run_id=run_id,
+            kind=kind,
+            config=config,
+            init=init,
+            grid=np.asarray(grid),
+            starts=tuple(starts),
+            trajectories=[Trajectory(_planar(s)) for s in starts],
+        )
 
     @property
     def planar(self) -> bool:

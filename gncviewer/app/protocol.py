@@ -42,6 +42,7 @@ class ResumeState:
 
 # -- commands (GUI → worker) -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Load:
     """(Re)configure everything and start a new run, paused at iteration 0 (or resumed from a session)."""
@@ -130,6 +131,7 @@ class Shutdown:
 
 
 # -- messages (worker → GUI) ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProblemReady:

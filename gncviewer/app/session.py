@@ -36,8 +36,23 @@ READABLE_VERSIONS = (1, 2)
 #: Refuse to read files larger than this (a session with a long CT run is a few MB).
 MAX_BYTES = 512 * 1024 * 1024
 
-_SCALARS = ("iteration", "t", "t_index", "step_size", "line_search_trials", "line_search_ok", "descent_cos", "f",
-            "F", "data_term", "prior_term", "grad_norm", "moved", "status", "network_evals")
+_SCALARS = (
+    "iteration",
+    "t",
+    "t_index",
+    "step_size",
+    "line_search_trials",
+    "line_search_ok",
+    "descent_cos",
+    "f",
+    "F",
+    "data_term",
+    "prior_term",
+    "grad_norm",
+    "moved",
+    "status",
+    "network_evals",
+)
 
 
 @dataclass
@@ -62,17 +77,24 @@ class Session:
 
 # -- saving ---------------------------------------------------------------------------------------
 
+
 def session_payload(state: ExplorerState, view: dict[str, Any], model: RunModel | None) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "app_version": __version__,
+        "format": FORMAT,
+        "version": VERSION,
+        "app_version": __version__,
         "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "state": state.to_dict(), "view": dict(view), "run": None,
+        "state": state.to_dict(),
+        "view": dict(view),
+        "run": None,
     }
     if model is not None and model.trajectories and all(t.records for t in model.trajectories):
         payload["run"] = {
             "kind": model.kind,
-            "segments": [{"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
-                         for s in model.segments],
+            "segments": [
+                {"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
+                for s in model.segments
+            ],
             "trajectories": [_trajectory_payload(t.records) for t in model.trajectories],
         }
     return payload
@@ -88,8 +110,14 @@ def _trajectory_payload(records: list[StepRecord]) -> dict[str, Any]:
         row["metrics"] = dict(r.metrics)
         row["candidates"] = [[c.t, c.index, c.descent_cos, c.accepted] for c in r.candidates]
         rows.append(row)
-    return {"records": rows, "x": {"dtype": np.dtype(dtype).name, "shape": list(xs.shape),
-                                   "data": base64.b64encode(xs.tobytes()).decode("ascii")}}
+    return {
+        "records": rows,
+        "x": {
+            "dtype": np.dtype(dtype).name,
+            "shape": list(xs.shape),
+            "data": base64.b64encode(xs.tobytes()).decode("ascii"),
+        },
+    }
 
 
 def save_session(path: str | Path, state: ExplorerState, view: dict[str, Any], model: RunModel | None = None) -> Path:
@@ -109,6 +137,7 @@ def save_session(path: str | Path, state: ExplorerState, view: dict[str, Any], m
 
 
 # -- loading --------------------------------------------------------------------------------------
+
 
 def load_session(path: str | Path) -> Session:
     source = Path(path).expanduser()
@@ -143,18 +172,20 @@ def parse_session(text: str, name: str = "session") -> Session:
 
 def _session(data: Any) -> Session:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise GncViewerError(f"not a {FORMAT} file (no \"format\": \"{FORMAT}\")")
+        raise GncViewerError(f'not a {FORMAT} file (no "format": "{FORMAT}")')
     version = data.get("version")
     if version not in READABLE_VERSIONS:
-        raise GncViewerError(f"session version {version!r} is not supported (this gncviewer reads versions "
-                             f"{', '.join(map(str, READABLE_VERSIONS))})")
+        raise GncViewerError(
+            f"session version {version!r} is not supported (this gncviewer reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))})"
+        )
     raw_state = data.get("state")
     if version == 1:
         raw_state = migrate_v1(raw_state)
     state = ExplorerState.from_dict(raw_state)
     view = data.get("view") or {}
     if not isinstance(view, dict):
-        raise GncViewerError("\"view\" must be a JSON object")
+        raise GncViewerError('"view" must be a JSON object')
     run = data.get("run")
     saved = None if run is None else _run(run, state, version)
     return Session(state=state, view=view, run=saved)
@@ -162,7 +193,7 @@ def _session(data: Any) -> Session:
 
 def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
     if not isinstance(run, dict):
-        raise GncViewerError("\"run\" must be a JSON object or null")
+        raise GncViewerError('"run" must be a JSON object or null')
     kind = run.get("kind")
     if kind != state.problem:
         raise GncViewerError(f"the saved run is for problem {kind!r} but the session's problem is {state.problem!r}")
@@ -176,25 +207,26 @@ def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
         raise GncViewerError("the saved trajectories do not start at the same iteration")
     segments = run.get("segments") or []
     if not isinstance(segments, list):
-        raise GncViewerError("\"segments\" must be a list")
+        raise GncViewerError('"segments" must be a list')
     checked = []
     settings_type = get_kind(state.problem).settings_type
     for seg in segments:
         if not isinstance(seg, dict) or not isinstance(seg.get("iteration"), int):
-            raise GncViewerError("each segment needs an integer \"iteration\"")
+            raise GncViewerError('each segment needs an integer "iteration"')
         config_data = seg.get("config")
         if version == 1:  # α beside the config, t_min inside it
             alpha = seg.get("alpha")
             if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
-                raise GncViewerError("each segment needs a finite \"alpha\"")
+                raise GncViewerError('each segment needs a finite "alpha"')
             config_data = dict(config_data) if isinstance(config_data, dict) else config_data
             t_min = config_data.pop("t_min", None) if isinstance(config_data, dict) else None
             changes = {"alpha": float(alpha), **({"t_min": t_min} if t_min is not None else {})}
             settings = state.settings.with_changes(**changes)
         else:
             settings = settings_type.from_dict(seg.get("settings"), "settings")
-        checked.append({"iteration": seg["iteration"], "config": SolverConfig.from_dict(config_data),
-                        "settings": settings})
+        checked.append(
+            {"iteration": seg["iteration"], "config": SolverConfig.from_dict(config_data), "settings": settings}
+        )
     return SavedRun(kind=kind, trajectories=trajectories, segments=checked)
 
 
@@ -221,8 +253,11 @@ def _trajectory(data: Any, event_shape: tuple[int, ...], index: int) -> list[Ste
 
 
 def _array(spec: Any, where: str) -> np.ndarray:
-    if not isinstance(spec, dict) or spec.get("dtype") not in ("float32", "float64") \
-            or not isinstance(spec.get("shape"), list):
+    if (
+        not isinstance(spec, dict)
+        or spec.get("dtype") not in ("float32", "float64")
+        or not isinstance(spec.get("shape"), list)
+    ):
         raise GncViewerError(f"{where}: iterates must be {{dtype: float32 or float64, shape, data}}")
     dtype = np.dtype(spec["dtype"])
     shape = tuple(spec["shape"])

@@ -25,9 +25,13 @@ if TYPE_CHECKING:
 def view_settings(window: MainWindow) -> dict[str, Any]:
     """What a session stores about the panes (layout choices, landscape region)."""
     view = window.landscape_view
-    return {"ct_layout": window.ct_view.mode, "directions": view.directions,
-            "contours": window.landscape.contours_box.isChecked(), "trajectory": window.history.trajectory + 1,
-            "landscape_bounds": list(view.bounds)}
+    return {
+        "ct_layout": window.ct_view.mode,
+        "directions": view.directions,
+        "contours": window.landscape.contours_box.isChecked(),
+        "trajectory": window.history.trajectory + 1,
+        "landscape_bounds": list(view.bounds),
+    }
 
 
 def save(window: MainWindow, path: str | Path, include_run: bool = False) -> bool:
@@ -71,8 +75,7 @@ def apply(window: MainWindow, session: Session) -> None:
         window.resume_runs[token] = saved
     window.show_iteration(None)
     state = window.state
-    window.worker.send(Load(ProblemSpec(state.problem, state.settings), state.config, state.init, resume,
-                            token=token))
+    window.worker.send(Load(ProblemSpec(state.problem, state.settings), state.config, state.init, resume, token=token))
 
 
 def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
@@ -87,8 +90,14 @@ def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
     if isinstance(view.get("contours"), bool):
         window.landscape.contours_box.setChecked(view["contours"])
     bounds = view.get("landscape_bounds")
-    if (isinstance(bounds, list) and len(bounds) == 4 and all(isinstance(v, (int, float)) for v in bounds)
-            and all(math.isfinite(v) for v in bounds) and bounds[0] < bounds[1] and bounds[2] < bounds[3]):
+    if (
+        isinstance(bounds, list)
+        and len(bounds) == 4
+        and all(isinstance(v, (int, float)) for v in bounds)
+        and all(math.isfinite(v) for v in bounds)
+        and bounds[0] < bounds[1]
+        and bounds[2] < bounds[3]
+    ):
         window.landscape.view_box.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
 
 
@@ -103,8 +112,9 @@ def open_dialog(window: MainWindow) -> None:
 
 def save_dialog(window: MainWindow, include_run: bool) -> None:
     start = window.settings.last_folder() if window.settings else ""
-    path, _ = QFileDialog.getSaveFileName(window, "Save session", str(Path(start) / "session.json"),
-                                          "Sessions (*.json)")
+    path, _ = QFileDialog.getSaveFileName(
+        window, "Save session", str(Path(start) / "session.json"), "Sessions (*.json)"
+    )
     if path:
         if window.settings:
             window.settings.set_last_folder(path)

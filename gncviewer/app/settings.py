@@ -43,8 +43,10 @@ class AppSettings:
             return None, None
         geometry = self._q.value("layout/geometry")
         state = self._q.value("layout/state")
-        return (geometry if isinstance(geometry, QByteArray) else None,
-                state if isinstance(state, QByteArray) else None)
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
 
     def save_window_layout(self, geometry: QByteArray, state: QByteArray) -> None:
         self._q.setValue("layout/version", LAYOUT_VERSION)

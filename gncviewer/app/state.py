@@ -71,14 +71,23 @@ class ExplorerState:
     speed: float | None = None
 
     @classmethod
-    def of(cls, problem: str = DEFAULT_KIND, *, config: SolverConfig | None = None, settings: Settings | None = None,
-           init: str | None = None, speed: float | None = None) -> ExplorerState:
+    def of(
+        cls,
+        problem: str = DEFAULT_KIND,
+        *,
+        config: SolverConfig | None = None,
+        settings: Settings | None = None,
+        init: str | None = None,
+        speed: float | None = None,
+    ) -> ExplorerState:
         """A state on ``problem`` with its setup's defaults replaced by whatever is given (scripts, tests)."""
         kind = get_kind(problem)
         base = Setup.default(kind)
-        setup = Setup(settings.validate() if settings is not None else base.settings,
-                      config.validate() if config is not None else base.config,
-                      kind.parse_init(init) if init is not None else base.init)
+        setup = Setup(
+            settings.validate() if settings is not None else base.settings,
+            config.validate() if config is not None else base.config,
+            kind.parse_init(init) if init is not None else base.init,
+        )
         return cls(speed=speed).with_setup(setup, problem=kind.name)
 
     # -- views -----------------------------------------------------------------------------------
@@ -144,8 +153,9 @@ class ExplorerState:
             kind = get_kind(value)
             return self.with_setup(self.setup_for(kind.name), problem=kind.name)
         if name == SPEED_FIELD:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value) or value <= 0):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0
+            ):
                 raise ConfigError("speed", f"must be a positive number of iterations per second (got {value!r})")
             return replace(self, speed=None if value is None else float(value))
         setup = self.setup
@@ -177,8 +187,11 @@ class ExplorerState:
     # -- sessions ----------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"problem": self.problem, "speed": self.speed,
-                "problems": {name: setup.to_dict() for name, setup in self.setups.items()}}
+        return {
+            "problem": self.problem,
+            "speed": self.speed,
+            "problems": {name: setup.to_dict() for name, setup in self.setups.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> ExplorerState:

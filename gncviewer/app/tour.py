@@ -101,7 +101,9 @@ PAGES: tuple[TourPage, ...] = (
         "equally well). A Gaussian-mixture prior decides where on the line to stop.</p>"
         "<p>The <b>star</b> is the global minimum, the <b>triangles</b> are local minima. The tour starts at the "
         "<b>square</b> (−5, 5), right next to a local minimum: plain gradient descent from there gets stuck.</p>",
-        "Set up the tour's run", _set_up),
+        "Set up the tour's run",
+        _set_up,
+    ),
     TourPage(
         "What t is",
         "<p>gncviewer does not minimise the real objective <i>f</i> directly. It minimises a family of "
@@ -110,7 +112,8 @@ PAGES: tuple[TourPage, ...] = (
         "<p>At the smallest level <i>t</i><sub>min</sub> = 0.001, <i>F</i> is the real objective. At "
         "<i>t</i> = 1 — what the landscape shows now — the five mixture bumps are blurred into one broad valley. "
         "The <b>Noise level</b> pane shows the schedule: <i>t</i> falls from <i>t</i><sub>max</sub> to "
-        "<i>t</i><sub>min</sub>, one grid level per iteration.</p>"),
+        "<i>t</i><sub>min</sub>, one grid level per iteration.</p>",
+    ),
     TourPage(
         "Why the landscape flattens",
         "<p>Diffusing a Gaussian mixture adds the noise variance to every component: each bump gets wider by "
@@ -118,7 +121,9 @@ PAGES: tuple[TourPage, ...] = (
         "disappear. Large <i>t</i> means a smooth, almost convex problem.</p>"
         "<p>Press the button: the solver runs the first half of the schedule. Watch the valley sharpen as "
         "<i>t</i> falls, and the iterate slide along it towards the middle.</p>",
-        "Run the first half", _first_part),
+        "Run the first half",
+        _first_part,
+    ),
     TourPage(
         "Following the valley down",
         "<p>The GNC flow takes one step <i>x ← x − λ t ∇F(x, t)</i> per level, so the iterate tracks the "
@@ -126,7 +131,9 @@ PAGES: tuple[TourPage, ...] = (
         "below zero early on: the step descends the blurred <i>F</i>, even uphill on the real <i>f</i> — "
         "that is what lets it leave the trap.</p>"
         "<p>Press the button to finish the run.</p>",
-        "Finish the run", _finish),
+        "Finish the run",
+        _finish,
+    ),
     TourPage(
         "Why it escaped",
         "<p>By the time <i>t</i> is small enough for the local minima to reappear, the iterate is already in the "
@@ -134,7 +141,9 @@ PAGES: tuple[TourPage, ...] = (
         "trap of the blurred problems that decided the way. The distance to the global minimum (history, "
         "bottom right) ends near zero.</p>"
         "<p>Compare with plain gradient descent on <i>f</i> from the same start.</p>",
-        "Compare: plain descent", _compare_descent),
+        "Compare: plain descent",
+        _compare_descent,
+    ),
     TourPage(
         "Your turn",
         "<p>Descent stops in the local minimum next to the start. Now experiment:</p><ul>"
@@ -143,7 +152,8 @@ PAGES: tuple[TourPage, ...] = (
         "but far more conservative;</li>"
         "<li><b>click</b> the landscape to start elsewhere, <b>shift-click</b> to add starting points;</li>"
         "<li>open the <b>Convergence map</b> tab for the paper's whole experiment.</li></ul>"
-        "<p>Help → About the method explains both algorithms; every pane's <b>?</b> button says what it shows.</p>"),
+        "<p>Help → About the method explains both algorithms; every pane's <b>?</b> button says what it shows.</p>",
+    ),
 )
 
 

@@ -21,13 +21,28 @@ if TYPE_CHECKING:
 #: Run controls: key → (text, icon, shortcuts, tooltip, window method).
 RUN_ACTIONS = {
     "run": ("Run", QStyle.StandardPixmap.SP_MediaPlay, ["Space"], "Run or pause the solver (Space)", "toggle_run"),
-    "step": ("Step", QStyle.StandardPixmap.SP_MediaSkipForward, ["S", "Right"], "One iteration, then pause (S or →)",
-             "step"),
-    "reset": ("Reset", QStyle.StandardPixmap.SP_BrowserReload, ["R"],
-              "Back to iteration 0 from the same starting points (R)", "reset"),
+    "step": (
+        "Step",
+        QStyle.StandardPixmap.SP_MediaSkipForward,
+        ["S", "Right"],
+        "One iteration, then pause (S or →)",
+        "step",
+    ),
+    "reset": (
+        "Reset",
+        QStyle.StandardPixmap.SP_BrowserReload,
+        ["R"],
+        "Back to iteration 0 from the same starting points (R)",
+        "reset",
+    ),
     "stop": ("Stop", QStyle.StandardPixmap.SP_MediaStop, ["Esc"], "End the run here (Esc)", "stop"),
-    "random": ("New start", QStyle.StandardPixmap.SP_ArrowRight, ["N"], "A new random initialisation (N)",
-               "random_start"),
+    "random": (
+        "New start",
+        QStyle.StandardPixmap.SP_ArrowRight,
+        ["N"],
+        "A new random initialisation (N)",
+        "random_start",
+    ),
 }
 
 

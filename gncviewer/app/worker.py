@@ -235,11 +235,19 @@ class SolverEngine:
         settings = spec.settings.validate()
         config = cmd.config.validate()
         kind.check(settings, config)
-        if self.built is not None and self.spec is not None and self.spec.kind == spec.kind \
-                and self.spec.settings == settings:
+        if (
+            self.built is not None
+            and self.spec is not None
+            and self.spec.kind == spec.kind
+            and self.spec.settings == settings
+        ):
             built = self.built
-        elif self.built is not None and self.spec is not None and self.spec.kind == spec.kind \
-                and not kind.rebuild_needed(self.spec.settings, settings):
+        elif (
+            self.built is not None
+            and self.spec is not None
+            and self.spec.kind == spec.kind
+            and not kind.rebuild_needed(self.spec.settings, settings)
+        ):
             built = kind.reweight(self.built, settings)
         else:
             self.post(Status(f"Preparing {kind.label} on {self.device}…"), True)
@@ -312,8 +320,17 @@ class SolverEngine:
         self.trajectories = trajectories
         self.iteration = max(offsets)
         self.grid = solver.grid(problem).numpy().copy()
-        self.post(RunStarted(self.run_id, config, init, tuple(np.asarray(t.last.x).copy() for t in trajectories),
-                             self.grid, None if resume is None else resume.token), True)
+        self.post(
+            RunStarted(
+                self.run_id,
+                config,
+                init,
+                tuple(np.asarray(t.last.x).copy() for t in trajectories),
+                self.grid,
+                None if resume is None else resume.token,
+            ),
+            True,
+        )
         if resume is None:
             self.post(Records(self.run_id, [(i, t.last) for i, t in enumerate(trajectories)]), True)
         self._landscape_key = None
@@ -368,8 +385,9 @@ class SolverEngine:
             self.post(ErrorMessage("Numerical error", error + " The last good state is kept."), True)
         if all(t.done for t in self.trajectories):
             self.steps_left = 0
-            self._set_state("finished", "stationary" if any(t.last.status == "stationary"
-                                                             for t in self.trajectories) else "")
+            self._set_state(
+                "finished", "stationary" if any(t.last.status == "stationary" for t in self.trajectories) else ""
+            )
             return
         if error is not None:
             self._set_state("paused", "numerical error")
@@ -419,17 +437,27 @@ class SolverEngine:
         fields = {}
         for t in cmd.ts:
             if float(t) not in fields:
-                fields[float(t)] = compute_landscape(self.built.problem, float(t), cmd.bounds,
-                                                     directions=cmd.directions)
+                fields[float(t)] = compute_landscape(
+                    self.built.problem, float(t), cmd.bounds, directions=cmd.directions
+                )
         self.post(Reply(cmd.request_id, fields), True)
 
 
-SolverEngine._HANDLERS.update({
-    Load: SolverEngine._load, SetConfig: SolverEngine._set_config, SetInit: SolverEngine._set_init,
-    Run: SolverEngine._run, Pause: SolverEngine._pause, Step: SolverEngine._step_command, Stop: SolverEngine._stop,
-    Reset: SolverEngine._reset, SetSpeed: SolverEngine._set_speed, SetView: SolverEngine._set_view,
-    RequestLandscapes: SolverEngine._reply_landscapes,
-})
+SolverEngine._HANDLERS.update(
+    {
+        Load: SolverEngine._load,
+        SetConfig: SolverEngine._set_config,
+        SetInit: SolverEngine._set_init,
+        Run: SolverEngine._run,
+        Pause: SolverEngine._pause,
+        Step: SolverEngine._step_command,
+        Stop: SolverEngine._stop,
+        Reset: SolverEngine._reset,
+        SetSpeed: SolverEngine._set_speed,
+        SetView: SolverEngine._set_view,
+        RequestLandscapes: SolverEngine._reply_landscapes,
+    }
+)
 
 
 def _title(err: GncViewerError) -> str:
@@ -524,8 +552,9 @@ class SolverWorker(QObject):
                 self._post(ErrorMessage(_title(err), str(err)), True)
             except Exception as err:  # keep the thread alive; the user sees what failed
                 engine.state, engine.steps_left = "paused", 0
-                self._post(ErrorMessage("Internal error", "".join(traceback.format_exception_only(type(err), err))),
-                           True)
+                self._post(
+                    ErrorMessage("Internal error", "".join(traceback.format_exception_only(type(err), err))), True
+                )
                 self._post(StateChanged("paused", engine.iteration, "internal error"), True)
             self.stats["iterations"] = engine.iterations_done
             self._maybe_flush()
@@ -579,14 +608,23 @@ class MapWorker(QObject):
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, spec: ProblemSpec,
-              compile_kernels: bool = False) -> None:
+    def start(
+        self,
+        config: SolverConfig,
+        t_max_values: np.ndarray,
+        grid: int,
+        spec: ProblemSpec,
+        compile_kernels: bool = False,
+    ) -> None:
         if self.is_running():
             raise GncViewerError("a convergence map is already being computed; cancel it first")
         self._cancel.clear()
-        self._thread = threading.Thread(target=self._main,
-                                        args=(config, np.asarray(t_max_values), grid, spec, compile_kernels),
-                                        name="gncviewer-map", daemon=True)
+        self._thread = threading.Thread(
+            target=self._main,
+            args=(config, np.asarray(t_max_values), grid, spec, compile_kernels),
+            name="gncviewer-map",
+            daemon=True,
+        )
         self._thread.start()
 
     def cancel(self) -> None:
@@ -598,15 +636,22 @@ class MapWorker(QObject):
             self._thread.join(timeout)
         return not self.is_running()
 
-    def _main(self, config: SolverConfig, t_max_values: np.ndarray, grid: int, spec: ProblemSpec,
-              compile_kernels: bool) -> None:
+    def _main(
+        self, config: SolverConfig, t_max_values: np.ndarray, grid: int, spec: ProblemSpec, compile_kernels: bool
+    ) -> None:
         from ..core.convergence_map import run_convergence_map
 
         try:
             problem = get_kind(spec.kind).build(spec.settings).problem
-            result = run_convergence_map(config, t_max_values, problem, grid=grid, compile=compile_kernels,
-                                         progress=lambda done, total: self.progress.emit(done, total),
-                                         should_stop=self._cancel.is_set)
+            result = run_convergence_map(
+                config,
+                t_max_values,
+                problem,
+                grid=grid,
+                compile=compile_kernels,
+                progress=lambda done, total: self.progress.emit(done, total),
+                should_stop=self._cancel.is_set,
+            )
         except GncViewerError as err:
             self.failed.emit(str(err))
             return

@@ -99,11 +99,13 @@ def choice_type(choices: Iterable[str]) -> Callable[[str], str]:
         if text not in allowed:
             raise argparse.ArgumentTypeError(f"must be one of {', '.join(allowed)}, got {text!r}")
         return text
+
     parse.__name__ = "choice"
     return parse
 
 
 # -- declared parameters -------------------------------------------------------------------------
+
 
 def param_type(param: Param) -> Callable[[str], Any]:
     """argparse type for a declared parameter: the declaration's own parser, so a bad value gets the same
@@ -124,15 +126,20 @@ def flag_dest(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
 
-def add_params(parser: argparse.ArgumentParser, params: Iterable[Param], defaults: dict[str, Any] | None = None,
-               raw: bool = False, title: str | None = None) -> None:
+def add_params(
+    parser: argparse.ArgumentParser,
+    params: Iterable[Param],
+    defaults: dict[str, Any] | None = None,
+    raw: bool = False,
+    title: str | None = None,
+) -> None:
     """One flag per declared parameter (``--t-max``, ``--armijo-bb/--no-armijo-bb``, …), default None.
 
     ``defaults`` only appear in the help text: a flag that was not given stays None, so the caller
     can tell given values from defaults.  ``raw`` keeps the text (the explorer validates it against
     the kind chosen later; the value is then stored under the flag's name, ``flag_dest``, since two
-    kinds may declare the same name with different flags).  ``title`` puts the flags in a group of that title in ``--help``.  The
-    flag ↔ field map goes into ``args.flags`` for error messages.
+    kinds may declare the same name with different flags).  ``title`` puts the flags in a group of
+    that title in ``--help``.  The flag ↔ field map goes into ``args.flags`` for error messages.
     """
     target: Any = parser.add_argument_group(title) if title else parser
     flags: dict[str, str] = {}
@@ -143,13 +150,17 @@ def add_params(parser: argparse.ArgumentParser, params: Iterable[Param], default
         flags[param.name] = flag
         dest = flag_dest(flag) if raw else param.name
         if param.kind == "bool":
-            target.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None,
-                                help=help_text)
+            target.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
             continue
-        kwargs: dict[str, Any] = {"dest": dest, "default": None, "help": help_text,
-                                  "metavar": param.metavar or param.name.upper()}
+        kwargs: dict[str, Any] = {
+            "dest": dest,
+            "default": None,
+            "help": help_text,
+            "metavar": param.metavar or param.name.upper(),
+        }
         if param.kind == "choice":
-            kwargs["metavar"] = "{" + ",".join(((param.none_text,) if param.optional else ()) + param.choices) + "}"
+            options = ((param.none_text,) if param.optional else ()) + param.choices
+            kwargs["metavar"] = "{" + ",".join(options) + "}"
         if param.repeat:
             kwargs["action"] = "append"
         if not raw and not param.repeat:
@@ -175,11 +186,16 @@ def given(args: argparse.Namespace, params: Iterable[Param]) -> dict[str, Any]:
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", type=choice_type(DEVICES), default="auto",
-                        help="auto (CUDA if available, else CPU) | cpu | cuda (default auto)")
+    parser.add_argument(
+        "--device",
+        type=choice_type(DEVICES),
+        default="auto",
+        help="auto (CUDA if available, else CPU) | cpu | cuda (default auto)",
+    )
 
 
 # -- output files --------------------------------------------------------------------------------
+
 
 def check_writable(path: str | None, flag: str) -> Path | None:
     """Fail now, not after an hour of computing, if ``path`` cannot be written."""
@@ -213,4 +229,5 @@ def config_error_message(err: ConfigError, flags: dict[str, str] | None = None) 
 def progress(total: int, desc: str, unit: str = "it") -> Any:
     """A tqdm bar on stderr, shown only on a terminal (quiet in CI logs and pipes)."""
     from tqdm import tqdm
+
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)

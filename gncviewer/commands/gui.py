@@ -29,30 +29,46 @@ def _window_size(text: str) -> tuple[int, int]:
 
 def register(root: Any) -> None:
     parser = root.add_parser(
-        "gui", help="open the explorer (the default without a command)",
+        "gui",
+        help="open the explorer (the default without a command)",
         description="Open the explorer on the toy problem or CT. Without --session the last session is restored "
-                    "(unless --fresh). With --screenshot, run --run-iterations iterations, save a PNG of the "
-                    "window and exit.")
+        "(unless --fresh). With --screenshot, run --run-iterations iterations, save a PNG of the "
+        "window and exit.",
+    )
     from ..core.config import SolverConfig
     from ..problems import kind_names
 
-    parser.add_argument("--problem", type=choice_type(kind_names()), default=None,
-                        help=f"{' | '.join(kind_names())} (default: the last session's, else toy)")
+    parser.add_argument(
+        "--problem",
+        type=choice_type(kind_names()),
+        default=None,
+        help=f"{' | '.join(kind_names())} (default: the last session's, else toy)",
+    )
     parser.add_argument("--session", metavar="FILE", help="open this session file")
-    parser.add_argument("--speed", type=positive_float, default=None,
-                        help="iterations per second (default: flat out)")
+    parser.add_argument("--speed", type=positive_float, default=None, help="iterations per second (default: flat out)")
     # Problem flags of every kind, as text: they are validated against the kind chosen (same messages).
     add_params(parser, problem_params().values(), raw=True, title="problem settings (of the chosen --problem)")
     add_params(parser, SolverConfig.params(), raw=True, title="solver")
-    parser.add_argument("--run-iterations", type=non_negative_int, default=0, metavar="N",
-                        help="run N iterations once the problem is ready")
-    parser.add_argument("--screenshot", metavar="PATH",
-                        help="after --run-iterations, save a PNG of the window and exit")
-    parser.add_argument("--window-size", type=_window_size, default=None, metavar="WxH",
-                        help="window size (default 1600x1000)")
+    parser.add_argument(
+        "--run-iterations",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="run N iterations once the problem is ready",
+    )
+    parser.add_argument(
+        "--screenshot", metavar="PATH", help="after --run-iterations, save a PNG of the window and exit"
+    )
+    parser.add_argument(
+        "--window-size", type=_window_size, default=None, metavar="WxH", help="window size (default 1600x1000)"
+    )
     parser.add_argument("--fresh", action="store_true", help="ignore the last session and the saved window layout")
-    parser.add_argument("--timeout", type=positive_float, default=600.0,
-                        help="screenshot mode: give up after this many seconds (default 600)")
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=600.0,
+        help="screenshot mode: give up after this many seconds (default 600)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -84,14 +100,23 @@ def build_state(args: argparse.Namespace, base: Any) -> Any:
     for flag in problem_params():
         if flag not in own and getattr(args, flag_dest(flag), None) is not None:
             users = [k.name for k in all_kinds() if any(p.cli_flag == flag for p in k.params())]
-            raise ConfigError(flag_dest(flag), f"applies to problem {' or '.join(users)}, not {kind.name} "
-                                               "(choose the problem with --problem)")
+            raise ConfigError(
+                flag_dest(flag),
+                f"applies to problem {' or '.join(users)}, not {kind.name} (choose the problem with --problem)",
+            )
     for flag, param in (*own.items(), *((p.cli_flag, p) for p in SolverConfig.params())):
         value = getattr(args, flag_dest(flag), None)
         if value is None:
             continue
-        text = "; ".join(value) if isinstance(value, list) else "true" if value is True else \
-            "false" if value is False else value
+        text = (
+            "; ".join(value)
+            if isinstance(value, list)
+            else "true"
+            if value is True
+            else "false"
+            if value is False
+            else value
+        )
         try:
             state = state.apply_text(param.name, text)
         except ConfigError as err:  # name the flag the user typed (the toy's init is --x0)
@@ -164,8 +189,13 @@ def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot:
     app.setQuitOnLastWindowClosed(False)
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
     settings = None if screenshot is not None else AppSettings()
-    window = MainWindow(state, settings=settings, persist=screenshot is None, dialogs=screenshot is None,
-                        restore_layout=screenshot is None and not args.fresh)
+    window = MainWindow(
+        state,
+        settings=settings,
+        persist=screenshot is None,
+        dialogs=screenshot is None,
+        restore_layout=screenshot is None and not args.fresh,
+    )
     if args.window_size:
         window.resize(*args.window_size)
     if session is not None and session.run is not None:
@@ -219,8 +249,11 @@ async def _main(app: Any, window: Any, args: argparse.Namespace, screenshot: Any
                 raise_for(window)
             if args.run_iterations:
                 window.step(args.run_iterations)
-            await _until(lambda: window.settled(args.run_iterations) or window.errors, args.timeout,
-                         f"{args.run_iterations} iterations")
+            await _until(
+                lambda: window.settled(args.run_iterations) or window.errors,
+                args.timeout,
+                f"{args.run_iterations} iterations",
+            )
             if window.errors:
                 raise_for(window)
         if screenshot is not None:

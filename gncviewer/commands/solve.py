@@ -14,8 +14,10 @@ from typing import Any
 
 from .common import add_device_option, add_params, check_writable, given, progress, write_atomic, write_json
 
-EPILOG = ("Fixed steps (gnc-flow, langevin, --step-rule fixed) default to the problem's safe step (CT: 1/|A|^2, "
-          "the largest safe step of the data term at t = 1; the toy's lambda = 1 would diverge on CT).")
+EPILOG = (
+    "Fixed steps (gnc-flow, langevin, --step-rule fixed) default to the problem's safe step (CT: 1/|A|^2, "
+    "the largest safe step of the data term at t = 1; the toy's lambda = 1 would diverge on CT)."
+)
 
 
 def register(solve_subparsers: Any) -> None:
@@ -23,13 +25,18 @@ def register(solve_subparsers: Any) -> None:
     from ..problems import all_kinds
 
     for kind in all_kinds():
-        parser = solve_subparsers.add_parser(kind.name, help=kind.summary, description=f"{kind.label}: {kind.summary}.",
-                                             epilog=EPILOG)
+        parser = solve_subparsers.add_parser(
+            kind.name, help=kind.summary, description=f"{kind.label}: {kind.summary}.", epilog=EPILOG
+        )
         settings = kind.default_settings()
         add_params(parser, kind.settings_type.params(), settings.to_dict(), title=f"problem ({kind.label})")
         add_params(parser, (kind.init_param,), {"init": kind.init_default}, title="initial point")
-        add_params(parser, SolverConfig.params(), kind.default_config().to_dict(),
-                   title="solver (defaults: this problem's reference setting)")
+        add_params(
+            parser,
+            SolverConfig.params(),
+            kind.default_config().to_dict(),
+            title="solver (defaults: this problem's reference setting)",
+        )
         outputs = parser.add_argument_group("output")
         outputs.add_argument("--json", metavar="PATH", help="write settings, final figures and history as JSON")
         if kind.has_png:
@@ -50,8 +57,9 @@ def prepare(kind: Any, args: argparse.Namespace) -> tuple[Any, Any, str, set[str
     config = kind.default_config().with_changes(**changes)
     kind.check(settings, config)
     if kind.start_count(init) > 1:
-        raise ConfigError("init", "solve runs one trajectory: give one starting point (the explorer and toy-map run "
-                                  "many together)")
+        raise ConfigError(
+            "init", "solve runs one trajectory: give one starting point (the explorer and toy-map run many together)"
+        )
     return settings, config, init, set(changes)
 
 
@@ -85,9 +93,11 @@ def run(args: argparse.Namespace) -> int:
     final = records[-1]
     steps = len(records) - 1
     details = kind.summary_line(built, final)
-    print(f"{config.method} on {built.info.label} from {init}: {steps} iterations in {seconds:.2f} s on {device}; "
-          f"{details + '; ' if details else ''}f = {final.f:.6g}, |grad f| = {final.grad_norm:.3g}, "
-          f"status {final.status}")
+    print(
+        f"{config.method} on {built.info.label} from {init}: {steps} iterations in {seconds:.2f} s on {device}; "
+        f"{details + '; ' if details else ''}f = {final.f:.6g}, |grad f| = {final.grad_norm:.3g}, "
+        f"status {final.status}"
+    )
     if json_path is not None:
         write_json(json_path, payload(kind, built, config, init, records, seconds, str(device)))
     if png_path is not None:
@@ -97,23 +107,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def payload(kind: Any, built: Any, config: Any, init: str, records: list, seconds: float, device: str
-            ) -> dict[str, Any]:
+def payload(
+    kind: Any, built: Any, config: Any, init: str, records: list, seconds: float, device: str
+) -> dict[str, Any]:
     """The run as JSON: settings, config, initial and final figures, history, and the kind's own facts."""
     from ..core.history import history_columns
 
     initial, final = records[0], records[-1]
     small = int(final.x.size) <= 16
     out: dict[str, Any] = {
-        "problem": kind.name, "method": config.method, "device": device,
+        "problem": kind.name,
+        "method": config.method,
+        "device": device,
         "settings": {**built.settings.to_dict(), "init": init},
         "config": {**config.to_dict(), "step_rule": config.effective_step_rule},
-        "iterations_run": len(records) - 1, "seconds": seconds,
+        "iterations_run": len(records) - 1,
+        "seconds": seconds,
         "network_evals": sum(r.network_evals for r in records),
-        "initial": {"f": initial.f, "grad_norm": initial.grad_norm, **dict(initial.metrics),
-                    **({"x": initial.x.tolist()} if small else {})},
-        "final": {"f": final.f, "grad_norm": final.grad_norm, "status": final.status, **dict(final.metrics),
-                  **({"x": final.x.tolist()} if small else {})},
+        "initial": {
+            "f": initial.f,
+            "grad_norm": initial.grad_norm,
+            **dict(initial.metrics),
+            **({"x": initial.x.tolist()} if small else {}),
+        },
+        "final": {
+            "f": final.f,
+            "grad_norm": final.grad_norm,
+            "status": final.status,
+            **dict(final.metrics),
+            **({"x": final.x.tolist()} if small else {}),
+        },
         "history": history_columns(records[1:]),
     }
     for key, value in kind.report(built, final).items():

@@ -32,17 +32,29 @@ def _solver_params() -> tuple:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "toy-map", help="the paper's convergence map on the toy problem (grid of starts x t_max x iterations)",
+        "toy-map",
+        help="the paper's convergence map on the toy problem (grid of starts x t_max x iterations)",
         description="For every t_max, run the method from a grid x grid lattice of initial points on [-10,10]^2 "
-                    "and record, per iteration, the fraction of trajectories within --radius of the global "
-                    "minimum and the fraction with |grad f| <= --tol.  Defaults: the paper's study "
-                    "(100 log-spaced t_max in [1e-2, 10], 100 x 100 starts, 1300 iterations).  Every solver flag "
-                    "is honoured or refused with a message; only gnc-flow and gradient-like run batched.")
+        "and record, per iteration, the fraction of trajectories within --radius of the global "
+        "minimum and the fraction with |grad f| <= --tol.  Defaults: the paper's study "
+        "(100 log-spaced t_max in [1e-2, 10], 100 x 100 starts, 1300 iterations).  Every solver flag "
+        "is honoured or refused with a message; only gnc-flow and gradient-like run batched.",
+    )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--t-max", type=float_list, default=None, metavar="LIST",
-                       help="explicit t_max values, comma-separated (e.g. 0.1,0.5,1,2,5,10)")
-    which.add_argument("--t-max-range", type=float_pair, default=None, metavar="LO,HI",
-                       help="log-spaced t_max from LO to HI (default 0.01,10)")
+    which.add_argument(
+        "--t-max",
+        type=float_list,
+        default=None,
+        metavar="LIST",
+        help="explicit t_max values, comma-separated (e.g. 0.1,0.5,1,2,5,10)",
+    )
+    which.add_argument(
+        "--t-max-range",
+        type=float_pair,
+        default=None,
+        metavar="LO,HI",
+        help="log-spaced t_max from LO to HI (default 0.01,10)",
+    )
     parser.add_argument("--t-max-count", type=positive_int, default=100, help="values in --t-max-range (default 100)")
     parser.add_argument("--grid", type=positive_int, default=100, help="starts per axis on [-10,10] (default 100)")
     parser.add_argument("--radius", type=positive_float, default=0.1, help="'reached' radius around the minimum")
@@ -61,6 +73,7 @@ def register(subparsers: Any) -> None:
 
 def t_max_values(args: argparse.Namespace, t_min: float) -> list[float]:
     from ..errors import ConfigError
+
     if args.t_max is not None:
         values = list(args.t_max)
     else:
@@ -93,12 +106,24 @@ def run(args: argparse.Namespace) -> int:
     check_supported(config)
     problem = kind.build(settings).problem
     with progress(config.iterations, f"toy-map {config.method}") as bar:
+
         def report(done: int, total: int) -> None:
             bar.update(done - bar.n)
-        result = run_convergence_map(config, values, problem, grid=args.grid, radius=args.radius, tol=args.tol,
-                                     progress=report, compile=False if args.no_compile else None)
-    print(f"toy-map {config.method}: {len(values)} t_max x {args.grid}^2 starts x {config.iterations} iterations "
-          f"in {result.seconds:.1f} s; global minimum at ({result.global_min[0]:.4f}, {result.global_min[1]:.4f})")
+
+        result = run_convergence_map(
+            config,
+            values,
+            problem,
+            grid=args.grid,
+            radius=args.radius,
+            tol=args.tol,
+            progress=report,
+            compile=False if args.no_compile else None,
+        )
+    print(
+        f"toy-map {config.method}: {len(values)} t_max x {args.grid}^2 starts x {config.iterations} iterations "
+        f"in {result.seconds:.1f} s; global minimum at ({result.global_min[0]:.4f}, {result.global_min[1]:.4f})"
+    )
     print("   t_max   reached  stationary   (final iteration)")
     for i, t in enumerate(result.t_max):
         if len(values) <= 12 or i % max(1, len(values) // 10) == 0 or i == len(values) - 1:
@@ -107,5 +132,6 @@ def run(args: argparse.Namespace) -> int:
         write_json(json_path, {**result.to_json(), "grid": args.grid})
     if png_path is not None:
         from ..core.plots import convergence_map_png
+
         write_atomic(png_path, convergence_map_png(result))
     return 0

@@ -14,35 +14,53 @@ from typing import Any
 from .common import choice_type, non_negative_int, positive_float, positive_int
 
 DEVICES = ("auto", "cpu", "cuda")
-EPILOG = ("Interrupted runs continue with the same command plus --resume (only --steps and "
-          "--checkpoint-every may change). On a shared CPU, run with OMP_WAIT_POLICY=PASSIVE: busy-waiting "
-          "OpenMP threads otherwise slow training down many times over when another process holds a core.")
+EPILOG = (
+    "Interrupted runs continue with the same command plus --resume (only --steps and "
+    "--checkpoint-every may change). On a shared CPU, run with OMP_WAIT_POLICY=PASSIVE: busy-waiting "
+    "OpenMP threads otherwise slow training down many times over when another process holds a core."
+)
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "train", help="train an energy prior (denoising score matching) for CT",
+        "train",
+        help="train an energy prior (denoising score matching) for CT",
         description="Train the energy network E(x,t) = 0.5*|U(x,t)|^2/s_t under the VP SDE by denoising score "
-                    "matching, on random ellipses or a folder of images, and write OUT/NAME.safetensors "
-                    "(EMA weights) and OUT/NAME.json (model card).", epilog=EPILOG)
+        "matching, on random ellipses or a folder of images, and write OUT/NAME.safetensors "
+        "(EMA weights) and OUT/NAME.json (model card).",
+        epilog=EPILOG,
+    )
     parser.add_argument("--size", type=positive_int, default=64, help="image size n (n×n images) (default 64)")
     parser.add_argument("--steps", type=positive_int, default=2000, help="total optimiser steps (default 2000)")
     parser.add_argument("--batch", type=positive_int, default=16, help="images per step (default 16)")
     parser.add_argument("--out", required=True, help="output folder for the checkpoint, weights and model card")
     parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt exactly")
-    parser.add_argument("--device", type=choice_type(DEVICES), default="auto",
-                        help="auto (CUDA if available, else CPU) | cpu | cuda (default auto)")
-    parser.add_argument("--data", default="ellipses",
-                        help="'ellipses' (random-ellipse phantoms, seeds >= 1000000) or a folder of PNG/TIFF/NPY "
-                             "images (default ellipses)")
+    parser.add_argument(
+        "--device",
+        type=choice_type(DEVICES),
+        default="auto",
+        help="auto (CUDA if available, else CPU) | cpu | cuda (default auto)",
+    )
+    parser.add_argument(
+        "--data",
+        default="ellipses",
+        help="'ellipses' (random-ellipse phantoms, seeds >= 1000000) or a folder of PNG/TIFF/NPY "
+        "images (default ellipses)",
+    )
     parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    parser.add_argument("--init-from", default=None, metavar="WEIGHTS",
-                        help="start from this .safetensors model (e.g. the shipped prior) instead of random weights")
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="WEIGHTS",
+        help="start from this .safetensors model (e.g. the shipped prior) instead of random weights",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    parser.add_argument("--checkpoint-every", type=positive_int, default=100,
-                        help="steps between checkpoints (default 100)")
-    parser.add_argument("--threads", type=positive_int, default=None,
-                        help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument(
+        "--checkpoint-every", type=positive_int, default=100, help="steps between checkpoints (default 100)"
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -81,14 +99,24 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = _device(args.device)
-    config = TrainConfig(size=args.size, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
-                         data=args.data, checkpoint_every=args.checkpoint_every, init_from=args.init_from)
+    config = TrainConfig(
+        size=args.size,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        seed=args.seed,
+        data=args.data,
+        checkpoint_every=args.checkpoint_every,
+        init_from=args.init_from,
+    )
     out = _out_dir(args.out)
     trainer = Trainer.resume(config, out, device) if args.resume else Trainer.create(config, out, device)
     if trainer.step >= config.steps:
         print(f"checkpoint is at step {trainer.step} >= --steps {config.steps}; exporting it", file=sys.stderr)
     result = trainer.run()
     val = "n/a" if result.validation_loss is None else f"{result.validation_loss:.4f}"
-    print(f"wrote {result.weights} and {result.card}: {result.steps} steps, loss {result.final_loss:.4f} "
-          f"(validation {val}), {result.seconds / 60:.1f} min on {device}")
+    print(
+        f"wrote {result.weights} and {result.card}: {result.steps} steps, loss {result.final_loss:.4f} "
+        f"(validation {val}), {result.seconds / 60:.1f} min on {device}"
+    )
     return 0

@@ -49,56 +49,193 @@ def _positive(name: str, label: str, help_text: str, group: str, unit: str = "",
     return Param(name, "float", label, help_text, group, unit=unit, low=0.0, low_strict=True, **extra)
 
 
-METHOD = Param("method", "choice", "method", "; ".join(f"{k}: {v}" for k, v in METHODS.items()), GROUP_METHOD,
-               choices=tuple(METHODS))
-ITERATIONS = Param("iterations", "int", "iterations", "iterations per run", GROUP_METHOD, low=1,
-                   high=MAX_ITERATIONS)
-T_MAX = _positive("t_max", "t_max", "largest smoothing level, where the schedule starts", GROUP_METHOD,
-                  high=1e3, active=lambda c: c.method != "descent")
-SCHEDULE = Param("schedule", "choice", "schedule", "smoothing grid from t_max down to t_min", GROUP_METHOD,
-                 choices=SCHEDULES, active=lambda c: c.method != "descent")
-GRAD_TOL = Param("grad_tol", "float", "stop at ‖∇f‖ ≤",
-                 "stop when ‖∇f‖ falls to this value (0: only at an exactly zero gradient)", GROUP_METHOD, low=0.0)
-ADAPTIVE_RULE = Param("adaptive_rule", "choice", "rule",
-                      "gradient-like: the largest admissible t on the remaining grid, or the reference code's skip "
-                      "rule (one level per iteration, no step when d(t) does not descend f)", GROUP_ADAPTIVE,
-                      choices=ADAPTIVE_RULES, active=_method_is("gradient-like"))
-DESCENT_C = Param("descent_c", "float", "descent c",
-                  "gradient-like: accept d(t) when ⟨d, ∇f⟩ ≤ −c‖d‖‖∇f‖ (0 = strict descent)", GROUP_ADAPTIVE,
-                  low=0.0, high=1.0, high_strict=True, active=_method_is("gradient-like"))
-CANDIDATE_BATCH = Param("candidate_batch", "int", "batch",
-                        "gradient-like: levels evaluated together after a rejection (speed only)", GROUP_ADAPTIVE,
-                        low=1, high=1024, active=_method_is("gradient-like"))
-STEP_RULE = Param("step_rule", "choice", "step rule",
-                  "Armijo backtracking or a fixed step (auto: fixed for gnc-flow and langevin, Armijo otherwise)",
-                  GROUP_STEP, choices=STEP_RULES, optional=True, none_text="auto",
-                  active=lambda c: c.method != "langevin")
-STEP_SIZE = _positive("step_size", "step size λ",
-                      "fixed step size; the GNC flow's λ; Langevin's step factor (ε = λ t)", GROUP_STEP, high=1e6,
-                      active=lambda c: c.effective_step_rule == "fixed" or c.method == "langevin")
-ARMIJO_BETA0 = _positive("armijo_beta0", "Armijo β₀", "first Armijo trial step", GROUP_STEP, high=1e6,
-                         active=lambda c: _armijo(c) and not c.armijo_bb)
-ARMIJO_TAU = Param("armijo_tau", "float", "Armijo τ", "Armijo backtracking factor: β ← τβ after a failed trial",
-                   GROUP_STEP, low=0.0, high=1.0, low_strict=True, high_strict=True, active=_armijo)
-ARMIJO_MAX_TRIES = Param("armijo_max_tries", "int", "max tries", "Armijo trials before the search counts as failed",
-                         GROUP_STEP, low=1, high=1000, active=_armijo)
-ARMIJO_C1 = Param("armijo_c1", "float", "Armijo c₁", "sufficient-decrease constant: f(x+βd) ≤ f(x) + c₁β⟨∇f, d⟩",
-                  GROUP_STEP, low=0.0, high=1.0, low_strict=True, high_strict=True, active=_armijo)
-ARMIJO_BB = Param("armijo_bb", "bool", "Barzilai–Borwein β₀",
-                  "start Armijo from a Barzilai–Borwein estimate instead of a fixed β₀", GROUP_STEP, active=_armijo)
-BB_SCALE = _positive("bb_scale", "BB scale", "factor on the Barzilai–Borwein estimate (the CT reference uses 4)",
-                     GROUP_STEP, high=1e6, active=lambda c: _armijo(c) and c.armijo_bb)
-BB_INITIAL = _positive("bb_initial", "BB first β₀", "β₀ of the first Barzilai–Borwein iteration", GROUP_STEP,
-                       high=1e6, active=lambda c: _armijo(c) and c.armijo_bb)
-ON_FAILURE = Param("on_failure", "choice", "on failure",
-                   "when no Armijo trial passes: stay where it is (no-step) or take the smallest trial", GROUP_STEP,
-                   choices=ON_LINE_SEARCH_FAILURE, active=_armijo)
-CORRECTOR_STEPS = Param("corrector_steps", "int", "corrector steps", "langevin: Langevin steps per noise level",
-                        GROUP_LANGEVIN, low=0, high=1000, active=_method_is("langevin"))
-TEMPERATURE = _positive("temperature", "temperature T", "langevin: sample exp(−F/T)", GROUP_LANGEVIN, high=1e6,
-                        active=_method_is("langevin"))
-SEED = Param("seed", "int", "seed", "random seed of the Langevin noise", GROUP_LANGEVIN, low=0, high=2**63 - 1,
-             active=_method_is("langevin"))
+METHOD = Param(
+    "method",
+    "choice",
+    "method",
+    "; ".join(f"{k}: {v}" for k, v in METHODS.items()),
+    GROUP_METHOD,
+    choices=tuple(METHODS),
+)
+ITERATIONS = Param("iterations", "int", "iterations", "iterations per run", GROUP_METHOD, low=1, high=MAX_ITERATIONS)
+T_MAX = _positive(
+    "t_max",
+    "t_max",
+    "largest smoothing level, where the schedule starts",
+    GROUP_METHOD,
+    high=1e3,
+    active=lambda c: c.method != "descent",
+)
+SCHEDULE = Param(
+    "schedule",
+    "choice",
+    "schedule",
+    "smoothing grid from t_max down to t_min",
+    GROUP_METHOD,
+    choices=SCHEDULES,
+    active=lambda c: c.method != "descent",
+)
+GRAD_TOL = Param(
+    "grad_tol",
+    "float",
+    "stop at ‖∇f‖ ≤",
+    "stop when ‖∇f‖ falls to this value (0: only at an exactly zero gradient)",
+    GROUP_METHOD,
+    low=0.0,
+)
+ADAPTIVE_RULE = Param(
+    "adaptive_rule",
+    "choice",
+    "rule",
+    "gradient-like: the largest admissible t on the remaining grid, or the reference code's skip "
+    "rule (one level per iteration, no step when d(t) does not descend f)",
+    GROUP_ADAPTIVE,
+    choices=ADAPTIVE_RULES,
+    active=_method_is("gradient-like"),
+)
+DESCENT_C = Param(
+    "descent_c",
+    "float",
+    "descent c",
+    "gradient-like: accept d(t) when ⟨d, ∇f⟩ ≤ −c‖d‖‖∇f‖ (0 = strict descent)",
+    GROUP_ADAPTIVE,
+    low=0.0,
+    high=1.0,
+    high_strict=True,
+    active=_method_is("gradient-like"),
+)
+CANDIDATE_BATCH = Param(
+    "candidate_batch",
+    "int",
+    "batch",
+    "gradient-like: levels evaluated together after a rejection (speed only)",
+    GROUP_ADAPTIVE,
+    low=1,
+    high=1024,
+    active=_method_is("gradient-like"),
+)
+STEP_RULE = Param(
+    "step_rule",
+    "choice",
+    "step rule",
+    "Armijo backtracking or a fixed step (auto: fixed for gnc-flow and langevin, Armijo otherwise)",
+    GROUP_STEP,
+    choices=STEP_RULES,
+    optional=True,
+    none_text="auto",
+    active=lambda c: c.method != "langevin",
+)
+STEP_SIZE = _positive(
+    "step_size",
+    "step size λ",
+    "fixed step size; the GNC flow's λ; Langevin's step factor (ε = λ t)",
+    GROUP_STEP,
+    high=1e6,
+    active=lambda c: c.effective_step_rule == "fixed" or c.method == "langevin",
+)
+ARMIJO_BETA0 = _positive(
+    "armijo_beta0",
+    "Armijo β₀",
+    "first Armijo trial step",
+    GROUP_STEP,
+    high=1e6,
+    active=lambda c: _armijo(c) and not c.armijo_bb,
+)
+ARMIJO_TAU = Param(
+    "armijo_tau",
+    "float",
+    "Armijo τ",
+    "Armijo backtracking factor: β ← τβ after a failed trial",
+    GROUP_STEP,
+    low=0.0,
+    high=1.0,
+    low_strict=True,
+    high_strict=True,
+    active=_armijo,
+)
+ARMIJO_MAX_TRIES = Param(
+    "armijo_max_tries",
+    "int",
+    "max tries",
+    "Armijo trials before the search counts as failed",
+    GROUP_STEP,
+    low=1,
+    high=1000,
+    active=_armijo,
+)
+ARMIJO_C1 = Param(
+    "armijo_c1",
+    "float",
+    "Armijo c₁",
+    "sufficient-decrease constant: f(x+βd) ≤ f(x) + c₁β⟨∇f, d⟩",
+    GROUP_STEP,
+    low=0.0,
+    high=1.0,
+    low_strict=True,
+    high_strict=True,
+    active=_armijo,
+)
+ARMIJO_BB = Param(
+    "armijo_bb",
+    "bool",
+    "Barzilai–Borwein β₀",
+    "start Armijo from a Barzilai–Borwein estimate instead of a fixed β₀",
+    GROUP_STEP,
+    active=_armijo,
+)
+BB_SCALE = _positive(
+    "bb_scale",
+    "BB scale",
+    "factor on the Barzilai–Borwein estimate (the CT reference uses 4)",
+    GROUP_STEP,
+    high=1e6,
+    active=lambda c: _armijo(c) and c.armijo_bb,
+)
+BB_INITIAL = _positive(
+    "bb_initial",
+    "BB first β₀",
+    "β₀ of the first Barzilai–Borwein iteration",
+    GROUP_STEP,
+    high=1e6,
+    active=lambda c: _armijo(c) and c.armijo_bb,
+)
+ON_FAILURE = Param(
+    "on_failure",
+    "choice",
+    "on failure",
+    "when no Armijo trial passes: stay where it is (no-step) or take the smallest trial",
+    GROUP_STEP,
+    choices=ON_LINE_SEARCH_FAILURE,
+    active=_armijo,
+)
+CORRECTOR_STEPS = Param(
+    "corrector_steps",
+    "int",
+    "corrector steps",
+    "langevin: Langevin steps per noise level",
+    GROUP_LANGEVIN,
+    low=0,
+    high=1000,
+    active=_method_is("langevin"),
+)
+TEMPERATURE = _positive(
+    "temperature",
+    "temperature T",
+    "langevin: sample exp(−F/T)",
+    GROUP_LANGEVIN,
+    high=1e6,
+    active=_method_is("langevin"),
+)
+SEED = Param(
+    "seed",
+    "int",
+    "seed",
+    "random seed of the Langevin noise",
+    GROUP_LANGEVIN,
+    low=0,
+    high=2**63 - 1,
+    active=_method_is("langevin"),
+)
 
 
 @dataclass(frozen=True)

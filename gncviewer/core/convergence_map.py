@@ -41,7 +41,7 @@ from .config import SolverConfig
 from .operators import MatrixOperator
 from .priors import GaussianMixturePrior
 from .problem import Problem
-from .toy import TOY_BOX, toy_problem
+from .toy import TOY_BOX
 
 Tensor = torch.Tensor
 ProgressFn = Callable[[int, int], None]
@@ -61,15 +61,15 @@ class ConvergenceMapResult:
     """Statistics of the study; fractions are over the starting grid, per t_max and iteration 0..N."""
 
     method: str
-    t_max: np.ndarray                 # (K,)
-    iterations: int                   # N
-    global_min: np.ndarray            # (2,)
-    global_min_fraction: np.ndarray   # (K, N+1)
-    stationary_fraction: np.ndarray   # (K, N+1)
-    final_reached: np.ndarray         # (K, G, G) bool, [k, i, j] ↔ start (axis[j], axis[i])
-    final_stationary: np.ndarray      # (K, G, G) bool
-    final_x: np.ndarray               # (K, G, G, 2) float32 final iterates
-    axis: np.ndarray                  # (G,)
+    t_max: np.ndarray  # (K,)
+    iterations: int  # N
+    global_min: np.ndarray  # (2,)
+    global_min_fraction: np.ndarray  # (K, N+1)
+    stationary_fraction: np.ndarray  # (K, N+1)
+    final_reached: np.ndarray  # (K, G, G) bool, [k, i, j] ↔ start (axis[j], axis[i])
+    final_stationary: np.ndarray  # (K, G, G) bool
+    final_x: np.ndarray  # (K, G, G, 2) float32 final iterates
+    axis: np.ndarray  # (G,)
     radius: float
     tol: float
     seconds: float
@@ -78,24 +78,30 @@ class ConvergenceMapResult:
 
     def to_json(self) -> dict:
         return {
-            "method": self.method, "t_max": self.t_max.tolist(), "iterations": self.iterations,
+            "method": self.method,
+            "t_max": self.t_max.tolist(),
+            "iterations": self.iterations,
             "completed_iterations": self.completed_iterations,
-            "global_min": self.global_min.tolist(), "radius": self.radius, "tol": self.tol,
+            "global_min": self.global_min.tolist(),
+            "radius": self.radius,
+            "tol": self.tol,
             "global_min_fraction": self.global_min_fraction.tolist(),
             "stationary_fraction": self.stationary_fraction.tolist(),
-            "seconds": self.seconds, "config": self.config,
+            "seconds": self.seconds,
+            "config": self.config,
         }
 
 
 # -- mixture constants ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Mixture:
     """Per-level constants of the diffused mixture: ``logit_c = −½‖x−m_c‖²·inv_c + const_c``."""
 
     means: tuple[tuple[float, float], ...]
-    inv: Tensor     # (L, C): 1 / (v_c + λ_t) per level
-    const: Tensor   # (L, C): log w_c − log(2π (v_c + λ_t))
+    inv: Tensor  # (L, C): 1 / (v_c + λ_t) per level
+    const: Tensor  # (L, C): log w_c − log(2π (v_c + λ_t))
 
 
 def _mixture_tables(prior: GaussianMixturePrior, levels: Tensor) -> _Mixture:
@@ -117,8 +123,13 @@ def _distances(x0: Tensor, x1: Tensor, means: tuple[tuple[float, float], ...]):
     return diffs, [d0 * d0 + d1 * d1 for d0, d1 in diffs]
 
 
-def _mixture_terms(diffs: list[tuple[Tensor, Tensor]], sq: list[Tensor], inv: Sequence[Tensor],
-                   const: Sequence[Tensor], want_logp: bool) -> tuple[Tensor | None, Tensor, Tensor]:
+def _mixture_terms(
+    diffs: list[tuple[Tensor, Tensor]],
+    sq: list[Tensor],
+    inv: Sequence[Tensor],
+    const: Sequence[Tensor],
+    want_logp: bool,
+) -> tuple[Tensor | None, Tensor, Tensor]:
     """(log p or None, score) of one diffused mixture, components unrolled, logsumexp-stable.
 
     The largest logit is subtracted; exponents are clamped at −80 (e ≥ 1.8e-35, still a normal
@@ -141,9 +152,15 @@ def _mixture_terms(diffs: list[tuple[Tensor, Tensor]], sq: list[Tensor], inv: Se
     return logp, s0 / total, s1 / total
 
 
-def _mixture_pair(x0: Tensor, x1: Tensor, inv_l: Sequence[Tensor], const_l: Sequence[Tensor],
-                  inv_m: Sequence[Tensor], const_m: Sequence[Tensor], means: tuple[tuple[float, float], ...]
-                  ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+def _mixture_pair(
+    x0: Tensor,
+    x1: Tensor,
+    inv_l: Sequence[Tensor],
+    const_l: Sequence[Tensor],
+    inv_m: Sequence[Tensor],
+    const_m: Sequence[Tensor],
+    means: tuple[tuple[float, float], ...],
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Score at a level and (log p, score) at t_min at the same points; distances computed once."""
     diffs, sq = _distances(x0, x1, means)
     _, sl0, sl1 = _mixture_terms(diffs, sq, inv_l, const_l, False)
@@ -156,15 +173,15 @@ def _mixture_pair(x0: Tensor, x1: Tensor, inv_l: Sequence[Tensor], const_l: Sequ
 class _Consts:
     """Problem constants baked into the kernels (Python floats, so compiled code inlines them)."""
 
-    a: tuple[float, float, float, float]   # A row-major
+    a: tuple[float, float, float, float]  # A row-major
     y: tuple[float, float]
-    w: float                                # data weight
-    alpha: float                            # prior weight
+    w: float  # data weight
+    alpha: float  # prior weight
     means: tuple[tuple[float, float], ...]
     min0: float
     min1: float
-    r2: float                               # radius²
-    tol2: float                             # tol²
+    r2: float  # radius²
+    tol2: float  # tol²
 
 
 def _data(c: _Consts, x0: Tensor, x1: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -182,25 +199,36 @@ def _columns(table: Tensor, level: Tensor) -> list[Tensor]:
     return [rows[..., j] for j in range(table.shape[1])]
 
 
-def _eval_point(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor,
-                inv_m: Sequence[Tensor], const_m: Sequence[Tensor]) -> tuple[Tensor, ...]:
+def _eval_point(
+    c: _Consts,
+    x0: Tensor,
+    x1: Tensor,
+    inv: Tensor,
+    const: Tensor,
+    level: Tensor,
+    inv_m: Sequence[Tensor],
+    const_m: Sequence[Tensor],
+) -> tuple[Tensor, ...]:
     """f, ∇f and the score at ``level`` at x — all an iteration of Algorithm 2 needs there — in one pass."""
     value, dg0, dg1 = _data(c, x0, x1)
-    sl0, sl1, logp, sm0, sm1 = _mixture_pair(x0, x1, _columns(inv, level), _columns(const, level), inv_m, const_m,
-                                             c.means)
+    sl0, sl1, logp, sm0, sm1 = _mixture_pair(
+        x0, x1, _columns(inv, level), _columns(const, level), inv_m, const_m, c.means
+    )
     return value - c.alpha * logp, dg0 - c.alpha * sm0, dg1 - c.alpha * sm1, sl0, sl1
 
 
-def _level_score(c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor
-                 ) -> tuple[Tensor, Tensor]:
+def _level_score(
+    c: _Consts, x0: Tensor, x1: Tensor, inv: Tensor, const: Tensor, level: Tensor
+) -> tuple[Tensor, Tensor]:
     """The score at ``level`` only (the GNC step and the level search need nothing else)."""
     diffs, sq = _distances(x0, x1, c.means)
     _, s0, s1 = _mixture_terms(diffs, sq, _columns(inv, level), _columns(const, level), False)
     return s0, s1
 
 
-def _objective_at_min(c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
-                      ) -> tuple[Tensor, Tensor, Tensor]:
+def _objective_at_min(
+    c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
+) -> tuple[Tensor, Tensor, Tensor]:
     """f and ∇f at t_min only (line-search trials use f alone; the compiler drops ∇f there)."""
     value, dg0, dg1 = _data(c, x0, x1)
     diffs, sq = _distances(x0, x1, c.means)
@@ -229,8 +257,20 @@ def _descent(dg: Tensor, d0: Tensor, d1: Tensor, g0: Tensor, g1: Tensor, descent
     return ok
 
 
-def _candidate(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, cand: Tensor, row: Tensor,
-               t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float):
+def _candidate(
+    c: _Consts,
+    a0: Tensor,
+    a1: Tensor,
+    b0: Tensor,
+    b1: Tensor,
+    cand: Tensor,
+    row: Tensor,
+    t_flat: Tensor,
+    inv: Tensor,
+    const: Tensor,
+    last: int,
+    descent_c: float,
+):
     """Direction, ⟨d, g⟩ and admissibility at candidate levels ``cand`` (in the row starting at ``row``).
 
     x = (a0, a1), g = ∇f(x) = (b0, b1), broadcast against ``cand``.  At t_min, d = −t_min ∇f exactly,
@@ -247,8 +287,21 @@ def _candidate(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, cand:
     return e0, e1, eg, _descent(eg, e0, e1, b0, b1, descent_c) | (at_min & (eg < 0))
 
 
-def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
-                  block: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float):
+def _search_round(
+    c: _Consts,
+    a0: Tensor,
+    a1: Tensor,
+    b0: Tensor,
+    b1: Tensor,
+    ptr: Tensor,
+    rows: Tensor,
+    block: Tensor,
+    t_flat: Tensor,
+    inv: Tensor,
+    const: Tensor,
+    last: int,
+    descent_c: float,
+):
     """One round of the largest-t level search for n trajectories × ``len(block)`` levels (eager path).
 
     Returns the level picked (the first admissible one, else the last examined), its direction and
@@ -257,16 +310,36 @@ def _search_round(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
     reductions along the width keep it at 15–20 ns per pair and ``_search_steps`` is used instead.
     """
     cand = (ptr[:, None] + block[None, :]).clamp_max(last)
-    e0, e1, eg, ok = _candidate(c, a0[:, None], a1[:, None], b0[:, None], b1[:, None], cand, rows[:, None],
-                                t_flat, inv, const, last, descent_c)
+    e0, e1, eg, ok = _candidate(
+        c, a0[:, None], a1[:, None], b0[:, None], b1[:, None], cand, rows[:, None], t_flat, inv, const, last, descent_c
+    )
     found = ok.any(-1)
     pick = torch.where(found, ok.float().argmax(-1), torch.full_like(ptr, block.shape[0] - 1))[:, None]
-    return (cand.gather(1, pick)[:, 0], e0.gather(1, pick)[:, 0], e1.gather(1, pick)[:, 0],
-            eg.gather(1, pick)[:, 0], found, cand[:, -1])
+    return (
+        cand.gather(1, pick)[:, 0],
+        e0.gather(1, pick)[:, 0],
+        e1.gather(1, pick)[:, 0],
+        eg.gather(1, pick)[:, 0],
+        found,
+        cand[:, -1],
+    )
 
 
-def _search_steps(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, rows: Tensor,
-                  t_flat: Tensor, inv: Tensor, const: Tensor, last: int, descent_c: float, width: int):
+def _search_steps(
+    c: _Consts,
+    a0: Tensor,
+    a1: Tensor,
+    b0: Tensor,
+    b1: Tensor,
+    ptr: Tensor,
+    rows: Tensor,
+    t_flat: Tensor,
+    inv: Tensor,
+    const: Tensor,
+    last: int,
+    descent_c: float,
+    width: int,
+):
     """``_search_round`` written level by level (same results): the compiled search's kernel.
 
     Every operation is element-wise over the n trajectories, so with ``_SUBSET_OPTIONS`` the whole
@@ -278,17 +351,36 @@ def _search_steps(c: _Consts, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, pt
     for j in range(1, width + 1):
         cand = (ptr + j).clamp_max(last)
         e0, e1, eg, ok = _candidate(c, a0, a1, b0, b1, cand, rows, t_flat, inv, const, last, descent_c)
-        take = (ok | (j == width)) & ~found      # the first admissible level, else the last examined
+        take = (ok | (j == width)) & ~found  # the first admissible level, else the last examined
         pick = torch.where(take, cand, pick)
         p0, p1, pg = torch.where(take, e0, p0), torch.where(take, e1, p1), torch.where(take, eg, pg)
         found = found | ok
     return pick, p0, p1, pg, found, (ptr + width).clamp_max(last)
 
 
-def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Tensor, e1: Tensor, eg: Tensor,
-            given: Tensor, t_flat: Tensor, inv: Tensor, const: Tensor, inv_m: Sequence[Tensor],
-            const_m: Sequence[Tensor], trials: tuple[tuple[float, float], ...], armijo: bool, rule: str,
-            last: int, descent_c: float, unrolled: bool = True, take_last: bool = False):
+def _settle(
+    c: _Consts,
+    a0: Tensor,
+    a1: Tensor,
+    lv: Tensor,
+    row: Tensor,
+    e0: Tensor,
+    e1: Tensor,
+    eg: Tensor,
+    given: Tensor,
+    t_flat: Tensor,
+    inv: Tensor,
+    const: Tensor,
+    inv_m: Sequence[Tensor],
+    const_m: Sequence[Tensor],
+    trials: tuple[tuple[float, float], ...],
+    armijo: bool,
+    rule: str,
+    last: int,
+    descent_c: float,
+    unrolled: bool = True,
+    take_last: bool = False,
+):
     """Everything left of one iteration for n trajectories that ``_propose``'s first trial did not move, fused.
 
     * Direction: ``_propose``'s again (same arithmetic, same result), unless ``given`` (then ``e`` and
@@ -361,8 +453,9 @@ def _settle(c: _Consts, a0: Tensor, a1: Tensor, lv: Tensor, row: Tensor, e0: Ten
     return y0, y1, row + p, far
 
 
-def _counts(c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
-            ) -> tuple[Tensor, Tensor]:
+def _counts(
+    c: _Consts, x0: Tensor, x1: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]
+) -> tuple[Tensor, Tensor]:
     """Per-row counts of trajectories near x* and stationary (‖∇f‖ ≤ tol) at x."""
     _, g0, g1 = _objective_at_min(c, x0, x1, inv_m, const_m)
     near, stationary = _stats(c, x0, x1, g0, g1)
@@ -382,8 +475,18 @@ def _padded(fn: Callable, *rows: Tensor) -> tuple[Tensor, ...]:
     return tuple(v[:n] for v in fn(*rows))
 
 
-def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, step: float, inv: Tensor, const: Tensor,
-              level: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor]):
+def _gnc_step(
+    c: _Consts,
+    x0: Tensor,
+    x1: Tensor,
+    t: Tensor,
+    step: float,
+    inv: Tensor,
+    const: Tensor,
+    level: Tensor,
+    inv_m: Sequence[Tensor],
+    const_m: Sequence[Tensor],
+):
     """One GNC-flow step for all trajectories; the statistics of the new iterate are counted per row.
 
     The state is x alone: the score at the step's level is recomputed here rather than carried from
@@ -398,9 +501,21 @@ def _gnc_step(c: _Consts, x0: Tensor, x1: Tensor, t: Tensor, step: float, inv: T
     return x0, x1, near.sum(-1), stationary.sum(-1)
 
 
-def _propose(c: _Consts, x0: Tensor, x1: Tensor, level: Tensor, t_flat: Tensor, beta: float, inv: Tensor,
-             const: Tensor, inv_m: Sequence[Tensor], const_m: Sequence[Tensor], c1: float, descent_c: float,
-             armijo: bool):
+def _propose(
+    c: _Consts,
+    x0: Tensor,
+    x1: Tensor,
+    level: Tensor,
+    t_flat: Tensor,
+    beta: float,
+    inv: Tensor,
+    const: Tensor,
+    inv_m: Sequence[Tensor],
+    const_m: Sequence[Tensor],
+    c1: float,
+    descent_c: float,
+    armijo: bool,
+):
     """Algorithm 2's iteration for every trajectory as far as the first line-search trial, fused.
 
     f, ∇f and the score at the current level are evaluated at x (and the statistics of x counted per
@@ -424,6 +539,7 @@ def _propose(c: _Consts, x0: Tensor, x1: Tensor, level: Tensor, t_flat: Tensor, 
 
 
 # -- driver ----------------------------------------------------------------------------------------
+
 
 def _inductor_options(wanted: dict[str, object]) -> dict[str, object]:
     """The options this torch's inductor knows (an unknown key would make ``torch.compile`` raise)."""
@@ -469,6 +585,7 @@ def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callab
     def call(*args: object) -> object:
         with torch._dynamo.config.patch(specialize_float=True):
             return compiled(*args)
+
     return call
 
 
@@ -493,20 +610,37 @@ def check_supported(config: SolverConfig) -> None:
     if config.method not in ("gnc-flow", "gradient-like"):
         raise ConfigError("method", f"the convergence map supports gnc-flow and gradient-like (got {config.method})")
     if config.method == "gnc-flow" and config.effective_step_rule != "fixed":
-        raise ConfigError("step_rule", "the convergence map runs the GNC flow with its fixed step λ only "
-                                       "(Armijo on F(·, t) is available in solve toy and the explorer)")
+        raise ConfigError(
+            "step_rule",
+            "the convergence map runs the GNC flow with its fixed step λ only "
+            "(Armijo on F(·, t) is available in solve toy and the explorer)",
+        )
     if config.armijo_bb and config.effective_step_rule == "armijo":
-        raise ConfigError("armijo_bb", "the convergence map has no Barzilai–Borwein start (it keeps no step "
-                                       "history per trajectory); use solve toy for BB-started Armijo")
+        raise ConfigError(
+            "armijo_bb",
+            "the convergence map has no Barzilai–Borwein start (it keeps no step "
+            "history per trajectory); use solve toy for BB-started Armijo",
+        )
     if config.grad_tol > 0:
-        raise ConfigError("grad_tol", "the convergence map runs every trajectory for all iterations and counts "
-                                      "‖∇f‖ ≤ --tol as stationary; it cannot stop at --grad-tol")
+        raise ConfigError(
+            "grad_tol",
+            "the convergence map runs every trajectory for all iterations and counts "
+            "‖∇f‖ ≤ --tol as stationary; it cannot stop at --grad-tol",
+        )
 
 
-def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], problem: Problem, grid: int = 100,
-                        radius: float = 0.1, tol: float = 0.1, progress: ProgressFn | None = None,
-                        should_stop: Callable[[], bool] | None = None, compile: bool | None = None,
-                        box: tuple[float, float] = TOY_BOX) -> ConvergenceMapResult:
+def run_convergence_map(
+    config: SolverConfig,
+    t_max_values: Sequence[float],
+    problem: Problem,
+    grid: int = 100,
+    radius: float = 0.1,
+    tol: float = 0.1,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    compile: bool | None = None,
+    box: tuple[float, float] = TOY_BOX,
+) -> ConvergenceMapResult:
     """Run ``config.method`` (gnc-flow or gradient-like) from a grid×grid lattice on ``box`` for every t_max.
 
     ``config.t_max`` is ignored (each row uses its own); ``config.iterations`` and the problem's ``t_min``
@@ -536,8 +670,17 @@ def run_convergence_map(config: SolverConfig, t_max_values: Sequence[float], pro
 class _Engine:
     """State and loop of one convergence-map run."""
 
-    def __init__(self, config: SolverConfig, t_max: np.ndarray, grid: int, radius: float, tol: float,
-                 problem: Problem, use_compile: bool, box: tuple[float, float]) -> None:
+    def __init__(
+        self,
+        config: SolverConfig,
+        t_max: np.ndarray,
+        grid: int,
+        radius: float,
+        tol: float,
+        problem: Problem,
+        use_compile: bool,
+        box: tuple[float, float],
+    ) -> None:
         self.config = config
         self.t_max = t_max
         self.grid = grid
@@ -556,12 +699,12 @@ class _Engine:
         else:
             levels = torch.exp(torch.log(tm) + (math.log(t_min) - torch.log(tm)) * frac[None, :])
         levels[:, -1] = t_min
-        self.levels = levels                                   # (K, N) float64
+        self.levels = levels  # (K, N) float64
         self.t_flat = levels.reshape(-1).float()
         prior = problem.prior
         assert isinstance(prior, GaussianMixturePrior) and isinstance(problem.operator, MatrixOperator)
         table = _mixture_tables(prior, levels.reshape(-1))
-        self.inv, self.const = table.inv, table.const           # (K·N, C)
+        self.inv, self.const = table.inv, table.const  # (K·N, C)
         table_min = _mixture_tables(prior, torch.tensor([t_min], dtype=torch.float64))
         self.inv_m = [v.reshape(()) for v in table_min.inv[0]]
         self.const_m = [v.reshape(()) for v in table_min.const[0]]
@@ -570,11 +713,18 @@ class _Engine:
         assert gm is not None
         self.global_min = gm.double().numpy()
         self.c = _Consts(
-            a=tuple(float(v) for v in A.reshape(-1)), y=(float(problem.y[0]), float(problem.y[1])),
-            w=float(problem.data_weight), alpha=float(problem.alpha), means=table.means,
-            min0=float(self.global_min[0]), min1=float(self.global_min[1]), r2=radius * radius, tol2=tol * tol)
-        self.row_base = (torch.arange(k) * n)[:, None]          # (K, 1): first table row of each t_max
-        self.rows = self.row_base.expand(k, grid * grid).reshape(-1)   # the same for every trajectory, flat
+            a=tuple(float(v) for v in A.reshape(-1)),
+            y=(float(problem.y[0]), float(problem.y[1])),
+            w=float(problem.data_weight),
+            alpha=float(problem.alpha),
+            means=table.means,
+            min0=float(self.global_min[0]),
+            min1=float(self.global_min[1]),
+            r2=radius * radius,
+            tol2=tol * tol,
+        )
+        self.row_base = (torch.arange(k) * n)[:, None]  # (K, 1): first table row of each t_max
+        self.rows = self.row_base.expand(k, grid * grid).reshape(-1)  # the same for every trajectory, flat
         self.compiled = use_compile
         self.gnc_step = _maybe_compile(_gnc_step, use_compile)
         self.propose = _maybe_compile(_propose, use_compile)
@@ -586,9 +736,12 @@ class _Engine:
 
     def _eval(self, x0: Tensor, x1: Tensor, level: Tensor) -> tuple[Tensor, ...]:
         """f, ∇f and level score at points of any shape, through ONE compiled 1-D kernel (see ``_padded``)."""
-        out = _padded(lambda a, b, lv: self.eval_subset(self.c, a, b, self.inv, self.const, lv, self.inv_m,
-                                                        self.const_m),
-                      x0.reshape(-1), x1.reshape(-1), level.reshape(-1))
+        out = _padded(
+            lambda a, b, lv: self.eval_subset(self.c, a, b, self.inv, self.const, lv, self.inv_m, self.const_m),
+            x0.reshape(-1),
+            x1.reshape(-1),
+            level.reshape(-1),
+        )
         return tuple(v.reshape(x0.shape) for v in out)
 
     def run(self, progress: ProgressFn | None, should_stop: Callable[[], bool] | None) -> ConvergenceMapResult:
@@ -611,17 +764,24 @@ class _Engine:
         near, stationary = _stats(self.c, x0, x1, g0, g1)
         g = self.grid
         return ConvergenceMapResult(
-            method=self.config.method, t_max=self.t_max.copy(), iterations=N,
-            global_min=self.global_min.copy(), global_min_fraction=near_frac[:, :done + 1],
-            stationary_fraction=stat_frac[:, :done + 1],
+            method=self.config.method,
+            t_max=self.t_max.copy(),
+            iterations=N,
+            global_min=self.global_min.copy(),
+            global_min_fraction=near_frac[:, : done + 1],
+            stationary_fraction=stat_frac[:, : done + 1],
             final_reached=near.reshape(K, g, g).numpy().copy(),
             final_stationary=stationary.reshape(K, g, g).numpy().copy(),
             final_x=torch.stack((x0, x1), -1).reshape(K, g, g, 2).numpy().copy(),
-            axis=axis.numpy().copy(), radius=self.radius, tol=self.tol, seconds=time.perf_counter() - start,
-            completed_iterations=done, config=self.config.to_dict())
+            axis=axis.numpy().copy(),
+            radius=self.radius,
+            tol=self.tol,
+            seconds=time.perf_counter() - start,
+            completed_iterations=done,
+            config=self.config.to_dict(),
+        )
 
-    def _iterations(self, state: list[Tensor], progress: ProgressFn | None,
-                    should_stop: Callable[[], bool] | None):
+    def _iterations(self, state: list[Tensor], progress: ProgressFn | None, should_stop: Callable[[], bool] | None):
         """(iteration, near counts, stationary counts) for iterations 0..N, with progress and early stop.
 
         ``state`` holds the iterate of the last iteration yielded, also after an early stop.
@@ -642,8 +802,10 @@ class _Engine:
             bad = ~(torch.isfinite(x0) & torch.isfinite(x1))
             if bool(bad.any()):
                 row = int(bad.any(-1).nonzero()[0, 0])
-                raise NumericalError(f"non-finite iterate at iteration {k} for t_max = {self.t_max[row]:.4g}; "
-                                     "lower the step size or t_max")
+                raise NumericalError(
+                    f"non-finite iterate at iteration {k} for t_max = {self.t_max[row]:.4g}; "
+                    "lower the step size or t_max"
+                )
 
     def _gnc_loop(self, state: list[Tensor]):
         cfg = self.config
@@ -651,8 +813,8 @@ class _Engine:
         for k in range(1, self.N + 1):
             level = self.row_base + (k - 1)
             x0, x1, near_count, stat_count = self.gnc_step(
-                self.c, x0, x1, self.t_flat[level], cfg.step_size, self.inv, self.const, level, self.inv_m,
-                self.const_m)
+                self.c, x0, x1, self.t_flat[level], cfg.step_size, self.inv, self.const, level, self.inv_m, self.const_m
+            )
             state[:] = [x0, x1]
             self._check(x0, x1, k)
             yield k, near_count, stat_count
@@ -674,14 +836,26 @@ class _Engine:
         tries = cfg.armijo_max_tries if armijo else 1
         beta = beta0 * cfg.armijo_tau ** torch.arange(tries, dtype=torch.float32)
         c1_beta = torch.tensor(cfg.armijo_c1, dtype=torch.float32) * beta
-        trials = tuple((float(b), float(cb)) for b, cb in zip(beta, c1_beta))   # float32 values, exact
+        trials = tuple((float(b), float(cb)) for b, cb in zip(beta, c1_beta))  # float32 values, exact
         levels = self.rows.clone()
         x0, x1 = state
         for k in range(1, N + 1):
             level = levels.view(K, P) if rule == "largest-t" else self.row_base + min(k - 1, N - 1)
             x0n, x1n, move, near_count, stat_count = self.propose(
-                self.c, x0, x1, level, self.t_flat, beta0, self.inv, self.const, self.inv_m, self.const_m,
-                cfg.armijo_c1, cfg.descent_c, armijo)
+                self.c,
+                x0,
+                x1,
+                level,
+                self.t_flat,
+                beta0,
+                self.inv,
+                self.const,
+                self.inv_m,
+                self.const_m,
+                cfg.armijo_c1,
+                cfg.descent_c,
+                armijo,
+            )
             if k > 1:
                 yield k - 1, near_count, stat_count
             new = [x0n.view(-1), x1n.view(-1)]
@@ -696,25 +870,52 @@ class _Engine:
             self._check(x0, x1, k)
         yield N, *self.counts(self.c, x0, x1, self.inv_m, self.const_m)
 
-    def _settle(self, idx: Tensor, state: list[Tensor], levels: Tensor, lv: Tensor,
-                trials: tuple[tuple[float, float], ...], armijo: bool, given: list[Tensor] | None = None) -> Tensor:
+    def _settle(
+        self,
+        idx: Tensor,
+        state: list[Tensor],
+        levels: Tensor,
+        lv: Tensor,
+        trials: tuple[tuple[float, float], ...],
+        armijo: bool,
+        given: list[Tensor] | None = None,
+    ) -> Tensor:
         """Kernel ``_settle`` on the trajectories ``idx`` at levels ``lv``; returns the ``far`` flags."""
         if given is None:
-            n = idx.numel()      # three distinct zero arrays: aliased inputs would compile a second kernel
+            n = idx.numel()  # three distinct zero arrays: aliased inputs would compile a second kernel
             given = [torch.zeros(n), torch.zeros(n), torch.zeros(n), torch.zeros(n, dtype=torch.bool)]
         cfg = self.config
         y0, y1, lv, far = _padded(
-            lambda *rows: self.settle(self.c, *rows, self.t_flat, self.inv, self.const, self.inv_m, self.const_m,
-                                      trials, armijo, cfg.adaptive_rule, self.N - 1, cfg.descent_c,
-                                      self.compiled, cfg.on_failure == "smallest"),
-            state[0][idx], state[1][idx], lv, self.rows[idx], *given)
+            lambda *rows: self.settle(
+                self.c,
+                *rows,
+                self.t_flat,
+                self.inv,
+                self.const,
+                self.inv_m,
+                self.const_m,
+                trials,
+                armijo,
+                cfg.adaptive_rule,
+                self.N - 1,
+                cfg.descent_c,
+                self.compiled,
+                cfg.on_failure == "smallest",
+            ),
+            state[0][idx],
+            state[1][idx],
+            lv,
+            self.rows[idx],
+            *given,
+        )
         state[0][idx] = y0
         state[1][idx] = y1
         levels[idx] = lv
         return far
 
-    def _search_chunks(self, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, row: Tensor,
-                       width: int) -> tuple[Tensor, ...]:
+    def _search_chunks(
+        self, a0: Tensor, a1: Tensor, b0: Tensor, b1: Tensor, ptr: Tensor, row: Tensor, width: int
+    ) -> tuple[Tensor, ...]:
         """A compiled search round of ``width`` levels: level by level, in chunks of ``_CHUNK`` levels.
 
         The level-by-level kernel is element-wise, so it fuses into one loop (6–8 ns per pair); the
@@ -725,8 +926,12 @@ class _Engine:
         N = self.N
 
         def steps(levels: int, *rows: Tensor) -> tuple[Tensor, ...]:
-            return _padded(lambda *r: self.search_steps(self.c, *r, self.t_flat, self.inv, self.const, N - 1,
-                                                        self.config.descent_c, levels), *rows)
+            return _padded(
+                lambda *r: self.search_steps(
+                    self.c, *r, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c, levels
+                ),
+                *rows,
+            )
 
         if width <= _CHUNK:
             return steps(width, a0, a1, b0, b1, ptr, row)
@@ -739,11 +944,18 @@ class _Engine:
         any_hit = hit.any(1)
         first = torch.where(any_hit, hit.byte().argmax(1), chunks - 1)[:, None]
         last_seen = (ptr + chunks * _CHUNK).clamp_max(N - 1)
-        return (pick_lv.gather(1, first)[:, 0], e0.gather(1, first)[:, 0], e1.gather(1, first)[:, 0],
-                eg.gather(1, first)[:, 0], any_hit, last_seen)
+        return (
+            pick_lv.gather(1, first)[:, 0],
+            e0.gather(1, first)[:, 0],
+            e1.gather(1, first)[:, 0],
+            eg.gather(1, first)[:, 0],
+            any_hit,
+            last_seen,
+        )
 
-    def _search_far(self, idx: Tensor, state: list[Tensor], levels: Tensor,
-                    trials: tuple[tuple[float, float], ...], armijo: bool) -> None:
+    def _search_far(
+        self, idx: Tensor, state: list[Tensor], levels: Tensor, trials: tuple[tuple[float, float], ...], armijo: bool
+    ) -> None:
         """Largest-t search below the level after a rejected one, then ``_settle`` with the directions found.
 
         Levels are examined in rounds of 4, 8, 16, … levels per trajectory: 61 % of the searches of the
@@ -760,9 +972,10 @@ class _Engine:
         row = self.rows[idx]
         _, g0, g1 = self._eval(x0, x1, row)[:3]
         # One (7, n) table per round: x, ∇f, level in the row, row, position in idx (exact in float32).
-        todo = torch.stack((x0, x1, g0, g1, (levels[idx] - row).float(), row.float(),
-                            torch.arange(idx.numel(), dtype=torch.float32)))
-        done = []                                  # per round: positions, level, direction, ⟨d, g⟩, found
+        todo = torch.stack(
+            (x0, x1, g0, g1, (levels[idx] - row).float(), row.float(), torch.arange(idx.numel(), dtype=torch.float32))
+        )
+        done = []  # per round: positions, level, direction, ⟨d, g⟩, found
         # Eager (small studies) a round costs its ~100 operations whatever its width: fewer, wider rounds
         # (32 levels first: GUI default map 10.3 s with 4, 9.5 s with 32).
         width = _FAR_FIRST if self.compiled else 32
@@ -772,14 +985,22 @@ class _Engine:
                 picked, e0, e1, eg, hit, last_seen = self._search_chunks(a0, a1, b0, b1, p.long(), r.long(), width)
             else:
                 block = torch.arange(1, width + 1)
-                picked, e0, e1, eg, hit, last_seen = _padded(lambda *rows, block=block: _search_round(
-                    self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c),
-                    a0, a1, b0, b1, p.long(), r.long())
+                picked, e0, e1, eg, hit, last_seen = _padded(
+                    lambda *rows, block=block: _search_round(
+                        self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c
+                    ),
+                    a0,
+                    a1,
+                    b0,
+                    b1,
+                    p.long(),
+                    r.long(),
+                )
             ends = hit | (last_seen >= N - 1)
             done.append(torch.stack((pos, picked.float(), e0, e1, eg, hit.float()))[:, ends])
             todo = torch.cat((todo[:4], last_seen.float()[None], todo[5:]))[:, ~ends]
             width = min(2 * width, N, max(_CHUNK, _SEARCH_BUDGET // max(1, todo.shape[1])))
-        table = torch.cat(done, 1)                 # every trajectory exactly once
+        table = torch.cat(done, 1)  # every trajectory exactly once
         result = torch.empty(6, idx.numel())
         result[:, table[0].long()] = table
         _, level, e0, e1, eg, found = result
@@ -787,5 +1008,12 @@ class _Engine:
         levels[idx] = lv
         found = found.bool()
         if bool(found.any()):
-            self._settle(idx[found], state, levels, lv[found], trials, armijo,
-                         [e0[found], e1[found], eg[found], torch.ones(int(found.sum()), dtype=torch.bool)])
+            self._settle(
+                idx[found],
+                state,
+                levels,
+                lv[found],
+                trials,
+                armijo,
+                [e0[found], e1[found], eg[found], torch.ones(int(found.sum()), dtype=torch.bool)],
+            )

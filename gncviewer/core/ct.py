@@ -27,7 +27,6 @@ import os
 import tempfile
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +81,7 @@ def cache_dir() -> Path:
     root = os.environ.get(CACHE_ENV)
     if not root:
         from platformdirs import user_cache_dir
+
         root = user_cache_dir("gncviewer")
     return Path(root) / "operators"
 
@@ -100,9 +100,15 @@ def _load_cached(path: Path, geometry: CTGeometry) -> sp.csr_matrix:
         indptr, indices, values = data["indptr"], data["indices"], data["data"]
     if key != geometry.cache_key(CACHE_FORMAT):
         raise ValueError(f"cache key {key!r} does not match")
-    rows, cols = geometry.angles * int(geometry.detectors), geometry.size ** 2  # type: ignore[operator]
-    if (indptr.dtype != np.int32 or indices.dtype != np.int32 or values.dtype != np.float32
-            or indptr.shape != (rows + 1,) or indices.ndim != 1 or values.shape != indices.shape):
+    rows, cols = geometry.angles * int(geometry.detectors), geometry.size**2  # type: ignore[operator]
+    if (
+        indptr.dtype != np.int32
+        or indices.dtype != np.int32
+        or values.dtype != np.float32
+        or indptr.shape != (rows + 1,)
+        or indices.ndim != 1
+        or values.shape != indices.shape
+    ):
         raise ValueError("array types or shapes do not match the geometry")
     if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0):
         raise ValueError("row pointers are inconsistent")
@@ -124,8 +130,13 @@ def _save_cached(path: Path, geometry: CTGeometry, matrix: sp.csr_matrix) -> Non
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as tmp:
             tmp_name = tmp.name
-            np.savez(tmp, key=np.array(geometry.cache_key(CACHE_FORMAT)), indptr=matrix.indptr,
-                     indices=matrix.indices, data=matrix.data)
+            np.savez(
+                tmp,
+                key=np.array(geometry.cache_key(CACHE_FORMAT)),
+                indptr=matrix.indptr,
+                indices=matrix.indices,
+                data=matrix.data,
+            )
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
@@ -172,8 +183,13 @@ def _to_torch_csr(matrix: sp.csr_matrix, device: torch.device | str, dtype: torc
     """torch CSR view of the scipy arrays (int32 indices: half the memory, faster MKL kernels)."""
     with warnings.catch_warnings():  # "sparse CSR support is in beta": we use only the stable matmul
         warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta.*")
-        tensor = torch.sparse_csr_tensor(torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
-                                         torch.from_numpy(matrix.data), matrix.shape, check_invariants=False)
+        tensor = torch.sparse_csr_tensor(
+            torch.from_numpy(matrix.indptr),
+            torch.from_numpy(matrix.indices),
+            torch.from_numpy(matrix.data),
+            matrix.shape,
+            check_invariants=False,
+        )
     return tensor.to(device=device, dtype=dtype)
 
 
@@ -202,8 +218,9 @@ class CTOperator(LinearOperator):
     diagnostics such as ``adjointness_gap`` work in float64.
     """
 
-    def __init__(self, geometry: CTGeometry, device: torch.device | str = "cpu",
-                 dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self, geometry: CTGeometry, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    ) -> None:
         hit = _matrices.cache_info().hits
         matrix, transpose, source = _matrices(geometry)
         self.geometry = geometry
@@ -223,8 +240,9 @@ class CTOperator(LinearOperator):
 
     def _pair(self, tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if tensor.device != self.device:
-            raise ValueError(f"CT operator is on {self.device} but the input is on {tensor.device}; "
-                             f"move one of them with .to()")
+            raise ValueError(
+                f"CT operator is on {self.device} but the input is on {tensor.device}; move one of them with .to()"
+            )
         if not tensor.is_floating_point():
             raise TypeError(f"CT operator needs a floating-point input, got {tensor.dtype}")
         pair = self._torch.get(tensor.dtype)
@@ -233,14 +251,16 @@ class CTOperator(LinearOperator):
             self._torch[tensor.dtype] = pair  # type: ignore[assignment]
         return pair  # type: ignore[return-value]
 
-    def _apply(self, tensor: torch.Tensor, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
-               transpose: bool) -> torch.Tensor:
-        if tensor.dim() < len(in_shape) or tuple(tensor.shape[tensor.dim() - len(in_shape):]) != in_shape:
-            raise ValueError(f"expected a tensor of shape (*batch, {', '.join(map(str, in_shape))}), "
-                             f"got {tuple(tensor.shape)}")
+    def _apply(
+        self, tensor: torch.Tensor, in_shape: tuple[int, ...], out_shape: tuple[int, ...], transpose: bool
+    ) -> torch.Tensor:
+        if tensor.dim() < len(in_shape) or tuple(tensor.shape[tensor.dim() - len(in_shape) :]) != in_shape:
+            raise ValueError(
+                f"expected a tensor of shape (*batch, {', '.join(map(str, in_shape))}), got {tuple(tensor.shape)}"
+            )
         matrix, matrix_t = self._pair(tensor)
         pair = (matrix_t, matrix) if transpose else (matrix, matrix_t)
-        batch = tensor.shape[:tensor.dim() - len(in_shape)]
+        batch = tensor.shape[: tensor.dim() - len(in_shape)]
         cols = tensor.reshape(-1, math.prod(in_shape)).T  # one column per image
         out = _SparseMatmul.apply(cols, pair)
         return out.T.reshape(*batch, *out_shape)
@@ -260,8 +280,10 @@ class CTOperator(LinearOperator):
 
     def __repr__(self) -> str:
         g = self.geometry
-        return (f"CTOperator({g.size}×{g.size}, {g.angles} angles, {g.detectors} detectors, {g.projector}, "
-                f"nnz={self.nnz}, {self.device}, {self.dtype})")
+        return (
+            f"CTOperator({g.size}×{g.size}, {g.angles} angles, {g.detectors} detectors, {g.projector}, "
+            f"nnz={self.nnz}, {self.device}, {self.dtype})"
+        )
 
 
 @functools.lru_cache(maxsize=8)

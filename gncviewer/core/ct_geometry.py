@@ -60,8 +60,11 @@ class CTGeometry:
         # The linear projector touches about 2 pixels per ray step, i.e. ~1.9·n² entries per angle.
         estimate = 2 * angles * size * size
         if estimate > MAX_NONZEROS:
-            raise ConfigError("size", f"{size}×{size} with {angles} angles needs a projection matrix of about "
-                                      f"{estimate / 1e6:.0f} M non-zeros; use a smaller size or fewer angles")
+            raise ConfigError(
+                "size",
+                f"{size}×{size} with {angles} angles needs a projection matrix of about "
+                f"{estimate / 1e6:.0f} M non-zeros; use a smaller size or fewer angles",
+            )
         object.__setattr__(self, "size", size)
         object.__setattr__(self, "angles", angles)
         object.__setattr__(self, "detectors", detectors)
@@ -78,8 +81,9 @@ class CTGeometry:
     def cache_key(self, cache_format: int) -> str:
         import astra
 
-        return (f"{self.projector}-n{self.size}-a{self.angles}-d{self.detectors}"
-                f"-astra{astra.__version__}-f{cache_format}")
+        return (
+            f"{self.projector}-n{self.size}-a{self.angles}-d{self.detectors}-astra{astra.__version__}-f{cache_format}"
+        )
 
     def astra_geometries(self) -> tuple[dict, dict]:
         """ASTRA's (volume, projection) geometry dicts."""

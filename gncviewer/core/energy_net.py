@@ -125,8 +125,9 @@ class UNet(nn.Module):
         self.config = config
         c = config.base_channels
         chans = [c * m for m in config.channel_mults]
-        self.time_mlp = nn.Sequential(nn.Linear(config.time_features, config.time_dim), nn.SiLU(),
-                                      nn.Linear(config.time_dim, config.time_dim))
+        self.time_mlp = nn.Sequential(
+            nn.Linear(config.time_features, config.time_dim), nn.SiLU(), nn.Linear(config.time_dim, config.time_dim)
+        )
         self.conv_in = nn.Conv2d(1, c, 3, padding=1)
         g, td = config.groups, config.time_dim
         self.down = nn.ModuleList()
@@ -210,7 +211,7 @@ class EnergyNet(nn.Module):
         mu = self.sde.mean_scale(t)[:, None, None, None]
         s = self.sde.std(t)[:, None, None, None]
         sigma = s / mu
-        sd2 = self.config.sigma_data ** 2
+        sd2 = self.config.sigma_data**2
         norm = torch.rsqrt(sigma * sigma + sd2)
         x_hat = x / mu
         denoised = sd2 * norm * norm * x_hat + sigma * self.config.sigma_data * norm * self.unet(norm * x_hat, t)

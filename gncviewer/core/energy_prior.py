@@ -63,8 +63,9 @@ class EnergyPrior(Prior):
     def _param(self) -> torch.Tensor:
         return next(self.net.parameters())
 
-    def log_density_and_score(self, x: torch.Tensor, t: float | torch.Tensor,
-                              create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def log_density_and_score(
+        self, x: torch.Tensor, t: float | torch.Tensor, create_graph: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(−E_θ(x, t), −∇ₓE_θ(x, t))`` from ONE forward + backward pass of the network.
 
         Works inside or outside ``torch.no_grad()`` / ``torch.inference_mode()``: gradients are
@@ -106,6 +107,7 @@ class EnergyPrior(Prior):
 
 # -- files ---------------------------------------------------------------------------------------
 
+
 def default_model_path(size: int) -> Path:
     """The shipped model for ``size``×``size`` images: ``resources/models/ellipses{size}.safetensors``.
 
@@ -135,21 +137,27 @@ def file_sha256(path: Path) -> str:
 
 def _read_card(card_path: Path, weights: Path) -> dict[str, Any]:
     if not card_path.is_file():
-        raise ModelError(f"{card_path}: model card missing for {weights.name}; put the .json written by "
-                         f"'gncviewer train' beside the weights ({_RETRAIN_HINT})")
+        raise ModelError(
+            f"{card_path}: model card missing for {weights.name}; put the .json written by "
+            f"'gncviewer train' beside the weights ({_RETRAIN_HINT})"
+        )
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelError(f"{card_path}: model card is not valid JSON ({err}); restore the .json written by "
-                         f"'gncviewer train' ({_RETRAIN_HINT})") from None
+        raise ModelError(
+            f"{card_path}: model card is not valid JSON ({err}); restore the .json written by "
+            f"'gncviewer train' ({_RETRAIN_HINT})"
+        ) from None
     if not isinstance(card, dict):
         raise ModelError(f"{card_path}: model card must be a JSON object; {_RETRAIN_HINT}")
     missing = [k for k in REQUIRED_CARD_FIELDS if k not in card]
     if missing:
         raise ModelError(f"{card_path}: model card lacks {', '.join(missing)}; {_RETRAIN_HINT}")
     if card["format"] != CARD_FORMAT or card["format_version"] != CARD_VERSION:
-        raise ModelError(f"{card_path}: not a {CARD_FORMAT} v{CARD_VERSION} card (format {card['format']!r} "
-                         f"v{card['format_version']!r}); {_RETRAIN_HINT}")
+        raise ModelError(
+            f"{card_path}: not a {CARD_FORMAT} v{CARD_VERSION} card (format {card['format']!r} "
+            f"v{card['format_version']!r}); {_RETRAIN_HINT}"
+        )
     return card
 
 
@@ -174,31 +182,43 @@ def load_energy_prior(path: str | os.PathLike[str], device: torch.device | str =
 
     weights, card_path = model_files(path)
     if not weights.is_file():
-        raise ModelError(f"{weights}: no such weights file; pass --model with a .safetensors file written by "
-                         "'gncviewer train' (or reinstall to restore the shipped model)")
+        raise ModelError(
+            f"{weights}: no such weights file; pass --model with a .safetensors file written by "
+            "'gncviewer train' (or reinstall to restore the shipped model)"
+        )
     card = _read_card(card_path, weights)
     net = _build_from_card(card, card_path)
     try:
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise ModelError(f"{weights}: not a readable safetensors file (truncated or corrupt: {err}); "
-                         f"restore it or {_RETRAIN_HINT}") from None
+        raise ModelError(
+            f"{weights}: not a readable safetensors file (truncated or corrupt: {err}); restore it or {_RETRAIN_HINT}"
+        ) from None
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
     if expected != found:
         missing = sorted(set(expected) - set(found))
         extra = sorted(set(found) - set(expected))
         wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
-        detail = "; ".join(part for part in (
-            f"missing {missing[:3]}" if missing else "",
-            f"unexpected {extra[:3]}" if extra else "",
-            f"wrong shape for {wrong[0]} ({found[wrong[0]]} vs {expected[wrong[0]]})" if wrong else "") if part)
-        raise ModelError(f"{weights}: weights do not match the architecture in {card_path.name} ({detail}); "
-                         f"keep each .safetensors with its own .json or {_RETRAIN_HINT}")
+        detail = "; ".join(
+            part
+            for part in (
+                f"missing {missing[:3]}" if missing else "",
+                f"unexpected {extra[:3]}" if extra else "",
+                f"wrong shape for {wrong[0]} ({found[wrong[0]]} vs {expected[wrong[0]]})" if wrong else "",
+            )
+            if part
+        )
+        raise ModelError(
+            f"{weights}: weights do not match the architecture in {card_path.name} ({detail}); "
+            f"keep each .safetensors with its own .json or {_RETRAIN_HINT}"
+        )
     expected_sha = card.get("weights_sha256")
     if expected_sha and expected_sha != file_sha256(weights):
-        raise ModelError(f"{weights}: weights differ from those described by {card_path.name} (checksum mismatch); "
-                         f"keep each .safetensors with its own .json or {_RETRAIN_HINT}")
+        raise ModelError(
+            f"{weights}: weights differ from those described by {card_path.name} (checksum mismatch); "
+            f"keep each .safetensors with its own .json or {_RETRAIN_HINT}"
+        )
     net.load_state_dict({k: v.to(net.state_dict()[k].dtype) for k, v in state.items()})
     net.eval()
     net.requires_grad_(False)
@@ -210,8 +230,10 @@ def check_image_size(prior: EnergyPrior, size: int, source: str | os.PathLike[st
     if prior.image_size != size:
         m = prior.image_size
         where = f"{source}: " if source is not None else ""
-        raise ModelError(f"{where}model is for {m}×{m} images, the problem is {size}×{size}; pass --model for a "
-                         f"{size}×{size} model (train one with 'gncviewer train --size {size}') or --size {m}")
+        raise ModelError(
+            f"{where}model is for {m}×{m} images, the problem is {size}×{size}; pass --model for a "
+            f"{size}×{size} model (train one with 'gncviewer train --size {size}') or --size {m}"
+        )
 
 
 def build_card(net: EnergyNet, **fields: Any) -> dict[str, Any]:

@@ -14,8 +14,23 @@ from typing import Any
 from .records import StepRecord
 
 #: Per-iteration scalars, in the order the CSV shows them.
-COLUMNS = ("iteration", "t", "t_index", "step_size", "line_search_trials", "line_search_ok", "descent_cos",
-           "f", "F", "data_term", "prior_term", "grad_norm", "moved", "status", "network_evals")
+COLUMNS = (
+    "iteration",
+    "t",
+    "t_index",
+    "step_size",
+    "line_search_trials",
+    "line_search_ok",
+    "descent_cos",
+    "f",
+    "F",
+    "data_term",
+    "prior_term",
+    "grad_norm",
+    "moved",
+    "status",
+    "network_evals",
+)
 
 
 def history_columns(records: Sequence[StepRecord]) -> dict[str, list[Any]]:

@@ -44,8 +44,13 @@ class LandscapeField:
     seconds: float
 
 
-def compute_landscape(problem: Problem, t: float, bounds: tuple[float, float, float, float],
-                      resolution: int = LANDSCAPE_RESOLUTION, directions: bool = False) -> LandscapeField:
+def compute_landscape(
+    problem: Problem,
+    t: float,
+    bounds: tuple[float, float, float, float],
+    resolution: int = LANDSCAPE_RESOLUTION,
+    directions: bool = False,
+) -> LandscapeField:
     """Sample ``F(·, t)`` on ``bounds`` (x0, x1, y0, y1) for the toy's landscape pane.
 
     One batched ``evaluate`` call does the whole grid; the contour lines are traced here too (with
@@ -70,9 +75,16 @@ def compute_landscape(problem: Problem, t: float, bounds: tuple[float, float, fl
         hi = lo + 1.0
     contours = _contours(xs.numpy(), ys.numpy(), image, np.linspace(lo, hi, CONTOUR_COUNT + 2)[1:-1])
     arrows = _direction_field(problem, t, bounds) if directions else None
-    return LandscapeField(t=float(t), bounds=(float(x0), float(x1), float(y0), float(y1)), image=image,
-                          levels=(lo, hi), f_min=f_min, contours=contours, directions=arrows,
-                          seconds=time.perf_counter() - start)
+    return LandscapeField(
+        t=float(t),
+        bounds=(float(x0), float(x1), float(y0), float(y1)),
+        image=image,
+        levels=(lo, hi),
+        f_min=f_min,
+        contours=contours,
+        directions=arrows,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _contours(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,8 +104,11 @@ def _contours(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.ndarray)
     return joined[:, 0].copy(), joined[:, 1].copy()
 
 
-def _direction_field(problem: Problem, t: float, bounds: tuple[float, float, float, float],
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _direction_field(
+    problem: Problem,
+    t: float,
+    bounds: tuple[float, float, float, float],
+) -> tuple[np.ndarray, np.ndarray]:
     """Unit arrows along ``d = −t ∇F(x, t)`` on a coarse grid, as pairs of points (shaft + two barbs)."""
     x0, x1, y0, y1 = bounds
     n = DIRECTION_GRID

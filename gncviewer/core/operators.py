@@ -54,8 +54,9 @@ class MatrixOperator(LinearOperator):
         return MatrixOperator(self.matrix.to(device=device, dtype=dtype or self.matrix.dtype))
 
 
-def adjointness_gap(op: LinearOperator, generator: torch.Generator | None = None,
-                    dtype: torch.dtype = torch.float64) -> float:
+def adjointness_gap(
+    op: LinearOperator, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64
+) -> float:
     """Relative gap ``|⟨Ax, y⟩ − ⟨x, Aᵀy⟩| / (‖Ax‖‖y‖)`` for random x, y (0 for an exact adjoint)."""
     x = torch.randn(op.in_shape, generator=generator, dtype=dtype)
     y = torch.randn(op.out_shape, generator=generator, dtype=dtype)

@@ -224,7 +224,6 @@ class Param:
         return schema
 
 
-
 def declared(param: Param, default: Any) -> Any:
     """A dataclass field carrying its declaration (``field: int = declared(ITERATIONS, 1300)``)."""
     return dataclasses.field(default=default, metadata={"param": param})
@@ -303,8 +302,11 @@ class Settings:
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        return {"type": "object", "additionalProperties": False,
-                "properties": {p.name: p.json_schema() for p in cls.params()}}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {p.name: p.json_schema() for p in cls.params()},
+        }
 
 
 def merged(groups: Iterable[tuple[Param, ...]]) -> dict[str, Param]:

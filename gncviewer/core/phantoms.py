@@ -108,12 +108,14 @@ def _read_raw(path: Path) -> np.ndarray:
         raise InputFileError(f"{name}: is a directory, expected an image file")
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
-        raise InputFileError(f"{name}: unsupported file type {suffix or '(none)'!r}; "
-                             f"use one of {', '.join(IMAGE_SUFFIXES)}")
+        raise InputFileError(
+            f"{name}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(IMAGE_SUFFIXES)}"
+        )
     try:
         if suffix == ".npy":
             return np.load(path, allow_pickle=False)
         import imageio.v3 as iio
+
         with warnings.catch_warnings():  # imageio warns while probing its legacy plugins
             warnings.simplefilter("ignore")
             return iio.imread(path)
@@ -125,8 +127,9 @@ def _read_raw(path: Path) -> np.ndarray:
             lines = str(exc).strip().splitlines()
             detail = lines[0][:120] if lines else type(exc).__name__
             raise InputFileError(f"{name}: not a readable NumPy array file ({detail})") from exc
-        raise InputFileError(f"{name}: cannot decode it as a {kind} image (the file is damaged or not a {kind})") \
-            from exc
+        raise InputFileError(
+            f"{name}: cannot decode it as a {kind} image (the file is damaged or not a {kind})"
+        ) from exc
 
 
 def _to_gray(image: np.ndarray, name: str) -> np.ndarray:
@@ -182,8 +185,11 @@ def check_phantom_spec(spec: str) -> tuple[str, int | str | None]:
     if lower.startswith("ellipses"):
         _, sep, seed_text = text.partition(":")
         if not sep or not seed_text.strip().isdigit():
-            raise ConfigError("phantom", f"{spec!r}: the ellipses phantom needs a non-negative integer seed, "
-                                         f"e.g. ellipses:0; valid forms: {PHANTOM_FORMS}")
+            raise ConfigError(
+                "phantom",
+                f"{spec!r}: the ellipses phantom needs a non-negative integer seed, "
+                f"e.g. ellipses:0; valid forms: {PHANTOM_FORMS}",
+            )
         return "ellipses", int(seed_text)
     if lower in ("shepp-logan", "shepp_logan", "shepplogan"):
         return "shepp-logan", None

@@ -56,15 +56,23 @@ class GaussianMixturePrior(Prior):
     data (|x| = 1e3) or at large t.
     """
 
-    def __init__(self, means: Sequence[Sequence[float]] | torch.Tensor, variances: Sequence[float] | torch.Tensor,
-                 sde: SDE, weights: Sequence[float] | torch.Tensor | None = None) -> None:
+    def __init__(
+        self,
+        means: Sequence[Sequence[float]] | torch.Tensor,
+        variances: Sequence[float] | torch.Tensor,
+        sde: SDE,
+        weights: Sequence[float] | torch.Tensor | None = None,
+    ) -> None:
         self.means = torch.as_tensor(means, dtype=torch.float64)
         self.variances = torch.as_tensor(variances, dtype=torch.float64)
         k, d = self.means.shape
         if self.variances.shape != (k,) or bool((self.variances <= 0).any()):
             raise ValueError("GaussianMixturePrior needs one positive variance per component")
-        w = (torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None
-             else torch.as_tensor(weights, dtype=torch.float64))
+        w = (
+            torch.full((k,), 1.0 / k, dtype=torch.float64)
+            if weights is None
+            else torch.as_tensor(weights, dtype=torch.float64)
+        )
         if w.shape != (k,) or bool((w <= 0).any()):
             raise ValueError("GaussianMixturePrior needs one positive weight per component")
         self.log_weights = torch.log(w / w.sum())
@@ -88,10 +96,10 @@ class GaussianMixturePrior(Prior):
         self.evaluations += 1
         d = x.shape[-1]
         means, var = self.diffused_parameters(t, x)
-        diff = means - x.unsqueeze(-2)                       # (*batch, K, d): m_k − x
-        sq = (diff * diff).sum(-1)                           # (*batch, K)
+        diff = means - x.unsqueeze(-2)  # (*batch, K, d): m_k − x
+        sq = (diff * diff).sum(-1)  # (*batch, K)
         logits = self.log_weights.to(x) - 0.5 * sq / var - 0.5 * d * torch.log(2.0 * math.pi * var)
         log_p = torch.logsumexp(logits, dim=-1)
-        resp = torch.softmax(logits, dim=-1)                 # responsibilities, never underflow together
+        resp = torch.softmax(logits, dim=-1)  # responsibilities, never underflow together
         score = ((resp / var).unsqueeze(-1) * diff).sum(-2)
         return log_p, score

@@ -17,11 +17,11 @@ import torch
 
 #: Why a record was produced; "ok" for an ordinary iteration.
 STATUSES = (
-    "initial",              # iteration 0: the starting point, nothing computed but f and ∇f
-    "ok",                   # a step was taken
-    "skipped",              # skip rule: d(t_k) was not a descent direction, the iteration is spent
-    "line-search-failed",   # no Armijo trial passed; no step (or the smallest, if configured)
-    "stationary",           # ∇f(x) = 0 within tolerance: the solver stops
+    "initial",  # iteration 0: the starting point, nothing computed but f and ∇f
+    "ok",  # a step was taken
+    "skipped",  # skip rule: d(t_k) was not a descent direction, the iteration is spent
+    "line-search-failed",  # no Armijo trial passed; no step (or the smallest, if configured)
+    "stationary",  # ∇f(x) = 0 within tolerance: the solver stops
 )
 
 
@@ -87,9 +87,20 @@ class StepRecord:
     def summary(self) -> dict[str, Any]:
         """Scalars only (no x), as plain Python types for JSON and CSV."""
         return {
-            "iteration": self.iteration, "t": self.t, "t_index": self.t_index, "step_size": self.step_size,
-            "line_search_trials": self.line_search_trials, "line_search_ok": self.line_search_ok,
-            "descent_cos": self.descent_cos, "f": self.f, "F": self.F, "data_term": self.data_term,
-            "prior_term": self.prior_term, "grad_norm": self.grad_norm, "moved": self.moved,
-            "status": self.status, "network_evals": self.network_evals, **dict(self.metrics),
+            "iteration": self.iteration,
+            "t": self.t,
+            "t_index": self.t_index,
+            "step_size": self.step_size,
+            "line_search_trials": self.line_search_trials,
+            "line_search_ok": self.line_search_ok,
+            "descent_cos": self.descent_cos,
+            "f": self.f,
+            "F": self.F,
+            "data_term": self.data_term,
+            "prior_term": self.prior_term,
+            "grad_norm": self.grad_norm,
+            "moved": self.moved,
+            "status": self.status,
+            "network_evals": self.network_evals,
+            **dict(self.metrics),
         }

@@ -83,13 +83,24 @@ class Solver(ABC):
         self._check("x0", x, 0, problem.t_min)
         self._evals_seen = problem.prior.evaluations
         point = self._point(problem, x, 0)
-        yield self._record(problem, 0, point, t=float(self.config.t_max), t_index=0, step=0.0, trials=0,
-                           ok=True, cos=float("nan"), F=point.f, moved=False, status="initial")
+        yield self._record(
+            problem,
+            0,
+            point,
+            t=float(self.config.t_max),
+            t_index=0,
+            step=0.0,
+            trials=0,
+            ok=True,
+            cos=float("nan"),
+            F=point.f,
+            moved=False,
+            status="initial",
+        )
         yield from self._iterate(problem, point)
 
     @abstractmethod
-    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
-        ...
+    def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]: ...
 
     # -- helpers shared by the methods -------------------------------------------------------------
 
@@ -107,7 +118,8 @@ class Solver(ABC):
         if not bool(torch.isfinite(value).all()):
             raise NumericalError(
                 f"non-finite {name} at iteration {iteration} (t = {t:.4g}); the run was stopped. "
-                "Lower the step size or t_max, or check the initial point and the data for NaN/Inf.")
+                "Lower the step size or t_max, or check the initial point and the data for NaN/Inf."
+            )
 
     def _cos(self, problem: Problem, d: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """cos∠(d, −g), batched over the leading dimension."""
@@ -123,9 +135,17 @@ class Solver(ABC):
         bound = -self.config.descent_c * torch.sqrt(inner(d, d, dims) * inner(g, g, dims))
         return (dg < 0) & (dg <= bound)
 
-    def _armijo(self, problem: Problem, point: _Point, d: torch.Tensor, beta0: float, iteration: int,
-                objective_t: float | None = None, slope: float | None = None,
-                value: float | None = None) -> _LineSearch:
+    def _armijo(
+        self,
+        problem: Problem,
+        point: _Point,
+        d: torch.Tensor,
+        beta0: float,
+        iteration: int,
+        objective_t: float | None = None,
+        slope: float | None = None,
+        value: float | None = None,
+    ) -> _LineSearch:
         """Backtracking ``β = β₀ τ^ℓ`` until ``φ(x + βd) ≤ φ(x) + c₁ β slope``.
 
         ``φ`` is ``f`` (default) or ``F(·, objective_t)`` for the GNC flow's optional line search.
@@ -165,25 +185,58 @@ class Solver(ABC):
         self._evals_seen = now
         return delta
 
-    def _record(self, problem: Problem, iteration: int, point: _Point, *, t: float, t_index: int, step: float,
-                trials: int, ok: bool, cos: float, F: float, moved: bool, status: str,
-                candidates: tuple[Candidate, ...] = ()) -> StepRecord:
+    def _record(
+        self,
+        problem: Problem,
+        iteration: int,
+        point: _Point,
+        *,
+        t: float,
+        t_index: int,
+        step: float,
+        trials: int,
+        ok: bool,
+        cos: float,
+        F: float,
+        moved: bool,
+        status: str,
+        candidates: tuple[Candidate, ...] = (),
+    ) -> StepRecord:
         x = point.x[0]
         ev = point.ev
         return StepRecord(
-            iteration=iteration, x=frozen_array(x), t=t, t_index=t_index, step_size=step,
-            line_search_trials=trials, line_search_ok=ok, descent_cos=cos, f=point.f, F=F,
-            data_term=float(ev.data[0]), prior_term=float(ev.prior[0]),
+            iteration=iteration,
+            x=frozen_array(x),
+            t=t,
+            t_index=t_index,
+            step_size=step,
+            line_search_trials=trials,
+            line_search_ok=ok,
+            descent_cos=cos,
+            f=point.f,
+            F=F,
+            data_term=float(ev.data[0]),
+            prior_term=float(ev.prior[0]),
             grad_norm=float(torch.sqrt(inner(ev.grad, ev.grad, self._event_dims(problem)))[0]),
-            moved=moved, status=status, candidates=candidates, network_evals=self._network_evals(problem),
-            metrics=problem.compute_metrics(x))
+            moved=moved,
+            status=status,
+            candidates=candidates,
+            network_evals=self._network_evals(problem),
+            metrics=problem.compute_metrics(x),
+        )
 
 
 class _StepRuleMixin(Solver):
     """Armijo (optionally BB-started) or fixed steps along a direction, on f."""
 
-    def _initial_beta(self, x_prev: torch.Tensor | None, d_prev: torch.Tensor | None, x: torch.Tensor,
-                      d: torch.Tensor, problem: Problem) -> float:
+    def _initial_beta(
+        self,
+        x_prev: torch.Tensor | None,
+        d_prev: torch.Tensor | None,
+        x: torch.Tensor,
+        d: torch.Tensor,
+        problem: Problem,
+    ) -> float:
         """β₀: fixed, or the Barzilai–Borwein estimate ⟨s, r⟩/⟨r, r⟩ · scale (s = Δx, r = −Δd)."""
         cfg = self.config
         if not cfg.armijo_bb:
@@ -198,8 +251,9 @@ class _StepRuleMixin(Solver):
         beta = cfg.bb_scale * sr / rr if rr > 0 else float("nan")
         return beta if math.isfinite(beta) and beta > 0 else cfg.bb_initial
 
-    def _take_step(self, problem: Problem, point: _Point, d: torch.Tensor, iteration: int,
-                   beta0: float) -> tuple[_Point, float, int, bool]:
+    def _take_step(
+        self, problem: Problem, point: _Point, d: torch.Tensor, iteration: int, beta0: float
+    ) -> tuple[_Point, float, int, bool]:
         """Returns (new point, step size, trials, line search ok)."""
         if self.config.effective_step_rule == "fixed":
             step = self.config.step_size
@@ -222,8 +276,20 @@ class GradientLikeSolver(_StepRuleMixin):
             g = point.g
             grad_norm = float(torch.sqrt(inner(g, g, self._event_dims(problem)))[0])
             if grad_norm <= cfg.grad_tol:
-                yield self._record(problem, k, point, t=float(grid[pointer]), t_index=pointer, step=0.0, trials=0,
-                                   ok=True, cos=float("nan"), F=point.f, moved=False, status="stationary")
+                yield self._record(
+                    problem,
+                    k,
+                    point,
+                    t=float(grid[pointer]),
+                    t_index=pointer,
+                    step=0.0,
+                    trials=0,
+                    ok=True,
+                    cos=float("nan"),
+                    F=point.f,
+                    moved=False,
+                    status="stationary",
+                )
                 return
             if cfg.adaptive_rule == "skip":
                 index = min(k - 1, n - 1)
@@ -233,9 +299,21 @@ class GradientLikeSolver(_StepRuleMixin):
             candidates, chosen = choice
             if chosen is None:  # skip rule: the iteration is spent without moving
                 last = candidates[-1]
-                yield self._record(problem, k, point, t=last.t, t_index=last.index, step=0.0, trials=0, ok=True,
-                                   cos=last.descent_cos, F=float("nan"), moved=False, status="skipped",
-                                   candidates=candidates)
+                yield self._record(
+                    problem,
+                    k,
+                    point,
+                    t=last.t,
+                    t_index=last.index,
+                    step=0.0,
+                    trials=0,
+                    ok=True,
+                    cos=last.descent_cos,
+                    F=float("nan"),
+                    moved=False,
+                    status="skipped",
+                    candidates=candidates,
+                )
                 continue
             index, d, F_value = chosen
             pointer = index
@@ -251,13 +329,27 @@ class GradientLikeSolver(_StepRuleMixin):
             cos = candidates[-1].descent_cos
             status = "ok" if ok else "line-search-failed"
             point = new
-            yield self._record(problem, k, point, t=t, t_index=index, step=step, trials=trials, ok=ok, cos=cos,
-                               F=F_value, moved=moved, status=status, candidates=candidates)
+            yield self._record(
+                problem,
+                k,
+                point,
+                t=t,
+                t_index=index,
+                step=step,
+                trials=trials,
+                ok=ok,
+                cos=cos,
+                F=F_value,
+                moved=moved,
+                status=status,
+                candidates=candidates,
+            )
             if not ok and not moved and index == n - 1:
                 return  # at t_min the next iteration would repeat this failed search exactly
 
-    def _try_levels(self, problem: Problem, point: _Point, grid: torch.Tensor, indices: list[int], iteration: int
-                    ) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
+    def _try_levels(
+        self, problem: Problem, point: _Point, grid: torch.Tensor, indices: list[int], iteration: int
+    ) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
         """Evaluate d(t) for several grid levels in ONE batched call; return verdicts and the first admissible.
 
         The level t_min reuses ∇f from ``point`` instead of a new evaluation.
@@ -271,7 +363,7 @@ class GradientLikeSolver(_StepRuleMixin):
             ev = evaluate(problem, xs, ts)
             self._check("∇F", ev.grad, iteration, float(ts[0]))
             for j, i in enumerate(todo):
-                grads[i] = (ev.grad[j:j + 1], float(ev.value[j]))
+                grads[i] = (ev.grad[j : j + 1], float(ev.value[j]))
         if t_min_index in indices:
             grads[t_min_index] = (point.g, point.f)
         candidates: list[Candidate] = []
@@ -286,8 +378,9 @@ class GradientLikeSolver(_StepRuleMixin):
                 return tuple(candidates), (i, d, F_value)
         return tuple(candidates), None
 
-    def _largest_admissible(self, problem: Problem, point: _Point, grid: torch.Tensor, pointer: int,
-                            iteration: int) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
+    def _largest_admissible(
+        self, problem: Problem, point: _Point, grid: torch.Tensor, pointer: int, iteration: int
+    ) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
         """Largest t on the remaining grid (≤ the last one used) whose d(t) is a descent direction of f.
 
         The current level is tried alone first (it usually passes, and costs one evaluation); after a
@@ -326,14 +419,25 @@ class GNCFlowSolver(_StepRuleMixin):
                 new = self._point(problem, point.x + step * d, k)
             else:
                 slope = float(inner(d, ev.grad, dims)[0])
-                search = self._armijo(problem, point, d, cfg.armijo_beta0, k, objective_t=t, slope=slope,
-                                      value=F_value)
+                search = self._armijo(problem, point, d, cfg.armijo_beta0, k, objective_t=t, slope=slope, value=F_value)
                 new, step, trials, ok = search.point or point, search.step_size, search.trials, search.passed
             moved = new is not point
             point = new
-            yield self._record(problem, k, point, t=t, t_index=index, step=step, trials=trials, ok=ok, cos=cos,
-                               F=F_value, moved=moved, status="ok" if ok else "line-search-failed",
-                               candidates=(Candidate(t, index, cos, True),))
+            yield self._record(
+                problem,
+                k,
+                point,
+                t=t,
+                t_index=index,
+                step=step,
+                trials=trials,
+                ok=ok,
+                cos=cos,
+                F=F_value,
+                moved=moved,
+                status="ok" if ok else "line-search-failed",
+                candidates=(Candidate(t, index, cos, True),),
+            )
 
 
 class DescentSolver(_StepRuleMixin):
@@ -348,8 +452,20 @@ class DescentSolver(_StepRuleMixin):
         for k in range(1, cfg.iterations + 1):
             grad_norm = float(torch.sqrt(inner(point.g, point.g, self._event_dims(problem)))[0])
             if grad_norm <= cfg.grad_tol:
-                yield self._record(problem, k, point, t=t, t_index=last, step=0.0, trials=0, ok=True,
-                                   cos=float("nan"), F=point.f, moved=False, status="stationary")
+                yield self._record(
+                    problem,
+                    k,
+                    point,
+                    t=t,
+                    t_index=last,
+                    step=0.0,
+                    trials=0,
+                    ok=True,
+                    cos=float("nan"),
+                    F=point.f,
+                    moved=False,
+                    status="stationary",
+                )
                 return
             d = -point.g
             beta0 = self._initial_beta(x_prev, d_prev, point.x, d, problem)
@@ -359,8 +475,20 @@ class DescentSolver(_StepRuleMixin):
             if moved:
                 x_prev, d_prev = point.x, d
             point = new
-            yield self._record(problem, k, point, t=t, t_index=last, step=step, trials=trials, ok=ok, cos=1.0,
-                               F=F_value, moved=moved, status="ok" if ok else "line-search-failed")
+            yield self._record(
+                problem,
+                k,
+                point,
+                t=t,
+                t_index=last,
+                step=step,
+                trials=trials,
+                ok=ok,
+                cos=1.0,
+                F=F_value,
+                moved=moved,
+                status="ok" if ok else "line-search-failed",
+            )
             if not moved:
                 return  # the next iteration would repeat this failed search exactly
 
@@ -395,8 +523,21 @@ class LangevinSolver(Solver):
                 x = x - eps * grad + math.sqrt(2.0 * eps * cfg.temperature) * noise
             self._check("x", x, k, t)
             point = self._point(problem, x, k)
-            yield self._record(problem, k, point, t=t, t_index=index, step=eps, trials=0, ok=True, cos=cos,
-                               F=F_value, moved=True, status="ok", candidates=(Candidate(t, index, cos, True),))
+            yield self._record(
+                problem,
+                k,
+                point,
+                t=t,
+                t_index=index,
+                step=eps,
+                trials=0,
+                ok=True,
+                cos=cos,
+                F=F_value,
+                moved=True,
+                status="ok",
+                candidates=(Candidate(t, index, cos, True),),
+            )
 
 
 SOLVERS: dict[str, type[Solver]] = {

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from scipy.optimize import minimize
 
+from ..errors import GncViewerError
 from .config import SolverConfig
 from .objective import evaluate_f
 from .operators import MatrixOperator
 from .priors import GaussianMixturePrior
-from ..errors import GncViewerError
 from .problem import Problem
 from .sde import VESDE
 
@@ -50,8 +50,11 @@ class Minimum:
     f: float
 
 
-def toy_problem(alpha: float = TOY_PRIOR_WEIGHT, t_min: float = TOY_T_MIN, dtype: torch.dtype = torch.float64,
-                ) -> Problem:
+def toy_problem(
+    alpha: float = TOY_PRIOR_WEIGHT,
+    t_min: float = TOY_T_MIN,
+    dtype: torch.dtype = torch.float64,
+) -> Problem:
     """The toy problem with prior weight α and smallest level t_min, its minima of f located numerically.
 
     The minima (and the global one behind the distance metric) are located for the α and t_min
@@ -75,26 +78,49 @@ def _base_problem(alpha: float, t_min: float, dtype: torch.dtype) -> Problem:
     A = torch.tensor(TOY_A, dtype=dtype)
     x_true = torch.tensor(TOY_X_TRUE, dtype=dtype)
     prior = GaussianMixturePrior(TOY_MEANS, TOY_VARIANCES, sde)
-    return Problem(name="toy", operator=MatrixOperator(A), y=A @ x_true, prior=prior, sde=sde, alpha=alpha,
-                   t_min=t_min, data_weight=TOY_DATA_WEIGHT, x_true=x_true)
+    return Problem(
+        name="toy",
+        operator=MatrixOperator(A),
+        y=A @ x_true,
+        prior=prior,
+        sde=sde,
+        alpha=alpha,
+        t_min=t_min,
+        data_weight=TOY_DATA_WEIGHT,
+        x_true=x_true,
+    )
 
 
 def _distance_metric(global_min: torch.Tensor):
     def metrics(x: torch.Tensor) -> dict[str, float]:
         return {"distance_to_global_min": float(torch.linalg.vector_norm(x.double() - global_min.double()))}
+
     return metrics
 
 
 def toy_defaults(**changes: object) -> SolverConfig:
     """The paper's toy setting: 1300 iterations, linear schedule, λ = 1, Armijo β₀ = 1, τ = 0.9, 10 tries."""
-    base = SolverConfig(iterations=TOY_ITERATIONS, t_max=1.0, schedule="linear", armijo_beta0=1.0, armijo_tau=0.9,
-                        armijo_max_tries=10, armijo_c1=1e-3, step_size=1.0, temperature=TOY_PRIOR_WEIGHT)
+    base = SolverConfig(
+        iterations=TOY_ITERATIONS,
+        t_max=1.0,
+        schedule="linear",
+        armijo_beta0=1.0,
+        armijo_tau=0.9,
+        armijo_max_tries=10,
+        armijo_c1=1e-3,
+        step_size=1.0,
+        temperature=TOY_PRIOR_WEIGHT,
+    )
     return base.with_changes(**changes)
 
 
 @lru_cache(maxsize=16)
-def find_minima(alpha: float = TOY_PRIOR_WEIGHT, t_min: float = TOY_T_MIN, box: tuple[float, float] = (-12.0, 12.0),
-                samples: int = 97) -> tuple[Minimum, ...]:
+def find_minima(
+    alpha: float = TOY_PRIOR_WEIGHT,
+    t_min: float = TOY_T_MIN,
+    box: tuple[float, float] = (-12.0, 12.0),
+    samples: int = 97,
+) -> tuple[Minimum, ...]:
     """Local minima of ``f`` in ``box``², lowest first: sample f, refine each discrete minimum by L-BFGS.
 
     Sampling first means one batched evaluation finds every basin wider than the sampling step
@@ -110,7 +136,7 @@ def find_minima(alpha: float = TOY_PRIOR_WEIGHT, t_min: float = TOY_T_MIN, box: 
     for di in (-1, 0, 1):
         for dj in (-1, 0, 1):
             if di or dj:
-                is_min &= inner < values[1 + di:samples - 1 + di, 1 + dj:samples - 1 + dj]
+                is_min &= inner < values[1 + di : samples - 1 + di, 1 + dj : samples - 1 + dj]
     starts = [(float(axis[j + 1]), float(axis[i + 1])) for i, j in zip(*np.nonzero(is_min))]
     return refine_minima(problem, starts)
 
@@ -124,8 +150,9 @@ def refine_minima(problem: Problem, starts: list[tuple[float, float]]) -> tuple[
 
     found: list[Minimum] = []
     for start in starts:
-        res = minimize(fun, np.array(start, dtype=np.float64), jac=True, method="L-BFGS-B",
-                       options={"gtol": 1e-12, "ftol": 1e-15})
+        res = minimize(
+            fun, np.array(start, dtype=np.float64), jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15}
+        )
         if np.linalg.norm(fun(res.x)[1]) > 1e-6:
             continue
         x = (float(res.x[0]), float(res.x[1]))

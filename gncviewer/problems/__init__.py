@@ -14,8 +14,18 @@ from .base import BuiltProblem, GuideLine, MetricInfo, ProblemInfo, ProblemKind
 from .ct import CTKind
 from .toy import ToyKind
 
-__all__ = ["BuiltProblem", "GuideLine", "MetricInfo", "ProblemInfo", "ProblemKind", "all_kinds", "get_kind",
-           "kind_names", "register_kind", "unregister_kind"]
+__all__ = [
+    "BuiltProblem",
+    "GuideLine",
+    "MetricInfo",
+    "ProblemInfo",
+    "ProblemKind",
+    "all_kinds",
+    "get_kind",
+    "kind_names",
+    "register_kind",
+    "unregister_kind",
+]
 
 _KINDS: dict[str, ProblemKind] = {}
 _ENTRY_POINTS_LOADED = False

@@ -155,14 +155,14 @@ class ProblemKind(ABC):
     # -- building -------------------------------------------------------------------------------------
 
     @abstractmethod
-    def build(self, settings: Settings, device: torch.device | str = "cpu", cache: dict | None = None
-              ) -> BuiltProblem:
+    def build(self, settings: Settings, device: torch.device | str = "cpu", cache: dict | None = None) -> BuiltProblem:
         """The problem and its info.  ``cache`` lets a front end keep expensive parts (a loaded network)
         across rebuilds; user errors raise ``GncViewerError`` subclasses with a message naming the fix."""
 
     def check_files(self, settings: Settings) -> None:
         """Read the files the settings name (a model, an image) without building, so a front end can
-        refuse a wrong path at once (InputFileError with ``field`` set)."""
+        refuse a wrong path at once (InputFileError with ``field`` set).  Kinds without files: nothing to do."""
+        return None
 
     def reweight(self, built: BuiltProblem, settings: Settings) -> BuiltProblem:
         """``built`` with new values of the settings declared ``rebuild=False`` (α, t_min).  The default

@@ -50,8 +50,11 @@ def parse_init(spec: str) -> tuple[str, Any]:
     if lower.startswith("noise"):
         _, sep, seed = text.partition(":")
         if not sep or not seed.strip().isdigit():
-            raise ConfigError("init", f"{spec!r}: the noise initialisation needs a non-negative integer seed, "
-                                      f"e.g. noise:0; valid forms: {INIT_FORMS}")
+            raise ConfigError(
+                "init",
+                f"{spec!r}: the noise initialisation needs a non-negative integer seed, "
+                f"e.g. noise:0; valid forms: {INIT_FORMS}",
+            )
         return "noise", int(seed)
     path = Path(text).expanduser()
     if text and (path.exists() or path.suffix):
@@ -77,25 +80,80 @@ def _phantom_rule(text: str) -> str | None:
     return None
 
 
-PHANTOM = Param("phantom", "text", "phantom",
-                "ellipses:SEED (random ellipses), shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image", GROUP,
-                rule=_phantom_rule, browse=IMAGE_FILTER)
-SIZE = Param("size", "int", "size n", "image size n (n × n pixels); the model must be trained for it", GROUP,
-             unit="pixels", low=MIN_SIZE, high=MAX_SIZE)
+PHANTOM = Param(
+    "phantom",
+    "text",
+    "phantom",
+    "ellipses:SEED (random ellipses), shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image",
+    GROUP,
+    rule=_phantom_rule,
+    browse=IMAGE_FILTER,
+)
+SIZE = Param(
+    "size",
+    "int",
+    "size n",
+    "image size n (n × n pixels); the model must be trained for it",
+    GROUP,
+    unit="pixels",
+    low=MIN_SIZE,
+    high=MAX_SIZE,
+)
 ANGLES = Param("angles", "int", "angles", "projection angles, uniform in [0, π)", GROUP, low=1, high=MAX_ANGLES)
-NOISE = Param("noise", "float", "noise level", "relative noise: y = Ax + noise · mean|Ax| · N(0, I) (0.05 = 5 %)",
-              GROUP, low=0.0, high=10.0)
+NOISE = Param(
+    "noise",
+    "float",
+    "noise level",
+    "relative noise: y = Ax + noise · mean|Ax| · N(0, I) (0.05 = 5 %)",
+    GROUP,
+    low=0.0,
+    high=10.0,
+)
 NOISE_SEED = Param("noise_seed", "int", "noise seed", "seed of the measurement noise", GROUP, low=0, high=2**63 - 1)
-MODEL = Param("model", "text", "model",
-              "energy-prior weights (.safetensors with its .json card); empty: the shipped model for the size", GROUP,
-              optional=True, none_text="", metavar="PATH", browse="Weights (*.safetensors)",
-              rule=lambda text: None if text.strip() else "give the path of a .safetensors weights file")
-ALPHA = Param("alpha", "float", "prior weight α", "α in α_t = α s_t/μ_t, the weight of −log p_t (the paper: 10)",
-              GROUP, low=0.0, high=1e6, rebuild=False)
-T_MIN = Param("t_min", "float", "t_min", "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
-              GROUP, low=0.0, low_strict=True, high=1.0, high_strict=True, rebuild=False)
-INIT = Param("init", "text", "x₀", f"initial point: {INIT_FORMS}", "Initialisation", metavar="SPEC", rule=_init_rule,
-             browse=IMAGE_FILTER)
+MODEL = Param(
+    "model",
+    "text",
+    "model",
+    "energy-prior weights (.safetensors with its .json card); empty: the shipped model for the size",
+    GROUP,
+    optional=True,
+    none_text="",
+    metavar="PATH",
+    browse="Weights (*.safetensors)",
+    rule=lambda text: None if text.strip() else "give the path of a .safetensors weights file",
+)
+ALPHA = Param(
+    "alpha",
+    "float",
+    "prior weight α",
+    "α in α_t = α s_t/μ_t, the weight of −log p_t (the paper: 10)",
+    GROUP,
+    low=0.0,
+    high=1e6,
+    rebuild=False,
+)
+T_MIN = Param(
+    "t_min",
+    "float",
+    "t_min",
+    "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
+    GROUP,
+    low=0.0,
+    low_strict=True,
+    high=1.0,
+    high_strict=True,
+    rebuild=False,
+)
+INIT = Param(
+    "init",
+    "text",
+    "x₀",
+    f"initial point: {INIT_FORMS}",
+    "Initialisation",
+    metavar="SPEC",
+    rule=_init_rule,
+    browse=IMAGE_FILTER,
+)
 
 
 @dataclass(frozen=True)
@@ -127,8 +185,15 @@ class CTSettings(Settings):
 
 def ct_defaults(**changes: Any) -> SolverConfig:
     """The CT reference values: BB-initialised Armijo, τ = 0.5, at most 15 tries; angle condition c = 0.2."""
-    base = SolverConfig(iterations=200, t_max=1.0, armijo_bb=True, armijo_tau=0.5, armijo_max_tries=15,
-                        armijo_c1=1e-3, descent_c=CT_DESCENT_C)
+    base = SolverConfig(
+        iterations=200,
+        t_max=1.0,
+        armijo_bb=True,
+        armijo_tau=0.5,
+        armijo_max_tries=15,
+        armijo_c1=1e-3,
+        descent_c=CT_DESCENT_C,
+    )
     return base.with_changes(**changes)
 
 
@@ -186,13 +251,29 @@ def build_ct_problem(settings: CTSettings, device: Any = "cpu", dtype: Any = Non
         return {"psnr": psnr(x, reference), "ssim": ssim(x, reference)}
 
     info = {
-        "phantom": label, "geometry": geometry, "settings": settings,
-        "sinogram_clean": clean.detach().cpu().numpy(), "fbp": fbp_image,
-        "fbp_psnr": psnr(fbp_image, reference), "fbp_ssim": ssim(fbp_image, reference),
-        "model": str(getattr(prior, "source", "") or ""), "matrix_source": operator.source,
+        "phantom": label,
+        "geometry": geometry,
+        "settings": settings,
+        "sinogram_clean": clean.detach().cpu().numpy(),
+        "fbp": fbp_image,
+        "fbp_psnr": psnr(fbp_image, reference),
+        "fbp_ssim": ssim(fbp_image, reference),
+        "model": str(getattr(prior, "source", "") or ""),
+        "matrix_source": operator.source,
     }
-    return Problem(name="ct", operator=operator, y=y, prior=prior, sde=prior.sde, alpha=float(settings.alpha),
-                   t_min=float(settings.t_min), data_weight=1.0, x_true=x_true, metrics=metrics, info=info)
+    return Problem(
+        name="ct",
+        operator=operator,
+        y=y,
+        prior=prior,
+        sde=prior.sde,
+        alpha=float(settings.alpha),
+        t_min=float(settings.t_min),
+        data_weight=1.0,
+        x_true=x_true,
+        metrics=metrics,
+        info=info,
+    )
 
 
 def initial_point(spec: str, problem: Any) -> Any:
@@ -258,13 +339,17 @@ class CTKind(ProblemKind):
     name = "ct"
     short_label = "CT"
     label = "CT"
-    summary = ("2D parallel-beam CT with the learned energy prior (VP SDE, alpha_t = alpha*s_t/mu_t); reports "
-               "PSNR/SSIM against the ground truth and the FBP baseline")
+    summary = (
+        "2D parallel-beam CT with the learned energy prior (VP SDE, alpha_t = alpha*s_t/mu_t); reports "
+        "PSNR/SSIM against the ground truth and the FBP baseline"
+    )
     settings_type = CTSettings
     init_param = INIT
     init_default = "zeros"
-    metrics = (MetricInfo("psnr", "PSNR", unit="dB", higher_is_better=True, status_format="{:.2f} dB"),
-               MetricInfo("ssim", "SSIM", higher_is_better=True, status_format="{:.3f}"))
+    metrics = (
+        MetricInfo("psnr", "PSNR", unit="dB", higher_is_better=True, status_format="{:.2f} dB"),
+        MetricInfo("ssim", "SSIM", higher_is_better=True, status_format="{:.3f}"),
+    )
 
     def default_config(self) -> SolverConfig:
         return ct_defaults()
@@ -275,8 +360,9 @@ class CTKind(ProblemKind):
     def check(self, settings: Any, config: SolverConfig) -> None:
         super().check(settings, config)
         if config.t_max > 1.0:
-            raise ConfigError("t_max", f"must be <= 1 on CT: the VP SDE and the prior's training end at t = 1 "
-                                       f"(got {config.t_max:g})")
+            raise ConfigError(
+                "t_max", f"must be <= 1 on CT: the VP SDE and the prior's training end at t = 1 (got {config.t_max:g})"
+            )
 
     def parse_init(self, text: str) -> str:
         return self.init_param.parse(text)
@@ -319,16 +405,31 @@ class CTKind(ProblemKind):
         n = settings.size
         label = f"CT: {raw['phantom']}, {n}×{n}, {settings.angles} angles, noise {settings.noise:g}"
         info = ProblemInfo(
-            kind=self.name, label=label, device=str(device), event_shape=problem.event_shape,
-            alpha=float(problem.alpha), t_min=float(problem.t_min),
+            kind=self.name,
+            label=label,
+            device=str(device),
+            event_shape=problem.event_shape,
+            alpha=float(problem.alpha),
+            t_min=float(problem.t_min),
             x_true=problem.x_true.detach().cpu().numpy().astype(np.float32),
-            baseline=np.asarray(raw["fbp"], dtype=np.float32), baseline_name="FBP",
+            baseline=np.asarray(raw["fbp"], dtype=np.float32),
+            baseline_name="FBP",
             baseline_metrics={"psnr": float(raw["fbp_psnr"]), "ssim": float(raw["fbp_ssim"])},
-            view=(0.0, float(n), 0.0, float(n)), build_seconds=time.perf_counter() - start,
+            view=(0.0, float(n), 0.0, float(n)),
+            build_seconds=time.perf_counter() - start,
             suggested_step=float(step),
-            details={"phantom_label": raw["phantom"], "model": raw["model"], "matrix_source": raw["matrix_source"],
-                     "geometry": {"size": geometry.size, "angles": geometry.angles, "detectors": geometry.detectors,
-                                  "projector": geometry.projector}})
+            details={
+                "phantom_label": raw["phantom"],
+                "model": raw["model"],
+                "matrix_source": raw["matrix_source"],
+                "geometry": {
+                    "size": geometry.size,
+                    "angles": geometry.angles,
+                    "detectors": geometry.detectors,
+                    "projector": geometry.projector,
+                },
+            },
+        )
         return BuiltProblem(problem, info, settings)
 
     def reweight(self, built: BuiltProblem, settings: Any) -> BuiltProblem:
@@ -345,14 +446,19 @@ class CTKind(ProblemKind):
 
     def report(self, built: BuiltProblem, final: Any) -> dict[str, Any]:
         details = built.info.details
-        return {"settings": {"phantom_label": details["phantom_label"]}, "geometry": details["geometry"],
-                "model": details["model"], "fbp": dict(built.info.baseline_metrics)}
+        return {
+            "settings": {"phantom_label": details["phantom_label"]},
+            "geometry": details["geometry"],
+            "model": details["model"],
+            "fbp": dict(built.info.baseline_metrics),
+        }
 
     def summary_line(self, built: BuiltProblem, final: Any) -> str:
         fbp = built.info.baseline_metrics
-        return (f"PSNR {final.metrics['psnr']:.2f} dB, SSIM {final.metrics['ssim']:.3f} "
-                f"(FBP {fbp['psnr']:.2f} dB, {fbp['ssim']:.3f})")
+        return (
+            f"PSNR {final.metrics['psnr']:.2f} dB, SSIM {final.metrics['ssim']:.3f} "
+            f"(FBP {fbp['psnr']:.2f} dB, {fbp['ssim']:.3f})"
+        )
 
     def result_png(self, built: BuiltProblem, final: Any) -> bytes | None:
         return comparison_png(built.info.baseline, final.x, built.info.x_true)
-

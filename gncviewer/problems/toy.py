@@ -26,11 +26,29 @@ MAX_STARTS = 16
 MAX_COORDINATE = 1e6
 GROUP = "Problem"
 
-ALPHA = Param("alpha", "float", "prior weight α",
-              "weight of −log p_t in F(x, t) (the paper: 0.05); without the prior (α = 0) every point of the line "
-              "x₁ + x₂ = 2 is a minimum", GROUP, low=0.0, low_strict=True, high=1e3, rebuild=False)
-T_MIN = Param("t_min", "float", "t_min", "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
-              GROUP, low=0.0, low_strict=True, high=1.0, rebuild=False)
+ALPHA = Param(
+    "alpha",
+    "float",
+    "prior weight α",
+    "weight of −log p_t in F(x, t) (the paper: 0.05); without the prior (α = 0) every point of the line "
+    "x₁ + x₂ = 2 is a minimum",
+    GROUP,
+    low=0.0,
+    low_strict=True,
+    high=1e3,
+    rebuild=False,
+)
+T_MIN = Param(
+    "t_min",
+    "float",
+    "t_min",
+    "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
+    GROUP,
+    low=0.0,
+    low_strict=True,
+    high=1.0,
+    rebuild=False,
+)
 
 
 def parse_points(text: str) -> tuple[tuple[float, float], ...]:
@@ -68,9 +86,17 @@ def _points_rule(text: str) -> str | None:
     return None
 
 
-INIT = Param("init", "text", "start(s)",
-             "starting points 'x, y; x, y' (several run together; in the explorer click or shift-click on the "
-             "landscape)", "Initialisation", flag="--x0", metavar="X,Y", repeat=True, rule=_points_rule)
+INIT = Param(
+    "init",
+    "text",
+    "start(s)",
+    "starting points 'x, y; x, y' (several run together; in the explorer click or shift-click on the landscape)",
+    "Initialisation",
+    flag="--x0",
+    metavar="X,Y",
+    repeat=True,
+    rule=_points_rule,
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +113,10 @@ class ToyKind(ProblemKind):
     name = "toy"
     short_label = "toy"
     label = "2D toy (paper §4.1)"
-    summary = ("the paper's 2D toy problem: A = [[1,1],[0,0]], a five-component Gaussian-mixture prior diffused "
-               "exactly by the VE SDE")
+    summary = (
+        "the paper's 2D toy problem: A = [[1,1],[0,0]], a five-component Gaussian-mixture prior diffused "
+        "exactly by the VE SDE"
+    )
     settings_type = ToySettings
     init_param = INIT
     init_default = "-5, 5"
@@ -127,12 +155,23 @@ class ToyKind(ProblemKind):
         gm = problem.global_min.detach().cpu().numpy().astype("float64") if problem.global_min is not None else None
         x_true = problem.x_true.detach().cpu().numpy() if problem.x_true is not None else None
         info = ProblemInfo(
-            kind=self.name, label=self.label, device="cpu", event_shape=problem.event_shape,
-            alpha=float(problem.alpha), t_min=float(problem.t_min), minima=minima, global_min=gm, x_true=x_true,
-            view=TOY_VIEW, guide_lines=(GuideLine((1.0, 1.0), -45.0, "Ax = y"),),
+            kind=self.name,
+            label=self.label,
+            device="cpu",
+            event_shape=problem.event_shape,
+            alpha=float(problem.alpha),
+            t_min=float(problem.t_min),
+            minima=minima,
+            global_min=gm,
+            x_true=x_true,
+            view=TOY_VIEW,
+            guide_lines=(GuideLine((1.0, 1.0), -45.0, "Ax = y"),),
             build_seconds=time.perf_counter() - start,
-            details={"global_min": None if gm is None else gm.tolist(),
-                     "minima": [{"x": list(m.x), "f": m.f} for m in minima]})
+            details={
+                "global_min": None if gm is None else gm.tolist(),
+                "minima": [{"x": list(m.x), "f": m.f} for m in minima],
+            },
+        )
         return BuiltProblem(problem, info, settings)
 
     def reweight(self, built: BuiltProblem, settings: Any) -> BuiltProblem:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..core.phantoms import IMAGE_SUFFIXES  # noqa: F401 - one list of readable images
+from ..core.phantoms import IMAGE_SUFFIXES
 from ..errors import InputFileError
 
 #: first phantom seed used for training; evaluation and validation seeds stay below it.
@@ -31,6 +31,7 @@ VALIDATION_SEED_START = 900_000
 def ellipse_phantom(size: int, seed: int) -> np.ndarray:
     """One random-ellipse phantom, ``(size, size)`` float32 in [0, 1], from its seed alone."""
     from ..core.phantoms import random_ellipses
+
     return np.asarray(random_ellipses(size, np.random.default_rng(seed)), dtype=np.float32)
 
 
@@ -84,9 +85,14 @@ class EllipseSource(ImageSource):
         self.next_seed = TRAIN_SEED_START
         self.pool = torch.zeros(pool_size, size, size)
         self._fill(TRAIN_SEED_START, TRAIN_SEED_START + pool_size)
-        self.description = {"kind": "ellipses", "generator": "gncviewer.core.phantoms.random_ellipses",
-                            "seeds": f">= {TRAIN_SEED_START} (evaluation uses small seeds)",
-                            "pool_size": pool_size, "refresh_per_step": refresh, "augmentation": "dihedral"}
+        self.description = {
+            "kind": "ellipses",
+            "generator": "gncviewer.core.phantoms.random_ellipses",
+            "seeds": f">= {TRAIN_SEED_START} (evaluation uses small seeds)",
+            "pool_size": pool_size,
+            "refresh_per_step": refresh,
+            "augmentation": "dihedral",
+        }
 
     def _fill(self, start: int, stop: int) -> None:
         for seed in range(start, stop):
@@ -129,12 +135,17 @@ class FolderSource(ImageSource):
             raise InputFileError(f"--data {folder}: not a folder; give 'ellipses' or a folder of PNG/TIFF/NPY images")
         files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise InputFileError(f"--data {folder}: no PNG/TIFF/NPY images in this folder; add some or use "
-                                 "--data ellipses")
+            raise InputFileError(
+                f"--data {folder}: no PNG/TIFF/NPY images in this folder; add some or use --data ellipses"
+            )
         self.images = torch.from_numpy(np.stack([load_image(p, size) for p in files]))
-        self.description = {"kind": "folder", "folder": str(root.resolve()), "images": len(files),
-                            "preprocessing": f"grayscale, resized to {size}x{size}, scaled to max 1",
-                            "augmentation": "dihedral"}
+        self.description = {
+            "kind": "folder",
+            "folder": str(root.resolve()),
+            "images": len(files),
+            "preprocessing": f"grayscale, resized to {size}x{size}, scaled to max 1",
+            "augmentation": "dihedral",
+        }
 
     def batch(self, size: int, generator: torch.Generator) -> torch.Tensor:
         idx = torch.randint(0, self.images.shape[0], (size,), generator=generator)

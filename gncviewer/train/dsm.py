@@ -21,8 +21,9 @@ from ..core.energy_prior import EnergyPrior
 T_EPS = 1e-3
 
 
-def sample_times(batch: int, generator: torch.Generator, eps: float = T_EPS,
-                 device: torch.device | str = "cpu") -> torch.Tensor:
+def sample_times(
+    batch: int, generator: torch.Generator, eps: float = T_EPS, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """Stratified draws from U(ε, 1): one uniform draw in each of ``batch`` equal sub-intervals.
 
     Each t is still marginally U(ε, 1), but every batch covers the whole range, which cuts the

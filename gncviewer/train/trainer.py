@@ -79,8 +79,13 @@ class TrainConfig:
     init_from: str | None = None
 
     def __post_init__(self) -> None:
-        positive = {"size": self.size, "steps": self.steps, "batch": self.batch, "checkpoint_every":
-                    self.checkpoint_every, "pool_size": self.pool_size}
+        positive = {
+            "size": self.size,
+            "steps": self.steps,
+            "batch": self.batch,
+            "checkpoint_every": self.checkpoint_every,
+            "pool_size": self.pool_size,
+        }
         for key, value in positive.items():
             if int(value) < 1:
                 raise ConfigError(key, f"must be >= 1 (got {value})")
@@ -96,8 +101,11 @@ class TrainConfig:
         if not (0.0 < self.t_eps < 1.0):
             raise ConfigError("t_eps", f"must be in (0, 1) (got {self.t_eps})")
         if self.architecture is not None and self.architecture.image_size != self.size:
-            raise ConfigError("size", f"architecture is for {self.architecture.image_size}×"
-                              f"{self.architecture.image_size}, not {self.size}×{self.size}")
+            raise ConfigError(
+                "size",
+                f"architecture is for {self.architecture.image_size}×"
+                f"{self.architecture.image_size}, not {self.size}×{self.size}",
+            )
 
     @property
     def arch(self) -> EnergyNetConfig:
@@ -136,8 +144,9 @@ class TrainResult:
 class Trainer:
     """One training run; ``Trainer.create`` starts one, ``Trainer.resume`` continues a checkpoint."""
 
-    def __init__(self, config: TrainConfig, out_dir: Path, device: torch.device | str = "cpu",
-                 source: ImageSource | None = None) -> None:
+    def __init__(
+        self, config: TrainConfig, out_dir: Path, device: torch.device | str = "cpu", source: ImageSource | None = None
+    ) -> None:
         self.config = config
         self.out_dir = Path(out_dir)
         self.device = torch.device(device)
@@ -164,10 +173,13 @@ class Trainer:
 
         prior = load_energy_prior(path)
         if prior.config != self.config.arch:
-            raise ConfigError("init_from", f"{path}: the model's architecture ({prior.config.image_size}×"
-                              f"{prior.config.image_size}, channels {prior.config.base_channels}, mults "
-                              f"{list(prior.config.channel_mults)}) differs from this run's; use --size "
-                              f"{prior.config.image_size} or start without --init-from")
+            raise ConfigError(
+                "init_from",
+                f"{path}: the model's architecture ({prior.config.image_size}×"
+                f"{prior.config.image_size}, channels {prior.config.base_channels}, mults "
+                f"{list(prior.config.channel_mults)}) differs from this run's; use --size "
+                f"{prior.config.image_size} or start without --init-from",
+            )
         self.net.load_state_dict(prior.net.state_dict())
         return prior.card
 
@@ -179,8 +191,10 @@ class Trainer:
     def create(cls, config: TrainConfig, out_dir: Path, device: torch.device | str = "cpu") -> Trainer:
         """A fresh run; refuses to clobber an existing checkpoint (the user probably wants --resume)."""
         if (Path(out_dir) / CHECKPOINT_NAME).exists():
-            raise InputFileError(f"--out {out_dir}: already holds {CHECKPOINT_NAME}; pass --resume to continue "
-                                 "that run or choose another --out folder")
+            raise InputFileError(
+                f"--out {out_dir}: already holds {CHECKPOINT_NAME}; pass --resume to continue "
+                "that run or choose another --out folder"
+            )
         return cls(config, out_dir, device)
 
     @classmethod
@@ -197,9 +211,12 @@ class Trainer:
         wanted = replace(config, **{k: getattr(saved, k) for k in RESUMABLE_CHANGES})
         if wanted.to_dict() != saved.to_dict():
             diff = [k for k, v in wanted.to_dict().items() if saved.to_dict()[k] != v]
-            raise ConfigError("resume", f"the checkpoint in {out_dir} was made with different settings "
-                              f"({', '.join(diff)}); repeat the original flags (only --steps and "
-                              "--checkpoint-every may change)")
+            raise ConfigError(
+                "resume",
+                f"the checkpoint in {out_dir} was made with different settings "
+                f"({', '.join(diff)}); repeat the original flags (only --steps and "
+                "--checkpoint-every may change)",
+            )
         trainer = cls(config, out_dir, device)
         trainer.net.load_state_dict(state["model"])
         trainer.ema.load_state_dict(state["ema"])
@@ -227,8 +244,9 @@ class Trainer:
         loss = dsm_loss(self.prior, x0, t, z).mean()
         value = float(loss.detach())
         if not math.isfinite(value):
-            raise NumericalError(f"training loss became {value} at step {self.step + 1}; lower --lr or --resume "
-                                 "from the last checkpoint")
+            raise NumericalError(
+                f"training loss became {value} at step {self.step + 1}; lower --lr or --resume from the last checkpoint"
+            )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), cfg.grad_clip)
@@ -266,7 +284,7 @@ class Trainer:
             return None
         gen = torch.Generator().manual_seed(12345)
         n = images.shape[0]
-        t = (self.config.t_eps + (1 - self.config.t_eps) * (torch.arange(n) + 0.5) / n)
+        t = self.config.t_eps + (1 - self.config.t_eps) * (torch.arange(n) + 0.5) / n
         z = torch.randn(images.shape, generator=gen)
         prior = EnergyPrior(self.ema)
         x_t = prior.sde.perturb(images, t, z).to(self.device)
@@ -285,8 +303,15 @@ class Trainer:
         log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         cfg = self.config
-        bar = tqdm(total=cfg.steps, initial=min(self.step, cfg.steps), desc="train", unit="step",
-                   file=sys.stderr, disable=None, dynamic_ncols=True)
+        bar = tqdm(
+            total=cfg.steps,
+            initial=min(self.step, cfg.steps),
+            desc="train",
+            unit="step",
+            file=sys.stderr,
+            disable=None,
+            dynamic_ncols=True,
+        )
         try:
             while self.step < cfg.steps:
                 started = time.perf_counter()
@@ -296,8 +321,10 @@ class Trainer:
                 bar.set_postfix(loss=f"{loss:.4f}", avg=f"{self.final_loss:.4f}")
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save_checkpoint()
-                    log(f"step {self.step}/{cfg.steps}  loss(avg {len(self.recent)}) {self.final_loss:.4f}  "
-                        f"{self.step / max(self.seconds, 1e-9):.3f} steps/s  checkpoint {self.checkpoint_path}")
+                    log(
+                        f"step {self.step}/{cfg.steps}  loss(avg {len(self.recent)}) {self.final_loss:.4f}  "
+                        f"{self.step / max(self.seconds, 1e-9):.3f} steps/s  checkpoint {self.checkpoint_path}"
+                    )
         finally:
             bar.close()
         return self.export()
@@ -312,17 +339,29 @@ class Trainer:
             description="Energy-based score model E(x,t) = 0.5*|U(x,t)|^2/s_t for the VP SDE; log p_t ~ -E.",
             data=self.source.description,
             training={
-                "steps": self.step, "batch": cfg.batch, "images_seen": self.step * cfg.batch,
-                "optimizer": "Adam", "lr": cfg.lr, "warmup_steps": cfg.warmup, "grad_clip_norm": cfg.grad_clip,
-                "ema_decay": cfg.ema_decay, "weights": "EMA", "loss": "DSM |s_t*score + z|^2 per pixel",
-                "t_sampling": f"stratified U({cfg.t_eps}, 1)", "seed": cfg.seed,
-                "final_loss": self.final_loss, "final_loss_window": len(self.recent),
-                "validation_loss": val, "time_s": round(self.seconds, 1),
+                "steps": self.step,
+                "batch": cfg.batch,
+                "images_seen": self.step * cfg.batch,
+                "optimizer": "Adam",
+                "lr": cfg.lr,
+                "warmup_steps": cfg.warmup,
+                "grad_clip_norm": cfg.grad_clip,
+                "ema_decay": cfg.ema_decay,
+                "weights": "EMA",
+                "loss": "DSM |s_t*score + z|^2 per pixel",
+                "t_sampling": f"stratified U({cfg.t_eps}, 1)",
+                "seed": cfg.seed,
+                "final_loss": self.final_loss,
+                "final_loss_window": len(self.recent),
+                "validation_loss": val,
+                "time_s": round(self.seconds, 1),
                 "device": str(self.device) if self.device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads)",
                 "torch": torch.__version__,
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "config": cfg.to_dict(),
-                "init_from": None if self.init_card is None else {
+                "init_from": None
+                if self.init_card is None
+                else {
                     "file": Path(cfg.init_from or "").name,
                     "steps": self.init_card.get("training", {}).get("steps"),
                     "images_seen": self.init_card.get("training", {}).get("images_seen"),
@@ -331,5 +370,12 @@ class Trainer:
             },
         )
         weights, card_path = save_energy_prior(self.ema, self.out_dir / f"{cfg.model_name}.safetensors", card)
-        return TrainResult(weights=weights, card=card_path, steps=self.step, final_loss=self.final_loss,
-                           validation_loss=val, seconds=self.seconds, card_data=card)
+        return TrainResult(
+            weights=weights,
+            card=card_path,
+            steps=self.step,
+            final_loss=self.final_loss,
+            validation_loss=val,
+            seconds=self.seconds,
+            card_data=card,
+        )

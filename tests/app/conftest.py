@@ -46,8 +46,11 @@ def toy_state() -> ExplorerState:
 def ct_state(tiny_model: str) -> ExplorerState:
     from gncviewer.problems.ct import CTSettings, ct_defaults
 
-    return ExplorerState.of("ct", config=ct_defaults(iterations=30),
-                            settings=CTSettings(phantom="ellipses:3", size=16, angles=8, model=tiny_model))
+    return ExplorerState.of(
+        "ct",
+        config=ct_defaults(iterations=30),
+        settings=CTSettings(phantom="ellipses:3", size=16, angles=8, model=tiny_model),
+    )
 
 
 @pytest.fixture
@@ -55,10 +58,16 @@ def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
     """Open a window on a state, wait until its problem is loaded, and always shut it down."""
     windows: list[MainWindow] = []
 
-    def make(state: ExplorerState | None = None, *, settings: AppSettings | None = None, persist: bool = False,
-             dialogs: bool = False) -> MainWindow:
-        window = MainWindow(state, settings=settings, persist=persist, dialogs=dialogs,
-                            restore_layout=settings is not None)
+    def make(
+        state: ExplorerState | None = None,
+        *,
+        settings: AppSettings | None = None,
+        persist: bool = False,
+        dialogs: bool = False,
+    ) -> MainWindow:
+        window = MainWindow(
+            state, settings=settings, persist=persist, dialogs=dialogs, restore_layout=settings is not None
+        )
         qtbot.addWidget(window)
         window.resize(1000, 700)  # smaller than the default: software rendering offscreen scales with pixels
         window.show()

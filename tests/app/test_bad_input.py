@@ -19,8 +19,7 @@ def _still_works(window, qtbot) -> None:
     """The solver thread is alive and answers: one more step arrives."""
     before = window.model.last_iteration
     window.step()
-    qtbot.waitUntil(lambda: window.model.last_iteration == before + 1 and window.run_state == "paused",
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model.last_iteration == before + 1 and window.run_state == "paused", timeout=WAIT_MS)
     assert window.worker.is_alive()
 
 
@@ -140,8 +139,10 @@ def test_ct_bad_init_file_and_wrong_model(make_window, ct_state, qtbot, tmp_path
     from gncviewer.core.energy_prior import build_card, save_energy_prior
     from gncviewer.core.sde import VPSDE
 
-    net = EnergyNet(EnergyNetConfig(image_size=32, base_channels=8, channel_mults=(1, 2), time_features=8,
-                                    time_dim=16, groups=4), VPSDE())
+    net = EnergyNet(
+        EnergyNetConfig(image_size=32, base_channels=8, channel_mults=(1, 2), time_features=8, time_dim=16, groups=4),
+        VPSDE(),
+    )
     wrong = tmp_path / "wrong32.safetensors"
     save_energy_prior(net, wrong, build_card(net))
     errors = len(w.errors)
@@ -162,9 +163,9 @@ def test_switching_to_ct_without_a_model_keeps_the_toy(make_window, toy_state, q
     from gncviewer.problems.ct import CTSettings
 
     ct = Setup.default(get_kind("ct"))
-    state = toy_state.with_setup(replace(ct, settings=CTSettings(size=16, angles=8,
-                                                                 model=str(tmp_path / "none.safetensors"))),
-                                 problem="ct").apply("problem", "toy")
+    state = toy_state.with_setup(
+        replace(ct, settings=CTSettings(size=16, angles=8, model=str(tmp_path / "none.safetensors"))), problem="ct"
+    ).apply("problem", "toy")
     w = make_window(state)
     w.controls.set_text("problem", "ct")
     qtbot.waitUntil(lambda: bool(w.errors) and not w.pending, timeout=WAIT_MS)

@@ -13,17 +13,20 @@ import pytest
 from gncviewer.cli import main
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["gui", "--t-min", "2", "--t-max", "1"], "--t-min: must be a number > 0 and <= 1"),
-    (["gui", "--t-min", "0.5", "--t-max", "0.4"], "--t-max: must be larger than t_min"),
-    (["gui", "--iterations", "99999999999999999999"], "--iterations: must be an integer between 1 and 1000000"),
-    (["gui", "--phantom", "shepp-logan"], "--phantom: applies to problem ct, not toy"),
-    (["gui", "--screenshot", "shot.jpg"], "must end in .png"),
-    (["gui", "--screenshot", "/no/such/folder/shot.png"], "does not exist"),
-    (["gui", "--alpha", "-1"], "--alpha"),
-    (["gui", "--x0", "1,2", "--x0", "1e9,0"], "--x0"),
-    (["gui", "--problem", "ct", "--init", "noise:x"], "--init"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["gui", "--t-min", "2", "--t-max", "1"], "--t-min: must be a number > 0 and <= 1"),
+        (["gui", "--t-min", "0.5", "--t-max", "0.4"], "--t-max: must be larger than t_min"),
+        (["gui", "--iterations", "99999999999999999999"], "--iterations: must be an integer between 1 and 1000000"),
+        (["gui", "--phantom", "shepp-logan"], "--phantom: applies to problem ct, not toy"),
+        (["gui", "--screenshot", "shot.jpg"], "must end in .png"),
+        (["gui", "--screenshot", "/no/such/folder/shot.png"], "does not exist"),
+        (["gui", "--alpha", "-1"], "--alpha"),
+        (["gui", "--x0", "1,2", "--x0", "1e9,0"], "--x0"),
+        (["gui", "--problem", "ct", "--init", "noise:x"], "--init"),
+    ],
+)
 def test_flag_errors_exit_2_with_one_line(argv, message, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -48,14 +51,38 @@ def test_bad_session_and_model_files(tmp_path: Path, capsys) -> None:
 
 def _run_cli(args: list[str], tmp_path: Path, timeout: float = 240) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GNCVIEWER_CONFIG_DIR": str(tmp_path / "config")}
-    return subprocess.run([sys.executable, "-m", "gncviewer", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "gncviewer", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_screenshot_mode_toy(tmp_path: Path) -> None:
     shot = tmp_path / "toy.png"
-    result = _run_cli(["gui", "--problem", "toy", "--method", "gnc-flow", "--iterations", "60", "--x0", "-5,5",
-                       "--x0", "6,-6", "--run-iterations", "25", "--screenshot", str(shot)], tmp_path)
+    result = _run_cli(
+        [
+            "gui",
+            "--problem",
+            "toy",
+            "--method",
+            "gnc-flow",
+            "--iterations",
+            "60",
+            "--x0",
+            "-5,5",
+            "--x0",
+            "6,-6",
+            "--run-iterations",
+            "25",
+            "--screenshot",
+            str(shot),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and "25 iterations" in result.stdout
     image = iio.imread(shot)
@@ -66,7 +93,25 @@ def test_screenshot_mode_toy(tmp_path: Path) -> None:
 
 def test_screenshot_mode_ct(tmp_path: Path, tiny_model: str) -> None:
     shot = tmp_path / "ct.png"
-    result = _run_cli(["gui", "--problem", "ct", "--size", "16", "--angles", "8", "--model", tiny_model,
-                       "--iterations", "10", "--run-iterations", "10", "--screenshot", str(shot)], tmp_path)
+    result = _run_cli(
+        [
+            "gui",
+            "--problem",
+            "ct",
+            "--size",
+            "16",
+            "--angles",
+            "8",
+            "--model",
+            tiny_model,
+            "--iterations",
+            "10",
+            "--run-iterations",
+            "10",
+            "--screenshot",
+            str(shot),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert iio.imread(shot).shape[:2] == (1000, 1600)

@@ -171,9 +171,15 @@ def test_state_parsing_and_validation() -> None:
     assert state.apply_text("t_max", "2.5").config.t_max == 2.5
     assert state.apply_text("step_rule", "auto").config.step_rule is None
     assert state.apply_text("armijo_bb", "true").config.armijo_bb is True
-    for name, text, word in (("t_max", "inf", "finite"), ("iterations", "0", "between 1 and"),
-                             ("method", "sgd", "one of"), ("t_min", "5", "<= 1"), ("alpha", "0", "> 0"),
-                             ("speed", "fast", ""), ("phantom", "ellipses:0", "not a setting")):
+    for name, text, word in (
+        ("t_max", "inf", "finite"),
+        ("iterations", "0", "between 1 and"),
+        ("method", "sgd", "one of"),
+        ("t_min", "5", "<= 1"),
+        ("alpha", "0", "> 0"),
+        ("speed", "fast", ""),
+        ("phantom", "ellipses:0", "not a setting"),
+    ):
         with pytest.raises(ConfigError) as err:
             state.apply_text(name, text)
         assert word in str(err.value)

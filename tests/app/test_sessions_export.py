@@ -14,14 +14,18 @@ from gncviewer.app import export
 from gncviewer.app.settings import AppSettings
 from gncviewer.app.state import ExplorerState
 from gncviewer.core.toy import toy_defaults
-from gncviewer.problems.toy import ToySettings, parse_points
+from gncviewer.problems.toy import ToySettings
 
 from .support import WAIT_MS
 
 
 def test_session_round_trip_with_the_run(make_window, qtbot, tmp_path: Path) -> None:
-    state = ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", iterations=60, t_max=2.5),
-                             init="-5, 5; 6, -3", settings=ToySettings(alpha=0.06))
+    state = ExplorerState.of(
+        "toy",
+        config=toy_defaults(method="gnc-flow", iterations=60, t_max=2.5),
+        init="-5, 5; 6, -3",
+        settings=ToySettings(alpha=0.06),
+    )
     w = make_window(state)
     w.step(20)
     qtbot.waitUntil(lambda: w.model.last_iteration == 20 and w.run_state == "paused", timeout=WAIT_MS)
@@ -38,8 +42,9 @@ def test_session_round_trip_with_the_run(make_window, qtbot, tmp_path: Path) -> 
 
     w2 = make_window(ExplorerState())
     assert w2.load_session(path)
-    qtbot.waitUntil(lambda: len(w2.model.trajectories) == 2 and w2.model.last_iteration == 25 and not w2.pending,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: len(w2.model.trajectories) == 2 and w2.model.last_iteration == 25 and not w2.pending, timeout=WAIT_MS
+    )
     assert w2.state == w.state
     assert w2.ct_view.mode == "error"
     for a, b in zip(w.model.trajectories, w2.model.trajectories):
@@ -131,7 +136,8 @@ def test_last_session_is_restored_by_the_command(isolated_config: Path, tmp_path
     from gncviewer.cli import build_parser
     from gncviewer.commands.gui import initial_state
 
-    save_session(isolated_config / "last-session.json", ExplorerState.of("toy", config=toy_defaults(iterations=321)), {})
+    state = ExplorerState.of("toy", config=toy_defaults(iterations=321))
+    save_session(isolated_config / "last-session.json", state, {})
     parser = build_parser()
     state, session, note = initial_state(parser.parse_args(["gui"]), screenshot=None)
     assert state.config.iterations == 321 and session is None and note is None

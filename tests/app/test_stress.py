@@ -10,7 +10,7 @@ import numpy as np
 
 from gncviewer.app.state import ExplorerState
 from gncviewer.core.toy import toy_defaults
-from gncviewer.problems.toy import ToySettings, parse_points
+from gncviewer.problems.toy import parse_points
 
 from .support import WAIT_MS, solver_threads
 
@@ -31,8 +31,9 @@ def test_random_commands_during_a_run(make_window, qtbot) -> None:
         "method": lambda: rng.choice(["gnc-flow", "gradient-like", "descent", "langevin"]),
         "schedule": lambda: rng.choice(["linear", "log"]),
         "adaptive_rule": lambda: rng.choice(["largest-t", "skip"]),
-        "init": lambda: "; ".join(f"{rng.uniform(-9, 9):.2f}, {rng.uniform(-9, 9):.2f}"
-                                        for _ in range(rng.randint(1, 3))),
+        "init": lambda: "; ".join(
+            f"{rng.uniform(-9, 9):.2f}, {rng.uniform(-9, 9):.2f}" for _ in range(rng.randint(1, 3))
+        ),
         "iterations_bad": lambda: "-3",
     }
     for _ in range(COMMANDS):

@@ -24,8 +24,7 @@ def test_tour_demonstrates_the_escape_and_descent_gets_stuck(make_window, toy_st
     window.edit("speed", None)  # the test need not watch
     _page(tour, "Why the landscape")
     tour.do_action()
-    qtbot.waitUntil(lambda: window.run_state == "paused" and window.model.last_iteration == FIRST_PART,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.run_state == "paused" and window.model.last_iteration == FIRST_PART, timeout=WAIT_MS)
     halfway = window.model.trajectories[0].at(FIRST_PART)
     assert 0.3 < halfway.t < 0.7
     _page(tour, "Following")
@@ -36,8 +35,10 @@ def test_tour_demonstrates_the_escape_and_descent_gets_stuck(make_window, toy_st
     _page(tour, "Why it escaped")
     gnc_run = window.model.run_id
     tour.do_action()
-    qtbot.waitUntil(lambda: window.model.run_id != gnc_run and window.run_state == "finished"
-                    and window.model.last_iteration > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: window.model.run_id != gnc_run and window.run_state == "finished" and window.model.last_iteration > 0,
+        timeout=WAIT_MS,
+    )
     assert window.state.config.method == "descent"
     stuck = window.model.trajectories[0].at(window.model.last_iteration)
     assert stuck.metrics["distance_to_global_min"] > 5.0  # the local minimum near (−6.7, 3.7)

@@ -14,7 +14,7 @@ from PyQt6.QtCore import Qt
 
 from gncviewer.app.state import ExplorerState
 from gncviewer.core.toy import toy_defaults
-from gncviewer.problems.toy import ToySettings, parse_points
+from gncviewer.problems.toy import parse_points
 
 from .support import WAIT_MS, solver_threads, wait_drawn
 
@@ -170,15 +170,15 @@ def test_replay_slider_shows_a_stored_iterate(make_window, toy_state, qtbot) -> 
     qtbot.waitUntil(lambda: w.landscape.field.t == pytest.approx(record.t), timeout=WAIT_MS)
     w.show_iteration(None)
     assert w.replay is None and w.slider.value() == 120
-    qtbot.waitUntil(lambda: w.landscape.field.t == pytest.approx(w.model.trajectories[0].records[-1].t),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: w.landscape.field.t == pytest.approx(w.model.trajectories[0].records[-1].t), timeout=WAIT_MS
+    )
 
 
 def test_directions_field(make_window, toy_state, qtbot) -> None:
     w = make_window(toy_state)
     w.landscape.directions_box.setChecked(True)
-    qtbot.waitUntil(lambda: w.landscape.field is not None and w.landscape.field.directions is not None,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.landscape.field is not None and w.landscape.field.directions is not None, timeout=WAIT_MS)
     x, _ = data(w.landscape.arrows)
     assert x is not None and len(x) == 19 * 19 * 6
 

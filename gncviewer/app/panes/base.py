@@ -8,8 +8,16 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 #: Colours for trajectories (Okabe–Ito: distinguishable with colour-vision deficiencies).
-PALETTE = ((230, 159, 0), (86, 180, 233), (240, 228, 66), (204, 121, 167), (0, 158, 115), (213, 94, 0),
-           (0, 114, 178), (255, 255, 255))
+PALETTE = (
+    (230, 159, 0),
+    (86, 180, 233),
+    (240, 228, 66),
+    (204, 121, 167),
+    (0, 158, 115),
+    (213, 94, 0),
+    (0, 114, 178),
+    (255, 255, 255),
+)
 MARKER_PEN = pg.mkPen((255, 255, 255, 160), width=1, style=Qt.PenStyle.DashLine)
 CURSOR_PEN = pg.mkPen((255, 255, 255, 200), width=1)
 
@@ -34,8 +42,9 @@ class Pane(QWidget):
         self._help_label = QLabel(help_text)
         self._help_label.setWordWrap(True)
         self._help_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._help_label.setStyleSheet("QLabel { background: #2b3340; color: #e8ecf1; border-radius: 4px; "
-                                       "padding: 6px; }")
+        self._help_label.setStyleSheet(
+            "QLabel { background: #2b3340; color: #e8ecf1; border-radius: 4px; padding: 6px; }"
+        )
         self._help_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._help_label.hide()
         self._help_button.toggled.connect(self._help_label.setVisible)

@@ -79,15 +79,19 @@ class ConvergenceMapPane(Pane):
             self.compile_box.setEnabled(False)
             self.compile_box.setToolTip("not available in the standalone bundle (needs a C++ compiler)")
         tips = {
-            self.t_lo: "smallest t_max (log-spaced values)", self.t_hi: "largest t_max",
-            self.t_count: "number of t_max values (rows)", self.grid_size: "starting points per axis on [−10, 10]",
+            self.t_lo: "smallest t_max (log-spaced values)",
+            self.t_hi: "largest t_max",
+            self.t_count: "number of t_max values (rows)",
+            self.grid_size: "starting points per axis on [−10, 10]",
             self.iterations: "iterations per trajectory (the paper: 1300)",
         }
         for widget, tip in tips.items():
             widget.setToolTip(tip)
             widget.setMaximumWidth(70)
-        rows = ((("method", self.method), ("t_max from", self.t_lo), ("to", self.t_hi), ("values", self.t_count)),
-                (("grid", self.grid_size), ("iterations", self.iterations)))
+        rows = (
+            (("method", self.method), ("t_max from", self.t_lo), ("to", self.t_hi), ("values", self.t_count)),
+            (("grid", self.grid_size), ("iterations", self.iterations)),
+        )
         for r, entries in enumerate(rows):
             for col, (label, widget) in enumerate(entries):
                 form.addWidget(QLabel(label), r, 2 * col)
@@ -119,8 +123,9 @@ class ConvergenceMapPane(Pane):
         self.stat_plot.setYLink(self.near_plot)
         self.stat_plot.hideAxis("left")  # same rows as the left map
         # One colour bar for both maps: the same fractions on the same scale.
-        bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("inferno"), interactive=False, width=10,
-                              label="fraction")
+        bar = pg.ColorBarItem(
+            values=(0, 1), colorMap=pg.colormap.get("inferno"), interactive=False, width=10, label="fraction"
+        )
         bar.setImageItem([self.near_image, self.stat_image])
         self.graphics.addItem(bar, row=0, col=2)
         self.start_plot = self.graphics.addPlot(row=1, col=0, colspan=3)
@@ -134,14 +139,19 @@ class ConvergenceMapPane(Pane):
         self.start_plot.setLabel("left", "x₂ (start)")
         self.start_image = pg.ImageItem(axisOrder="row-major")
         self.start_plot.addItem(self.start_image)
-        self.global_marker = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("k"),
-                                                brush=pg.mkBrush(255, 215, 0))
+        self.global_marker = pg.ScatterPlotItem(
+            symbol="star", size=18, pen=pg.mkPen("k"), brush=pg.mkBrush(255, 215, 0)
+        )
         self.start_plot.addItem(self.global_marker)
         # The key goes below the map (a legend box inside the plot would cover part of the grid).
         key = "&nbsp;&nbsp;&nbsp;".join(
             f"<span style='color:#{r:02x}{g:02x}{b:02x}'>■</span> {text}"
-            for (r, g, b), text in ((REACHED, "reached the global minimum"), (STATIONARY, "stationary elsewhere"),
-                                    (NEITHER, "neither")))
+            for (r, g, b), text in (
+                (REACHED, "reached the global minimum"),
+                (STATIONARY, "stationary elsewhere"),
+                (NEITHER, "neither"),
+            )
+        )
         self.graphics.addLabel(key, row=2, col=0, colspan=3, color="#dde3ea", size="9pt")
         self.row_lines = []
         for plot in (self.near_plot, self.stat_plot):
@@ -188,8 +198,9 @@ class ConvergenceMapPane(Pane):
         if lo > hi:
             raise ConfigError("t_max from", f"must not exceed 'to' ({lo:g} > {hi:g})")
         values = np.logspace(math.log10(lo), math.log10(hi), count) if count > 1 else np.array([lo])
-        config = base.with_changes(method=self.method.currentText(), iterations=iterations,
-                                   t_max=float(max(values.max(), t_min * 1.0001)))
+        config = base.with_changes(
+            method=self.method.currentText(), iterations=iterations, t_max=float(max(values.max(), t_min * 1.0001))
+        )
         return config, values, grid
 
     # -- progress and results ----------------------------------------------------------------------
@@ -212,8 +223,10 @@ class ConvergenceMapPane(Pane):
         self.result = result
         self.set_running(False)
         k, n1 = result.global_min_fraction.shape
-        for plot, image, data in ((self.near_plot, self.near_image, result.global_min_fraction),
-                                  (self.stat_plot, self.stat_image, result.stationary_fraction)):
+        for plot, image, data in (
+            (self.near_plot, self.near_image, result.global_min_fraction),
+            (self.stat_plot, self.stat_image, result.stationary_fraction),
+        ):
             image.setImage(np.asarray(data, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
             image.setRect(QRectF(-0.5, 0.0, n1, k))
             plot.getAxis("left").setTicks([self._row_ticks(result.t_max)])
@@ -221,9 +234,11 @@ class ConvergenceMapPane(Pane):
             plot.setYRange(0, k, padding=0)
         done = result.completed_iterations if result.completed_iterations >= 0 else result.iterations
         partial = "" if done >= result.iterations else f" (cancelled after {done} iterations)"
-        self.set_message(f"{result.method}: {len(result.t_max)} × t_max, {len(result.axis)}² starts, "
-                         f"{result.iterations} iterations in {result.seconds:.1f} s{partial}. "
-                         "Click a row to pick t_max, a starting point to load it.")
+        self.set_message(
+            f"{result.method}: {len(result.t_max)} × t_max, {len(result.axis)}² starts, "
+            f"{result.iterations} iterations in {result.seconds:.1f} s{partial}. "
+            "Click a row to pick t_max, a starting point to load it."
+        )
         self.progress.setValue(100)
         self.progress.setFormat("done" if not partial else "cancelled")
         self.select_row(int(np.argmax(result.global_min_fraction[:, -1])))
@@ -243,7 +258,7 @@ class ConvergenceMapPane(Pane):
         log_t = np.log10(t)
         decades = range(int(np.floor(log_t[0])), int(np.ceil(log_t[-1])) + 1)
         for mantissas in ((1.0,), (1.0, 5.0), (1.0, 2.0, 5.0)):
-            values = [m * 10.0 ** k for k in decades for m in mantissas]
+            values = [m * 10.0**k for k in decades for m in mantissas]
             values = [v for v in values if t[0] * (1 - 1e-9) <= v <= t[-1] * (1 + 1e-9)]
             if len(values) >= 3:
                 break
@@ -271,8 +286,11 @@ class ConvergenceMapPane(Pane):
         self.start_image.setRect(QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis)))
         self.global_marker.setData([result.global_min[0]], [result.global_min[1]])
         frac = result.global_min_fraction[row, -1]
-        self.start_plot.setTitle(f"where each start ended, t_max = {result.t_max[row]:.3g}: "
-                                 f"{100 * frac:.1f} % at the global minimum", color="#dde3ea", size="9pt")
+        self.start_plot.setTitle(
+            f"where each start ended, t_max = {result.t_max[row]:.3g}: {100 * frac:.1f} % at the global minimum",
+            color="#dde3ea",
+            size="9pt",
+        )
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.result is None:

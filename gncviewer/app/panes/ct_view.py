@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
 from PyQt6.QtWidgets import QComboBox, QLabel, QStackedWidget, QWidget
 
-from .. import help_texts
 from ...problems import ProblemInfo
+from .. import help_texts
 from ..model import RunModel
 from .base import Pane
 
@@ -27,8 +27,9 @@ def _gray() -> pg.ColorMap:
 class _ImagePanel:
     """A title, a view box with locked aspect and one ImageItem (created once)."""
 
-    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, title: str, cmap: pg.ColorMap,
-                 levels: tuple[float, float]) -> None:
+    def __init__(
+        self, layout: pg.GraphicsLayout, row: int, col: int, title: str, cmap: pg.ColorMap, levels: tuple[float, float]
+    ) -> None:
         self.title = layout.addLabel(title, row=2 * row, col=col, color="#dde3ea", size="10pt")
         self.view = layout.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True, enableMenu=False)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -73,8 +74,9 @@ class CTViewPane(Pane):
         }
         bar = pg.ColorBarItem(values=IMAGE_LEVELS, colorMap=gray, interactive=False, width=12, label="intensity")
         grid.addItem(bar, row=1, col=2)
-        err_bar = pg.ColorBarItem(values=(-ERROR_RANGE, ERROR_RANGE), colorMap=diverging, interactive=False,
-                                  width=12, label="error")
+        err_bar = pg.ColorBarItem(
+            values=(-ERROR_RANGE, ERROR_RANGE), colorMap=diverging, interactive=False, width=12, label="error"
+        )
         grid.addItem(err_bar, row=3, col=2)
         # Equal columns so the four images are drawn at the same scale, and linked views so that zooming
         # into a detail of one shows the same detail in all four.
@@ -166,4 +168,5 @@ class CTViewPane(Pane):
         fbp = self.info.baseline_metrics if self.info is not None else {}
         self.metrics_label.setText(
             f"iteration {record.iteration}: PSNR {psnr:.2f} dB · SSIM {ssim:.3f}   "
-            f"(FBP {fbp.get('psnr', math.nan):.2f} dB · {fbp.get('ssim', math.nan):.3f})")
+            f"(FBP {fbp.get('psnr', math.nan):.2f} dB · {fbp.get('ssim', math.nan):.3f})"
+        )

@@ -59,8 +59,11 @@ class HistoryPane(Pane):
         self.cos = self.cos_plot.plot(pen=pg.mkPen(GREEN, width=1.5))
         self.f_plot = self._plot(1, 0, "", log=True)
         # A coloured title instead of a legend: a legend box would hide the flat end of the curves.
-        self.f_plot.setTitle(f"<span style='color:{_hex(ORANGE)}'>f = F(·, t_min)</span> and "
-                             f"<span style='color:{_hex(BLUE)}'>F(·, t) - - -</span>", size="9pt")
+        self.f_plot.setTitle(
+            f"<span style='color:{_hex(ORANGE)}'>f = F(·, t_min)</span> and "
+            f"<span style='color:{_hex(BLUE)}'>F(·, t) - - -</span>",
+            size="9pt",
+        )
         self.f = self.f_plot.plot(pen=pg.mkPen(ORANGE, width=1.8))
         self.F = self.f_plot.plot(pen=pg.mkPen(BLUE, width=1.2, style=Qt.PenStyle.DashLine))
         self.grad_plot = self._plot(1, 1, "‖∇f‖", log=True)
@@ -68,8 +71,9 @@ class HistoryPane(Pane):
         self.trials_plot = self._plot(2, 0, "line-search trials (× = failed)")
         self.trials_plot.getViewBox().setLimits(minYRange=2.0)
         self.trials = self.trials_plot.plot(pen=pg.mkPen((180, 180, 180), width=1), stepMode=None)
-        self.failures = self.trials_plot.plot(pen=None, symbol="x", symbolSize=8, symbolPen=pg.mkPen(RED, width=2),
-                                              symbolBrush=None)
+        self.failures = self.trials_plot.plot(
+            pen=None, symbol="x", symbolSize=8, symbolPen=pg.mkPen(RED, width=2), symbolBrush=None
+        )
         self.metric_plot = self._plot(2, 1, "distance to global min", log=True)
         self.metric = self.metric_plot.plot(pen=pg.mkPen((240, 228, 66), width=1.5))
         for plot in self.plots:
@@ -148,7 +152,7 @@ class HistoryPane(Pane):
         traj = model.trajectories[min(self.trajectory, len(model.trajectories) - 1)]
         cols = {name: col.view for name, col in traj.columns.items()}
         it = cols["iteration"]
-        steps = it > 0   # iteration 0 is the initial point: no step, direction or search yet
+        steps = it > 0  # iteration 0 is the initial point: no step, direction or search yet
         x = it[steps]
         failed = cols["failed"] > 0
         if group in (None, 0):

@@ -7,9 +7,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QLabel, QWidget
 
-from .. import help_texts
 from ...core.landscape import LandscapeField
 from ...problems import ProblemInfo
+from .. import help_texts
 from ..model import RunModel
 from .base import PALETTE, Pane
 
@@ -55,8 +55,9 @@ class LandscapePane(Pane):
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.image.setZValue(-10)
         item.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False,
-                                        label="log₁₀(F − min F)", width=14)
+        self.colorbar = pg.ColorBarItem(
+            values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False, label="log₁₀(F − min F)", width=14
+        )
         self.colorbar.setImageItem(self.image, insert_in=item)
         self.contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 70), width=1), connect="finite")
         self.contours.setZValue(-5)
@@ -66,10 +67,20 @@ class LandscapePane(Pane):
         item.addItem(self.arrows)
         # Guide lines of the problem (the toy: Ax = y), made once and moved by ``set_problem``.
         self.guide_lines: list[pg.InfiniteLine] = []
-        self.local_minima = pg.ScatterPlotItem(symbol="t", size=13, pen=pg.mkPen("w", width=1.5),
-                                               brush=pg.mkBrush(40, 40, 40, 200), name="local minima of f")
-        self.global_minimum = pg.ScatterPlotItem(symbol="star", size=22, pen=pg.mkPen("k", width=1),
-                                                 brush=pg.mkBrush(255, 215, 0), name="global minimum of f")
+        self.local_minima = pg.ScatterPlotItem(
+            symbol="t",
+            size=13,
+            pen=pg.mkPen("w", width=1.5),
+            brush=pg.mkBrush(40, 40, 40, 200),
+            name="local minima of f",
+        )
+        self.global_minimum = pg.ScatterPlotItem(
+            symbol="star",
+            size=22,
+            pen=pg.mkPen("k", width=1),
+            brush=pg.mkBrush(255, 215, 0),
+            name="global minimum of f",
+        )
         item.addItem(self.local_minima)
         item.addItem(self.global_minimum)
         self.starts = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen("w", width=1.5), brush=None)
@@ -128,8 +139,11 @@ class LandscapePane(Pane):
         self.info = info
         item = self.plot.getPlotItem()
         while len(self.guide_lines) < len(info.guide_lines):
-            line = pg.InfiniteLine(pen=pg.mkPen((255, 110, 110), width=2, style=Qt.PenStyle.DashLine),
-                                   label="", labelOpts={"position": 0.9, "color": (255, 140, 140)})
+            line = pg.InfiniteLine(
+                pen=pg.mkPen((255, 110, 110), width=2, style=Qt.PenStyle.DashLine),
+                label="",
+                labelOpts={"position": 0.9, "color": (255, 140, 140)},
+            )
             item.addItem(line)
             self.guide_lines.append(line)
         for index, line in enumerate(self.guide_lines):

@@ -34,13 +34,26 @@ class NoiseLevelPane(Pane):
         item.setClipToView(True)
         item.getViewBox().setLimits(minYRange=1.0)
         legend = item.addLegend(offset=(8, -8), labelTextColor=(230, 230, 230), brush=pg.mkBrush(20, 24, 31, 200))
-        self.schedule = item.plot(pen=pg.mkPen((170, 170, 170), width=1, style=Qt.PenStyle.DashLine),
-                                  connect="finite", name="schedule grid")
+        self.schedule = item.plot(
+            pen=pg.mkPen((170, 170, 170), width=1, style=Qt.PenStyle.DashLine), connect="finite", name="schedule grid"
+        )
         self.chosen = item.plot(pen=pg.mkPen((86, 180, 233), width=2), name="t used")
-        self.rejected = item.plot(pen=None, symbol="x", symbolSize=7, symbolPen=pg.mkPen((230, 60, 60)),
-                                  symbolBrush=None, name="rejected candidate")
-        self.skipped = item.plot(pen=None, symbol="t", symbolSize=8, symbolPen=None,
-                                 symbolBrush=pg.mkBrush(240, 160, 40), name="skipped (no step)")
+        self.rejected = item.plot(
+            pen=None,
+            symbol="x",
+            symbolSize=7,
+            symbolPen=pg.mkPen((230, 60, 60)),
+            symbolBrush=None,
+            name="rejected candidate",
+        )
+        self.skipped = item.plot(
+            pen=None,
+            symbol="t",
+            symbolSize=8,
+            symbolPen=None,
+            symbolBrush=pg.mkBrush(240, 160, 40),
+            name="skipped (no step)",
+        )
         legend.setParentItem(item.getViewBox())
         self.cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN)
         item.addItem(self.cursor)
@@ -66,8 +79,7 @@ class NoiseLevelPane(Pane):
             # Fixed ranges (the planned run, the grid's levels): static axes are cheap to repaint.
             self._extent = (x_extent, y_extent)
             self.plot.getPlotItem().setXRange(*x_extent, padding=0.01)
-            self.plot.getPlotItem().setYRange(math.log10(y_extent[0]) - 0.15, math.log10(y_extent[1]) + 0.15,
-                                              padding=0)
+            self.plot.getPlotItem().setYRange(math.log10(y_extent[0]) - 0.15, math.log10(y_extent[1]) + 0.15, padding=0)
         self.schedule.setData(*self._schedule(model))
         if not model.trajectories:
             for item in (self.chosen, self.rejected, self.skipped):
@@ -89,8 +101,11 @@ class NoiseLevelPane(Pane):
         self.cursor.setVisible(not live)
         if not live:
             self.cursor.setValue(iteration)
-        self.summary.setText(f"{int(skipped.sum())} skipped · {len(rejected)} rejected candidates"
-                             if model.config is not None and model.config.method == "gradient-like" else "")
+        self.summary.setText(
+            f"{int(skipped.sum())} skipped · {len(rejected)} rejected candidates"
+            if model.config is not None and model.config.method == "gradient-like"
+            else ""
+        )
 
     @staticmethod
     def _schedule(model: RunModel) -> tuple[np.ndarray, np.ndarray]:
