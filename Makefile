@@ -27,8 +27,13 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py $(ARGS)
 
+# ruff (style and bugs), ruff format (layout), import-linter (the layers), pyright (types, basic mode).
+LINTED := gncviewer tests benchmarks packaging
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check gncviewer tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/pyright
 
 clean-venv:
 	rm -rf $(VENV)

@@ -104,7 +104,7 @@ def qimage_to_rgb(image: QImage) -> np.ndarray:
     """A QImage as an (h, w, 3) uint8 array."""
     converted = image.convertToFormat(QImage.Format.Format_RGB888)
     w, h = converted.width(), converted.height()
-    ptr = converted.constBits()
+    ptr: Any = converted.constBits()
     ptr.setsize(converted.sizeInBytes())
     rows = np.frombuffer(ptr, dtype=np.uint8).reshape(h, converted.bytesPerLine())
     return rows[:, : 3 * w].reshape(h, w, 3).copy()

@@ -50,6 +50,11 @@ from .worker import MapWorker, SolverWorker
 DEFAULT_SIZE = (1600, 1000)
 
 
+def connect_queued(signal: Any, slot: Callable[..., Any]) -> None:
+    """Connect a worker thread's signal so the slot runs on the GUI thread, in the order emitted."""
+    signal.connect(slot, Qt.ConnectionType.QueuedConnection)
+
+
 class MainWindow(QMainWindow):
     """The explorer.  ``persist`` saves layout and last session on close; ``dialogs`` shows message boxes."""
 
@@ -99,7 +104,7 @@ class MainWindow(QMainWindow):
         self._syncing_slider = False
         self.redraw = Redraw(self)
 
-        self.actions = window_menus.make_actions(self)
+        self.run_actions = window_menus.make_actions(self)
         self.landscape = LandscapePane()
         self.ct_view = CTViewPane()
         self.noise = NoiseLevelPane()
@@ -113,11 +118,11 @@ class MainWindow(QMainWindow):
         self._connect()
 
         self.worker = SolverWorker(device=device, parent=self)
-        self.worker.notify.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        connect_queued(self.worker.notify, self._drain)
         self.map_worker = MapWorker(self)
-        self.map_worker.progress.connect(self.map_pane.set_progress, Qt.ConnectionType.QueuedConnection)
-        self.map_worker.finished.connect(lambda r: map_actions.finished(self, r), Qt.ConnectionType.QueuedConnection)
-        self.map_worker.failed.connect(lambda t: map_actions.failed(self, t), Qt.ConnectionType.QueuedConnection)
+        connect_queued(self.map_worker.progress, self.map_pane.set_progress)
+        connect_queued(self.map_worker.finished, lambda r: map_actions.finished(self, r))
+        connect_queued(self.map_worker.failed, lambda t: map_actions.failed(self, t))
 
         self.resize(*DEFAULT_SIZE)
         if restore_layout and settings is not None:

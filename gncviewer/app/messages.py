@@ -85,8 +85,8 @@ def _state_changed(window: MainWindow, message: StateChanged) -> bool:
     window.run_state = message.state
     running = message.state == "running"
     icon = QStyle.StandardPixmap.SP_MediaPause if running else QStyle.StandardPixmap.SP_MediaPlay
-    window.actions["run"].setIcon(window.style().standardIcon(icon))
-    window.actions["run"].setText("Pause" if running else "Run")
+    window.run_actions["run"].setIcon(window.style().standardIcon(icon))
+    window.run_actions["run"].setText("Pause" if running else "Run")
     text = {"idle": "ready", "paused": "paused", "running": "running", "finished": "finished"}.get(
         message.state, message.state
     )

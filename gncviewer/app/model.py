@@ -32,7 +32,7 @@ class GrowingArray:
     def __len__(self) -> int:
         return self._size
 
-    def append(self, value: float | Sequence[float]) -> None:
+    def append(self, value: float | Sequence[float] | np.ndarray) -> None:
         if self._size == len(self._data):
             grown = np.full((2 * len(self._data), *self._data.shape[1:]), np.nan, dtype=np.float64)
             grown[: self._size] = self._data

@@ -227,7 +227,7 @@ def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
         checked.append(
             {"iteration": seg["iteration"], "config": SolverConfig.from_dict(config_data), "settings": settings}
         )
-    return SavedRun(kind=kind, trajectories=trajectories, segments=checked)
+    return SavedRun(kind=state.problem, trajectories=trajectories, segments=checked)
 
 
 def _trajectory(data: Any, event_shape: tuple[int, ...], index: int) -> list[StepRecord]:

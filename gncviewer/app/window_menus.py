@@ -105,7 +105,7 @@ def make_menus(window: MainWindow) -> None:
     _fill(bar.addMenu("&File"), file_entries(window))
     run_menu = bar.addMenu("&Run")
     for key in RUN_ACTIONS:
-        run_menu.addAction(window.actions[key])
+        run_menu.addAction(window.run_actions[key])
     view_menu = bar.addMenu("&View")
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
@@ -121,7 +121,7 @@ def make_replay_bar(window: MainWindow) -> None:
     bar.setMovable(False)
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     for key in RUN_ACTIONS:
-        bar.addAction(window.actions[key])
+        bar.addAction(window.run_actions[key])
     bar.addSeparator()
     bar.addWidget(QLabel("  iteration "))
     slider = QSlider(Qt.Orientation.Horizontal)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ConfigError, InputFileError
 from .common import add_params, check_writable, choice_type, flag_dest, non_negative_int, positive_float
@@ -180,7 +180,7 @@ def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot:
     from ..app.main_window import MainWindow
     from ..app.settings import AppSettings
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName("gncviewer")
     from ..app.icon import APP_ID, app_icon
 
@@ -200,8 +200,9 @@ def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot:
         window.resize(*args.window_size)
     if session is not None and session.run is not None:
         window.apply_session(session)
-    if note:
-        window.statusBar().showMessage(note, 10000)
+    status = window.statusBar()
+    if note and status is not None:
+        status.showMessage(note, 10000)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -32,6 +32,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -575,7 +576,8 @@ def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callab
     if not enabled:
         return fn
     try:
-        compiled = torch.compile(fn, dynamic=dynamic, options=_inductor_options(_SUBSET_OPTIONS) if dynamic else None)
+        options: Any = _inductor_options(_SUBSET_OPTIONS) if dynamic else None
+        compiled = torch.compile(fn, dynamic=dynamic, options=options)
     except Exception as err:  # pragma: no cover - depends on the machine's compiler
         warnings.warn(f"torch.compile unavailable ({err}); running eagerly", RuntimeWarning, stacklevel=2)
         return fn
@@ -631,7 +633,7 @@ def check_supported(config: SolverConfig) -> None:
 
 def run_convergence_map(
     config: SolverConfig,
-    t_max_values: Sequence[float],
+    t_max_values: Sequence[float] | np.ndarray,
     problem: Problem,
     grid: int = 100,
     radius: float = 0.1,
@@ -713,7 +715,7 @@ class _Engine:
         assert gm is not None
         self.global_min = gm.double().numpy()
         self.c = _Consts(
-            a=tuple(float(v) for v in A.reshape(-1)),
+            a=cast(tuple[float, float, float, float], tuple(float(v) for v in A.reshape(-1))),
             y=(float(problem.y[0]), float(problem.y[1])),
             w=float(problem.data_weight),
             alpha=float(problem.alpha),
@@ -986,8 +988,20 @@ class _Engine:
             else:
                 block = torch.arange(1, width + 1)
                 picked, e0, e1, eg, hit, last_seen = _padded(
-                    lambda *rows, block=block: _search_round(
-                        self.c, *rows, block, self.t_flat, self.inv, self.const, N - 1, self.config.descent_c
+                    lambda a0, a1, b0, b1, ptr, rows, block=block: _search_round(
+                        self.c,
+                        a0,
+                        a1,
+                        b0,
+                        b1,
+                        ptr,
+                        rows,
+                        block,
+                        self.t_flat,
+                        self.inv,
+                        self.const,
+                        N - 1,
+                        self.config.descent_c,
                     ),
                     a0,
                     a1,

@@ -20,6 +20,7 @@ detector bins of width 1 centred on the rotation axis, angles uniform in [0, π)
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import logging
 import math
@@ -273,8 +274,7 @@ class CTOperator(LinearOperator):
 
     def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> CTOperator:
         """A copy whose matrices live on ``device`` (e.g. CUDA: cuSPARSE then applies them)."""
-        moved = object.__new__(CTOperator)
-        moved.__dict__.update(self.__dict__)
+        moved = copy.copy(self)
         moved._place(device, dtype or self.dtype)
         return moved
 
@@ -289,7 +289,7 @@ class CTOperator(LinearOperator):
 @functools.lru_cache(maxsize=8)
 def _norm_squared(geometry: CTGeometry, iterations: int) -> float:
     matrix, transpose, _ = _matrices(geometry)
-    v = np.random.default_rng(0).standard_normal(matrix.shape[1]).astype(np.float32)
+    v = np.random.default_rng(0).standard_normal(int(matrix.get_shape()[1])).astype(np.float32)
     value = 0.0
     for _ in range(iterations):  # power iteration on AᵀA, stopped once the estimate settles
         w = transpose @ (matrix @ v)

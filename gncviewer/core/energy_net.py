@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -162,14 +162,15 @@ class UNet(nn.Module):
         # Start as the zero map: with EnergyNet's preconditioning the untrained prior is then a
         # sensible Gaussian energy rather than random noise, and training starts from a low loss.
         nn.init.zeros_(self.conv_out.weight)
-        nn.init.zeros_(self.conv_out.bias)
+        if self.conv_out.bias is not None:
+            nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         emb = self.time_mlp(time_embedding(t, self.config.time_features))
         h = self.conv_in(x)
         skips: list[torch.Tensor] = []
         for level, blocks in enumerate(self.down):
-            for block in blocks:
+            for block in cast(nn.ModuleList, blocks):
                 h = block(h, emb)
             skips.append(h)
             if level < len(self.downsample):
@@ -177,7 +178,7 @@ class UNet(nn.Module):
         h = self.mid(h, emb)
         for i, blocks in enumerate(self.up):
             h = torch.cat([h, skips[-1 - i]], dim=1)
-            for block in blocks:
+            for block in cast(nn.ModuleList, blocks):
                 h = block(h, emb)
             if i < len(self.upsample):
                 h = self.upsample[i](functional.interpolate(h, scale_factor=2.0, mode="nearest"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -95,8 +96,8 @@ def _contours(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.ndarray)
     parts: list[np.ndarray] = []
     gap = np.array([[np.nan, np.nan]])
     for level in levels:
-        for line in gen.lines(float(level)):
-            parts.append(line)
+        for line in cast(list, gen.lines(float(level))):
+            parts.append(np.asarray(line))
             parts.append(gap)
     if not parts:
         return np.zeros(0), np.zeros(0)

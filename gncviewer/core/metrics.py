@@ -12,6 +12,7 @@ that a diverging run can still be recorded and shown.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -53,4 +54,4 @@ def ssim(x: torch.Tensor | np.ndarray, ref: torch.Tensor | np.ndarray) -> float:
     a, b = _pair(x, ref)
     if not np.all(np.isfinite(a)):
         return math.nan
-    return float(structural_similarity(b, a, data_range=DATA_RANGE))
+    return float(cast(float, structural_similarity(b, a, data_range=DATA_RANGE)))

@@ -95,7 +95,7 @@ def shepp_logan(size: int) -> np.ndarray:
     from skimage.transform import resize
 
     image = resize(shepp_logan_phantom(), (size, size), anti_aliasing=True, mode="reflect")
-    image = np.clip(image, 0.0, None)
+    image = np.clip(np.asarray(image, dtype=np.float64), 0.0, None)
     return (image / image.max()).astype(np.float32)
 
 
@@ -166,7 +166,7 @@ def load_image(path: str | os.PathLike[str], size: int) -> np.ndarray:
         raise InputFileError(f"{name}: image contains NaN or Inf values")
     if image.shape != (size, size):
         image = resize(image, (size, size), anti_aliasing=True, mode="reflect", preserve_range=True)
-    image = np.clip(image, 0.0, None)
+    image = np.clip(np.asarray(image, dtype=np.float64), 0.0, None)
     peak = float(image.max())
     if peak <= 0.0:
         raise InputFileError(f"{name}: image is empty (all pixels are 0 or negative); nothing to reconstruct")

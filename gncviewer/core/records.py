@@ -8,6 +8,7 @@ the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -76,7 +77,7 @@ class StepRecord:
     status: str = "ok"
     candidates: tuple[Candidate, ...] = ()
     network_evals: int = 0
-    metrics: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

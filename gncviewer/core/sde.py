@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import torch
 
@@ -23,11 +23,11 @@ T = TypeVar("T", float, torch.Tensor)
 
 
 def _exp(v: T) -> T:
-    return torch.exp(v) if isinstance(v, torch.Tensor) else math.exp(v)
+    return cast(T, torch.exp(v) if isinstance(v, torch.Tensor) else math.exp(v))
 
 
 def _sqrt(v: T) -> T:
-    return torch.sqrt(v) if isinstance(v, torch.Tensor) else math.sqrt(v)
+    return cast(T, torch.sqrt(v) if isinstance(v, torch.Tensor) else math.sqrt(v))
 
 
 class SDE(ABC):

@@ -16,7 +16,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -27,6 +27,14 @@ if TYPE_CHECKING:  # torch is imported by the methods that need it
     import torch
 
     from ..core.problem import Problem
+
+
+class ProblemSettings(Settings):
+    """A kind's settings: every kind has a prior weight ``alpha`` and a smallest smoothing level ``t_min``
+    (f = F(·, t_min)), declared by the kind itself with its own range and help."""
+
+    alpha: float
+    t_min: float
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class ProblemKind(ABC):
     #: One-line description for ``--help``.
     summary: str
     #: The settings dataclass (every field declared).
-    settings_type: type[Settings]
+    settings_type: type[ProblemSettings]
     #: The initial point as a declared text parameter (named ``init`` for every kind).
     init_param: Param
     #: The init text a new setup starts from.
@@ -116,7 +124,7 @@ class ProblemKind(ABC):
 
     # -- settings and defaults ------------------------------------------------------------------------
 
-    def default_settings(self) -> Settings:
+    def default_settings(self) -> ProblemSettings:
         return self.settings_type().validate()
 
     @abstractmethod
@@ -138,7 +146,7 @@ class ProblemKind(ABC):
 
     def check(self, settings: Settings, config: SolverConfig) -> None:
         """Rules across the settings and the solver config (ConfigError naming the field)."""
-        check_schedule(config, float(settings.t_min))  # type: ignore[attr-defined]
+        check_schedule(config, float(cast(ProblemSettings, settings).t_min))
 
     def parse_init(self, text: str) -> str:
         """The init text, checked (ConfigError naming ``init``)."""

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..core.config import SolverConfig
 from ..core.ct_geometry import MAX_ANGLES, MAX_SIZE, MIN_SIZE, CTGeometry
-from ..core.params import Param, Settings, declared
+from ..core.params import Param, declared
 from ..errors import ConfigError, InputFileError
-from .base import BuiltProblem, MetricInfo, ProblemInfo, ProblemKind
+from .base import BuiltProblem, MetricInfo, ProblemInfo, ProblemKind, ProblemSettings
 
 #: The paper's prior weight for CT (α in α_t = α s_t / μ_t).
 CT_ALPHA = 10.0
@@ -157,7 +157,7 @@ INIT = Param(
 
 
 @dataclass(frozen=True)
-class CTSettings(Settings):
+class CTSettings(ProblemSettings):
     """One CT instance: phantom, geometry, noise and prior.
 
     ``model`` is a weights file or None for the shipped model for ``size``.  Defaults are the
@@ -239,6 +239,7 @@ def build_ct_problem(settings: CTSettings, device: Any = "cpu", dtype: Any = Non
         prior = load_ct_prior(settings, device)
     else:
         check_image_size(prior, settings.size, getattr(prior, "source", None))
+    assert prior is not None
     geometry = settings.geometry
     operator = CTOperator(geometry).to(device, dtype)
     x_true = torch.from_numpy(image).to(device=device, dtype=dtype)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.config import SolverConfig
-from ..core.params import Param, Settings, declared, format_number
+from ..core.params import Param, declared, format_number
 from ..core.toy import TOY_PRIOR_WEIGHT, TOY_T_MIN, toy_defaults
 from ..errors import ConfigError
-from .base import BuiltProblem, GuideLine, MetricInfo, ProblemInfo, ProblemKind
+from .base import BuiltProblem, GuideLine, MetricInfo, ProblemInfo, ProblemKind, ProblemSettings
 
 #: Region of the landscape shown at start: the paper's initial points live in [−10, 10]².
 TOY_VIEW = (-12.0, 12.0, -12.0, 12.0)
@@ -100,7 +100,7 @@ INIT = Param(
 
 
 @dataclass(frozen=True)
-class ToySettings(Settings):
+class ToySettings(ProblemSettings):
     """What defines a toy instance besides the fixed paper data: the prior weight and t_min."""
 
     what = "toy setting"

@@ -22,6 +22,14 @@ MARKER_PEN = pg.mkPen((255, 255, 255, 160), width=1, style=Qt.PenStyle.DashLine)
 CURSOR_PEN = pg.mkPen((255, 255, 255, 200), width=1)
 
 
+def colormap(name: str) -> pg.ColorMap:
+    """One of pyqtgraph's bundled colour maps (viridis, inferno, CET-D1A, …); a wrong name is a bug."""
+    cmap = pg.colormap.get(name)
+    if cmap is None:
+        raise ValueError(f"pyqtgraph has no colour map {name!r}")
+    return cmap
+
+
 class Pane(QWidget):
     """Base class: ``header`` (a QHBoxLayout for pane-specific controls), ``body`` for the plots."""
 

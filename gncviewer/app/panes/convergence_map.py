@@ -22,7 +22,7 @@ from PyQt6.QtWidgets import (
 from ...core.config import SolverConfig
 from ...errors import ConfigError
 from .. import help_texts
-from .base import Pane
+from .base import Pane, colormap
 
 #: Colours of the per-start map: reached the global minimum / other stationary point / neither.
 REACHED = (0, 158, 115)
@@ -124,10 +124,10 @@ class ConvergenceMapPane(Pane):
         self.stat_plot.hideAxis("left")  # same rows as the left map
         # One colour bar for both maps: the same fractions on the same scale.
         bar = pg.ColorBarItem(
-            values=(0, 1), colorMap=pg.colormap.get("inferno"), interactive=False, width=10, label="fraction"
+            values=(0, 1), colorMap=colormap("inferno"), interactive=False, width=10, label="fraction"
         )
         bar.setImageItem([self.near_image, self.stat_image])
-        self.graphics.addItem(bar, row=0, col=2)
+        self.graphics.ci.addItem(bar, row=0, col=2)
         self.start_plot = self.graphics.addPlot(row=1, col=0, colspan=3)
         # The heat maps carry the study's main result: give them more height than the per-start map.
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
@@ -174,7 +174,7 @@ class ConvergenceMapPane(Pane):
         plot.setLabel("left", "t_max")
         plot.setMenuEnabled(False)
         image = pg.ImageItem(axisOrder="row-major")
-        image.setColorMap(pg.colormap.get("inferno"))
+        image.setColorMap(colormap("inferno"))
         plot.addItem(image)
         return plot, image
 

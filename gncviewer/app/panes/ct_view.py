@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QComboBox, QLabel, QStackedWidget, QWidget
 from ...problems import ProblemInfo
 from .. import help_texts
 from ..model import RunModel
-from .base import Pane
+from .base import Pane, colormap
 
 #: Fixed display range of the images (phantoms are normalised to max 1) and of the error image.
 IMAGE_LEVELS = (0.0, 1.0)
@@ -62,7 +62,7 @@ class CTViewPane(Pane):
 
         self.stack = QStackedWidget()
         gray = _gray()
-        diverging = pg.colormap.get("CET-D1A")
+        diverging = colormap("CET-D1A")
         self.grid_widget = pg.GraphicsLayoutWidget()
         self.grid_widget.setBackground("#14181f")
         grid = self.grid_widget.ci
@@ -121,6 +121,7 @@ class CTViewPane(Pane):
             error = mode == "error"
             levels = (-ERROR_RANGE, ERROR_RANGE) if error else IMAGE_LEVELS
             cmap = self.panels[mode].image.getColorMap()
+            assert cmap is not None  # every panel's image was given a colour map when it was made
             self.single.levels = levels
             self.single.image.setColorMap(cmap)
             self.single_bar.setColorMap(cmap)

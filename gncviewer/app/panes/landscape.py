@@ -11,7 +11,7 @@ from ...core.landscape import LandscapeField
 from ...problems import ProblemInfo
 from .. import help_texts
 from ..model import RunModel
-from .base import PALETTE, Pane
+from .base import PALETTE, Pane, colormap
 
 #: Largest view span for which the landscape is recomputed (zooming out further just stretches it).
 MAX_SPAN = 400.0
@@ -52,11 +52,11 @@ class LandscapePane(Pane):
         item.setMenuEnabled(False)
         self.view_box = item.getViewBox()
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.image.setColorMap(colormap("viridis"))
         self.image.setZValue(-10)
         item.addItem(self.image)
         self.colorbar = pg.ColorBarItem(
-            values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False, label="log₁₀(F − min F)", width=14
+            values=(0, 1), colorMap=colormap("viridis"), interactive=False, label="log₁₀(F − min F)", width=14
         )
         self.colorbar.setImageItem(self.image, insert_in=item)
         self.contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 70), width=1), connect="finite")
