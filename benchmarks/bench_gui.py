@@ -35,7 +35,7 @@ os.environ["PYQTGRAPH_QT_LIB"] = "PyQt6"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-import torch  # before any Qt module (DESIGN.md §6)
+import torch  # before any Qt module (docs/ARCHITECTURE.md, "Stack facts")
 
 
 def _args() -> argparse.Namespace:

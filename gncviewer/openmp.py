@@ -2,12 +2,12 @@
 
 libgomp (the OpenMP runtime of the CPU torch wheels) reads its settings once, when it loads.
 Worker threads that go to sleep between two kernels cost a wake-up on every parallel region; the
-toy study runs ~15 of them per iteration, and passive waiting made the gradient-like study 48 s
-instead of 41 s (1300 iterations, 2 cores).  Threads that spin without bound, on the other hand,
-steal the cores from anything else that runs: the GUI's own thread, a second process.  So:
+toy study runs ~15 of them per iteration, and passive waiting made it markedly slower (the measured
+spin counts are in CHANGELOG 0.1.x and the README's "Benchmarks").  Threads that spin without bound,
+on the other hand, steal the cores from anything else that runs: the GUI's own thread, a second
+process.  So:
 
-* headless commands and benchmarks spin a bounded while (``GOMP_SPINCOUNT=10000``: 44 s on the
-  study above; libgomp's default 300000 gave 41 s, 100000 gave 42 s) and then sleep;
+* headless commands and benchmarks spin a bounded while (``GOMP_SPINCOUNT=10000``) and then sleep;
 * the GUI waits passively: it shares the cores with Qt's event loop and painting.
 
 Settings already in the environment (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``) are left alone.

@@ -9,7 +9,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PyQt6")
 os.environ.setdefault("GNCVIEWER_NO_COMPILE", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # before any Qt import (DESIGN.md §6)
+import torch  # before any Qt import (docs/ARCHITECTURE.md, "Stack facts")
 
 torch.set_num_threads(1)
 

@@ -106,7 +106,7 @@ def test_shape_and_dtype_checks(op64: CTOperator) -> None:
 def test_design_matrix_size() -> None:
     op = CTOperator(CTGeometry(64, 60))
     assert (math.prod(op.out_shape), math.prod(op.in_shape)) == (5520, 4096)
-    # ASTRA exports 442 360 entries (DESIGN.md: 442k), 6 658 of them explicit zeros, which we drop.
+    # ASTRA exports 442 360 entries (the expected figure: 442k), 6 658 of them explicit zeros, which we drop.
     assert op.nnz == 435_702
 
 

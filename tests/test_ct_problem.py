@@ -83,7 +83,7 @@ def test_problem_assembly(problem, settings: CTSettings) -> None:
     assert np.isfinite(problem.info["fbp_psnr"]) and -1 <= problem.info["fbp_ssim"] <= 1
     metrics = problem.compute_metrics(problem.x_true)
     assert metrics["psnr"] == float("inf") and metrics["ssim"] == pytest.approx(1.0)
-    # α_t = α s_t / μ_t (DESIGN.md §1), from the prior's own SDE
+    # α_t = α s_t / μ_t (README, "The method"), from the prior's own SDE
     sde = problem.sde
     assert float(sde.prior_weight(problem.alpha, 0.5)) == pytest.approx(10 * sde.std(0.5) / sde.mean_scale(0.5))
 

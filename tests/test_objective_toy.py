@@ -40,7 +40,7 @@ def test_global_minimum_is_located_at_x_star():
     minima = find_minima()
     best = minima[0]
     assert best.x[0] == pytest.approx(1.0, abs=1e-3) and best.x[1] == pytest.approx(1.0, abs=1e-3)
-    # The local minima DESIGN.md lists: near (−6.7, 3.7), (1.0, −1.8), (6.6, −0.8).
+    # The local minima the paper's toy has: near (−6.7, 3.7), (1.0, −1.8), (6.6, −0.8).
     for target in ((-6.7, 3.7), (1.0, -1.8), (6.6, -0.8)):
         assert any(abs(m.x[0] - target[0]) < 0.15 and abs(m.x[1] - target[1]) < 0.15 for m in minima[1:])
     assert all(m.f > best.f for m in minima[1:])

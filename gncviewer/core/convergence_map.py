@@ -10,7 +10,8 @@ Speed comes from these choices:
 
 * the mixture is evaluated on the two coordinates as separate tensors with the five components
   unrolled, so one pass over memory does a whole evaluation (``torch.compile`` fuses each step into
-  a single vectorised loop; without a compiler the same code runs eagerly, ~8× slower);
+  a single vectorised loop; without a compiler the same code runs eagerly, several times slower —
+  figures in the README, "Benchmarks");
 * per-level constants (1/(v_k + λ_t), log-normalisers) come from a precomputed table, so the hot loop
   has no logarithms or divisions per component;
 * the per-trajectory state is the iterate (and, for Algorithm 2, its level) alone: the full-size
@@ -134,7 +135,7 @@ def _mixture_terms(
     """(log p or None, score) of one diffused mixture, components unrolled, logsumexp-stable.
 
     The largest logit is subtracted; exponents are clamped at −80 (e ≥ 1.8e-35, still a normal
-    float32) because an underflowing exp takes a slow path that costs ~50× more, and
+    float32) because an underflowing exp takes a slow path that costs many times more, and
     responsibilities that small change nothing.
     """
     logits = [cc - 0.5 * q * ic for q, ic, cc in zip(sq, inv, const)]
@@ -308,7 +309,7 @@ def _search_round(
     Returns the level picked (the first admissible one, else the last examined), its direction and
     ⟨d, g⟩, whether one was found, and the last level examined.  Eagerly a round costs its ~100
     operations whatever its width, so the block layout is the fast one there; compiled, the
-    reductions along the width keep it at 15–20 ns per pair and ``_search_steps`` is used instead.
+    reductions along the width keep it several times slower per pair and ``_search_steps`` is used instead.
     """
     cand = (ptr[:, None] + block[None, :]).clamp_max(last)
     e0, e1, eg, ok = _candidate(
@@ -344,7 +345,7 @@ def _search_steps(
     """``_search_round`` written level by level (same results): the compiled search's kernel.
 
     Every operation is element-wise over the n trajectories, so with ``_SUBSET_OPTIONS`` the whole
-    round fuses into one vectorised loop: 7–10 ns per (trajectory, level) pair at widths 4 and 8,
+    round fuses into one vectorised loop, one (trajectory, level) pair per element at widths 4 and 8,
     against 15–20 ns for the (n, width) block, which vectorises along the short width axis.
     """
     found = torch.zeros_like(a0, dtype=torch.bool)
@@ -390,8 +391,8 @@ def _settle(
       further is flagged ``far`` and comes back with a ``given`` direction after ``_search_far``.
     * Line search: the remaining Armijo trials ``(β_ℓ, c₁β_ℓ)``, the first passing one wins.  Trial 0
       only for a direction new in this kernel; elsewhere ``_propose`` made it already.  Compiled
-      (``unrolled``), the trials run one after another, element-wise: 3.4× faster than stacking them
-      as a (tries, n) block.  Eager, the block is 2.6× faster (ten times fewer operations).
+      (``unrolled``), the trials run one after another, element-wise, which fuses better than stacking
+      them as a (tries, n) block; eagerly the block wins (ten times fewer operations).
     * A failed search keeps x and, with the largest-t rule, rejects the level; the skip rule moves on.
       With ``take_last`` (``on_failure="smallest"``) it takes the last, smallest trial instead and keeps
       the level, as the iterator solver does.
@@ -559,8 +560,7 @@ def _inductor_options(wanted: dict[str, object]) -> dict[str, object]:
 
 #: Inductor options for the dynamic-shape subset kernels.  ``max_fusion_size`` (default 64 nodes):
 #: the level search and ``_settle`` have hundreds of element-wise nodes, and the default split them
-#: into several loops with intermediate arrays (``_settle`` 95 → 47 ns per row, a search step
-#: 27 → 7 ns per pair when fused).  ``cpp.dynamic_threads``: the default decides at compile time,
+#: into several loops with intermediate arrays (about half the speed of the fused kernels).  ``cpp.dynamic_threads``: the default decides at compile time,
 #: from the size of the first call, whether a kernel runs on all threads; a kernel first traced on a
 #: small subset ran single-threaded ever after.
 _SUBSET_OPTIONS = {"max_fusion_size": 1024, "cpp.dynamic_threads": True}
@@ -571,7 +571,7 @@ def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callab
 
     Dynamic-shape kernels get ``_SUBSET_OPTIONS`` and are traced with Python floats as constants
     (``specialize_float``): by default dynamic mode turns every float argument — the problem
-    constants, the Armijo trials — into a 0-d tensor built on every call (0.12 → 0.08 ms per call).
+    constants, the Armijo trials — into a 0-d tensor built on every call.
     """
     if not enabled:
         return fn
@@ -591,7 +591,7 @@ def _maybe_compile(fn: Callable, enabled: bool, dynamic: bool = False) -> Callab
     return call
 
 
-#: Below this many trajectories, compiling (~20–60 s per process) costs more than it saves.
+#: Below this many trajectories, compiling (tens of seconds per process) costs more than it saves.
 COMPILE_THRESHOLD = 200_000
 
 
@@ -920,8 +920,8 @@ class _Engine:
     ) -> tuple[Tensor, ...]:
         """A compiled search round of ``width`` levels: level by level, in chunks of ``_CHUNK`` levels.
 
-        The level-by-level kernel is element-wise, so it fuses into one loop (6–8 ns per pair); the
-        (n, width) block kernel needs reductions along the width and runs at 15–20 ns per pair.  A
+        The level-by-level kernel is element-wise, so it fuses into one loop; the (n, width) block
+        kernel needs reductions along the width and is two to three times slower per pair.  A
         round wider than ``_CHUNK`` runs the same kernel on (n, width / _CHUNK) chunks — every chunk
         a consecutive run of levels — and picks, per trajectory, the first chunk that found one.
         """
@@ -979,7 +979,7 @@ class _Engine:
         )
         done = []  # per round: positions, level, direction, ⟨d, g⟩, found
         # Eager (small studies) a round costs its ~100 operations whatever its width: fewer, wider rounds
-        # (32 levels first: GUI default map 10.3 s with 4, 9.5 s with 32).
+        # (32 levels first: faster for the explorer's default map than 4).
         width = _FAR_FIRST if self.compiled else 32
         while todo.shape[1]:
             a0, a1, b0, b1, p, r, pos = todo

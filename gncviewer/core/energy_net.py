@@ -222,7 +222,3 @@ class EnergyNet(nn.Module):
         """``E_θ(x, t) = ½‖U_θ(x, t)‖² / s_t`` per sample, shape (B,)."""
         u = self(x, t)
         return 0.5 * u.flatten(1).pow(2).sum(1) / self.sde.std(t)
-
-
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

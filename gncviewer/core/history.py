@@ -6,8 +6,6 @@ export and the plots can never disagree on what a quantity is called or how it w
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,13 +44,3 @@ def history_columns(records: Sequence[StepRecord]) -> dict[str, list[Any]]:
         for name in columns:
             columns[name].append(row.get(name, float("nan")))
     return columns
-
-
-def history_csv(records: Sequence[StepRecord]) -> str:
-    columns = history_columns(records)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in zip(*columns.values()):
-        writer.writerow(row)
-    return out.getvalue()

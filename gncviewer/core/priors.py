@@ -80,10 +80,6 @@ class GaussianMixturePrior(Prior):
         self.event_shape = (d,)
         self.evaluations = 0
 
-    @property
-    def num_components(self) -> int:
-        return self.means.shape[0]
-
     def diffused_parameters(self, t: float | torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Means ``(*tb, K, d)`` and variances ``(*tb, K)`` of the mixture at time(s) t."""
         tt = _as_batch_time(t, like).unsqueeze(-1)

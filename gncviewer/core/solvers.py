@@ -4,7 +4,7 @@
 the GUI's worker thread all consume this one iterator, so every quantity they show comes from the
 same code.  Iteration 0 describes the initial point; iteration k the state after the k-th update.
 
-Methods (the mathematics: README "The method"; where solvers fit: docs/ARCHITECTURE.md):
+Methods (the mathematics: docs/METHOD.md; where solvers fit: docs/ARCHITECTURE.md):
 
 * ``gnc-flow`` (Algorithm 1): ``d_k = −t_k ∇F(x_k, t_k)`` along a fixed grid, ``x_{k+1} = x_k + λ d_k``
   (or an Armijo search on ``F(·, t_k)``, offered for comparison).
