@@ -10,6 +10,7 @@ declared parameters), so a new solver or kind is checked the moment it is regist
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
@@ -67,7 +68,7 @@ def test_every_kind_runs_every_method_and_records_keep_their_contract(name: str,
     assert 2 <= len(records) <= 6
     grid = make_solver(config).grid(b.problem).numpy()
     metric_names = {m.name for m in kind.metrics}
-    for previous, record in zip(records, records[1:]):
+    for previous, record in itertools.pairwise(records):
         assert record.iteration == previous.iteration + 1
     for record in records:
         assert record.status in STATUSES

@@ -1,8 +1,8 @@
 """The Qt explorer: main window, panes, controls, the solver thread, sessions and export.
 
 Importing this package imports no Qt: ``prepare_qt_environment`` must run first so that pyqtgraph,
-qasync and pytest-qt all pick PyQt6 (docs/ARCHITECTURE.md, "Stack facts"), and the command-line entry point imports torch
-(and astra) before any Qt module.  ``core`` never imports from here.
+qasync and pytest-qt all pick PyQt6 (docs/ARCHITECTURE.md, "Stack facts"), and the command-line entry
+point imports torch (and astra) before any Qt module.  ``core`` never imports from here.
 """
 
 from __future__ import annotations

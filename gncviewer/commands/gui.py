@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
     screenshot = check_writable(args.screenshot, "--screenshot")
     if screenshot is not None and screenshot.suffix.lower() != ".png":
         raise ConfigError("screenshot", f"{args.screenshot}: the file name must end in .png")
-    # torch (and astra) before any Qt module: torch >= 2.9 fails to load after PyQt on Windows (docs/ARCHITECTURE.md, "Stack facts").
+    # torch (and astra) before any Qt module: torch >= 2.9 fails to load after PyQt on Windows
+    # (docs/ARCHITECTURE.md, "Stack facts").
     import astra  # noqa: F401
     import torch
 
