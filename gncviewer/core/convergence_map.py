@@ -561,8 +561,9 @@ def _inductor_options(wanted: dict[str, object]) -> dict[str, object]:
 #: Inductor options for the dynamic-shape subset kernels.  ``max_fusion_size`` (default 64 nodes):
 #: the level search and ``_settle`` have hundreds of element-wise nodes, and the default split them
 #: into several loops with intermediate arrays (about half the speed of the fused kernels).
-#: ``cpp.dynamic_threads``: the default decides at compile time, from the size of the first call, whether a kernel runs on all threads; a kernel first traced on a
-#: small subset ran single-threaded ever after.
+#: ``cpp.dynamic_threads``: the default decides at compile time, from the size of the first call,
+#: whether a kernel runs on all threads; a kernel first traced on a small subset ran single-threaded
+#: ever after.
 _SUBSET_OPTIONS = {"max_fusion_size": 1024, "cpp.dynamic_threads": True}
 
 
