@@ -39,4 +39,13 @@ class ModelError(InputFileError):
 
 
 class NumericalError(GncViewerError, ArithmeticError):
-    """A NaN or Inf appeared; the message says where (iteration, t, which quantity)."""
+    """A NaN or Inf appeared; the message says where, and so do ``iteration``, ``t`` and ``quantity``
+    (the smoothing level in force and what turned non-finite), so a run can report why it ended."""
+
+    def __init__(
+        self, message: str, iteration: int | None = None, t: float | None = None, quantity: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.iteration = iteration
+        self.t = t
+        self.quantity = quantity

@@ -51,12 +51,17 @@ def test_json_and_png(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFix
         assert np.isfinite(data[part]["psnr"]) and -1 <= data[part]["ssim"] <= 1
     assert len(data["history"]["psnr"]) == len(data["history"]["ssim"]) == 3
     assert data["network_evals"] >= 3
-    assert data["geometry"] == {
+    geometry = data["geometry"]
+    assert {k: geometry[k] for k in ("beam", "size", "angles", "detectors", "projector", "detector_spacing")} == {
+        "beam": "parallel",
         "size": SIZE,
         "angles": 8,
         "detectors": ct.default_detectors(SIZE),
         "projector": "linear",
+        "detector_spacing": 1.0,
     }
+    # The full geometry is recorded, so another tool can rebuild the operator.
+    assert geometry["angles_rad"] == pytest.approx([k * np.pi / 8 for k in range(8)])
     assert data["settings"]["phantom_label"] == "shepp-logan" and data["settings"]["init"] == "fbp"
     assert data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5  # CT reference values
     assert data["config"]["descent_c"] == 0.2  # the CT angle condition of Algorithm 2

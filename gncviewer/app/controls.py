@@ -33,7 +33,7 @@ from ..core.config import SolverConfig
 from ..core.params import Param
 from ..problems import all_kinds
 from . import help_texts
-from .state import PROBLEM_FIELD, ExplorerState
+from .state import PRESET_FIELD, PROBLEM_FIELD, ExplorerState
 
 #: Speeds offered (iterations per second); None = flat out.
 SPEEDS: tuple[tuple[str, float | None], ...] = (
@@ -90,6 +90,23 @@ class ControlsPanel(QScrollArea):
         row.addWidget(QLabel("problem"))
         row.addWidget(self.problem_box, 1)
         self._layout.addWidget(problem_row)
+        # Presets: named sets of values (e.g. exactly the reference code's run); "none" keeps the values.
+        self.preset_box = QComboBox()
+        self.preset_box.setObjectName(PRESET_FIELD)
+        self.preset_box.activated.connect(lambda i: self.edited.emit(PRESET_FIELD, self._presets[i]))
+        self.preset_note = QLabel("")
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setStyleSheet("color: #9aa4b1; font-size: 9pt;")
+        self.preset_row = QWidget()
+        preset_layout = QVBoxLayout(self.preset_row)
+        preset_layout.setContentsMargins(0, 0, 0, 0)
+        preset_line = QHBoxLayout()
+        preset_line.addWidget(QLabel("preset"))
+        preset_line.addWidget(self.preset_box, 1)
+        preset_layout.addLayout(preset_line)
+        preset_layout.addWidget(self.preset_note)
+        self._layout.addWidget(self.preset_row)
+        self._presets: list[str] = [""]
         self._groups_holder = QWidget()
         self._groups_layout = QVBoxLayout(self._groups_holder)
         self._groups_layout.setContentsMargins(0, 0, 0, 0)
@@ -102,7 +119,7 @@ class ControlsPanel(QScrollArea):
         self._kinds: list[str] = []
         self._built_for: str | None = None
         self.params: dict[str, Param] = {}
-        self.widgets: dict[str, QWidget] = {PROBLEM_FIELD: self.problem_box}
+        self.widgets: dict[str, QWidget] = {PROBLEM_FIELD: self.problem_box, PRESET_FIELD: self.preset_box}
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
         self.groups: dict[str, QGroupBox] = {}
         self._shown: dict[str, str] = {}
@@ -130,7 +147,7 @@ class ControlsPanel(QScrollArea):
             box.deleteLater()
         self.groups.clear()
         self.rows.clear()
-        self.widgets = {PROBLEM_FIELD: self.problem_box}
+        self.widgets = {PROBLEM_FIELD: self.problem_box, PRESET_FIELD: self.preset_box}
         self.params = dict(state.params())
         self._shown.clear()
         kind = state.kind
@@ -240,8 +257,9 @@ class ControlsPanel(QScrollArea):
         self.problem_box.blockSignals(True)
         self.problem_box.setCurrentIndex(self._kinds.index(state.problem))
         self.problem_box.blockSignals(False)
+        self._show_preset(state)
         for name, widget in self.widgets.items():
-            if name == PROBLEM_FIELD:
+            if name in (PROBLEM_FIELD, PRESET_FIELD):
                 continue
             text = state.value_text(name)
             self._shown[name] = text
@@ -262,6 +280,41 @@ class ControlsPanel(QScrollArea):
         speeds = [s for _, s in SPEEDS]
         self.speed.setCurrentIndex(speeds.index(state.speed) if state.speed in speeds else 0)
         self._update_enabled(state)
+
+    def _show_preset(self, state: ExplorerState) -> None:
+        """The kind's presets, the current one and what differs from it."""
+        kind = state.kind
+        names = ["", *(p.name for p in kind.presets)]
+        if names != self._presets:
+            self._presets = names
+            self.preset_box.blockSignals(True)
+            self.preset_box.clear()
+            self.preset_box.addItem("none")
+            for preset in kind.presets:
+                self.preset_box.addItem(preset.label)
+                self.preset_box.setItemData(
+                    self.preset_box.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
+                )
+            self.preset_box.blockSignals(False)
+        self.preset_row.setVisible(bool(kind.presets))
+        current = state.setup.preset or ""
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentIndex(names.index(current) if current in names else 0)
+        self.preset_box.blockSignals(False)
+        if not current:
+            self.preset_note.setText("")
+            self.preset_note.hide()
+            return
+        changes = state.setup.preset_changes(kind)
+        preset = kind.preset(current)
+        note = (
+            preset.description
+            if not changes
+            else "modified: " + ", ".join(f"{self.params[n].label if n in self.params else n}" for n in changes)
+        )
+        self.preset_note.setText(note)
+        self.preset_note.setToolTip(preset.source)
+        self.preset_note.show()
 
     def _update_enabled(self, state: ExplorerState) -> None:
         """Grey out what the current method does not use; hide groups where nothing is used."""

@@ -17,35 +17,55 @@ from types import MappingProxyType
 from typing import Any
 
 from ..core.config import SolverConfig
-from ..core.params import Param, Settings
+from ..core.params import Param
 from ..errors import ConfigError
 from ..problems import DEFAULT_KIND, ProblemKind, get_kind, kind_names
+from ..problems.base import ProblemSettings
 
 #: Fields that are not declared parameters of a kind or of the solver.
 PROBLEM_FIELD = "problem"
 SPEED_FIELD = "speed"
+PRESET_FIELD = "preset"
 
 
 @dataclass(frozen=True)
 class Setup:
-    """One problem kind's settings, solver config and initial point (the init text, kind-specific)."""
+    """One problem kind's settings, solver config and initial point (the init text, kind-specific), and
+    the preset it was loaded from (None: none; edits keep the name, ``preset_changes`` says what differs)."""
 
-    settings: Settings
+    settings: ProblemSettings
     config: SolverConfig
     init: str
+    preset: str | None = None
 
     @classmethod
     def default(cls, kind: ProblemKind) -> Setup:
         return cls(kind.default_settings(), kind.explorer_config(), kind.init_default)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"settings": self.settings.to_dict(), "config": self.config.to_dict(), "init": self.init}
+        return {
+            "settings": self.settings.to_dict(),
+            "config": self.config.to_dict(),
+            "init": self.init,
+            "preset": self.preset,
+        }
+
+    @classmethod
+    def from_preset(cls, kind: ProblemKind, name: str) -> Setup:
+        settings, config, init = kind.apply_preset(name)
+        return cls(settings, config, init, name)
+
+    def preset_changes(self, kind: ProblemKind) -> dict[str, Any]:
+        """What differs from the preset it was loaded from (empty without a preset)."""
+        if self.preset is None:
+            return {}
+        return kind.preset_changes(self.preset, self.settings, self.config, self.init)
 
     @classmethod
     def from_dict(cls, kind: ProblemKind, data: Any) -> Setup:
         if not isinstance(data, dict):
             raise ConfigError(kind.name, "must be a JSON object")
-        _only(data, ("settings", "config", "init"), kind.name)
+        _only(data, ("settings", "config", "init", "preset"), kind.name)
         base = cls.default(kind)
         settings = kind.settings_type.from_dict(data["settings"], "settings") if "settings" in data else base.settings
         config = SolverConfig.from_dict(data["config"], "config") if "config" in data else base.config
@@ -55,7 +75,12 @@ class Setup:
                 raise ConfigError("init", f"must be a string (got {data['init']!r})")
             init = kind.parse_init(data["init"])
         kind.check(settings, config)
-        return cls(settings, config, init)
+        preset = data.get("preset")
+        if preset is not None:
+            if not isinstance(preset, str):
+                raise ConfigError("preset", f"must be a preset name or null (got {preset!r})")
+            kind.preset(preset)
+        return cls(settings, config, init, preset)
 
 
 def _default_setups() -> Mapping[str, Setup]:
@@ -76,7 +101,7 @@ class ExplorerState:
         problem: str = DEFAULT_KIND,
         *,
         config: SolverConfig | None = None,
-        settings: Settings | None = None,
+        settings: ProblemSettings | None = None,
         init: str | None = None,
         speed: float | None = None,
     ) -> ExplorerState:
@@ -109,7 +134,7 @@ class ExplorerState:
         return self.setup.config
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> ProblemSettings:
         return self.setup.settings
 
     @property
@@ -129,6 +154,8 @@ class ExplorerState:
         """The field's current value as the controls show it."""
         if name == PROBLEM_FIELD:
             return self.problem
+        if name == PRESET_FIELD:
+            return self.setup.preset or ""
         if name == "init":
             return self.init
         settings = self.settings
@@ -140,7 +167,7 @@ class ExplorerState:
 
     def apply_text(self, name: str, text: str) -> ExplorerState:
         """Parse ``text`` for field ``name`` and return the new state (ConfigError if invalid)."""
-        if name in (PROBLEM_FIELD, SPEED_FIELD):
+        if name in (PROBLEM_FIELD, SPEED_FIELD, PRESET_FIELD):
             return self.apply(name, text)
         param = self.params().get(name)
         if param is None:
@@ -152,6 +179,10 @@ class ExplorerState:
         if name == PROBLEM_FIELD:
             kind = get_kind(value)
             return self.with_setup(self.setup_for(kind.name), problem=kind.name)
+        if name == PRESET_FIELD:
+            if value in (None, ""):
+                return self.with_setup(replace(self.setup, preset=None))
+            return self.with_setup(Setup.from_preset(self.kind, str(value)))
         if name == SPEED_FIELD:
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0
@@ -181,7 +212,7 @@ class ExplorerState:
     def with_config(self, config: SolverConfig) -> ExplorerState:
         return self.with_setup(replace(self.setup, config=config.validate()))
 
-    def with_settings(self, settings: Settings) -> ExplorerState:
+    def with_settings(self, settings: ProblemSettings) -> ExplorerState:
         return self.with_setup(replace(self.setup, settings=settings.validate()))
 
     # -- sessions ----------------------------------------------------------------------------------

@@ -45,6 +45,12 @@ def register(root: Any) -> None:
         help=f"{' | '.join(kind_names())} (default: the last session's, else toy)",
     )
     parser.add_argument("--session", metavar="FILE", help="open this session file")
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        default=None,
+        help="start the chosen problem from a named set of values (gncviewer solve KIND --preset list)",
+    )
     parser.add_argument("--speed", type=positive_float, default=None, help="iterations per second (default: flat out)")
     # Problem flags of every kind, as text: they are validated against the kind chosen (same messages).
     add_params(parser, problem_params().values(), raw=True, title="problem settings (of the chosen --problem)")
@@ -95,6 +101,8 @@ def build_state(args: argparse.Namespace, base: Any) -> Any:
     state = base
     if args.problem is not None:
         state = state.apply("problem", args.problem)
+    if args.preset is not None:
+        state = state.apply("preset", args.preset)
     kind = state.kind
     own = {p.cli_flag: p for p in kind.params()}
     for flag in problem_params():

@@ -9,7 +9,6 @@ atomically after the run, so a failed or interrupted run leaves no half-written 
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from .common import add_device_option, add_params, check_writable, given, progress, write_atomic, write_json
@@ -42,106 +41,82 @@ def register(solve_subparsers: Any) -> None:
         if kind.has_png:
             outputs.add_argument("--png", metavar="PATH", help="write a picture of the result as a PNG")
         add_device_option(parser)
+        names = ", ".join(p.name for p in kind.presets) or "none yet"
+        parser.add_argument(
+            "--preset",
+            metavar="NAME",
+            default=None,
+            help=f"start from a named set of values ({names}; 'list' describes them); flags given as well override it",
+        )
         parser.set_defaults(handler=run, kind=kind.name)
 
 
-def prepare(kind: Any, args: argparse.Namespace) -> tuple[Any, Any, str, set[str]]:
-    """(settings, config, init, names of the solver settings given): validated, nothing built yet."""
-    from ..core.config import SolverConfig
-    from ..errors import ConfigError
-
-    settings = kind.default_settings().with_changes(**given(args, kind.settings_type.params()))
-    init_given = given(args, (kind.init_param,))
-    init = kind.parse_init(init_given.get("init", kind.init_default))
-    changes = given(args, SolverConfig.params())
-    config = kind.default_config().with_changes(**changes)
-    kind.check(settings, config)
-    if kind.start_count(init) > 1:
-        raise ConfigError(
-            "init", "solve runs one trajectory: give one starting point (the explorer and toy-map run many together)"
-        )
-    return settings, config, init, set(changes)
+def presets_text(kind: Any) -> str:
+    """``--preset list``: every preset of the kind with what it sets and where the values come from."""
+    if not kind.presets:
+        return f"{kind.name} has no presets"
+    lines = []
+    for preset in kind.presets:
+        values = {**preset.settings, **preset.config, **({"init": preset.init} if preset.init is not None else {})}
+        lines.append(f"{preset.name}: {preset.label}\n    {preset.description}")
+        lines.append("    sets " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        if preset.source:
+            lines.append(f"    source: {preset.source}")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.config import SolverConfig
     from ..errors import ConfigError
     from ..problems import get_kind
+    from ..problems.run import prepare
 
     kind = get_kind(args.kind)
     json_path = check_writable(args.json, "--json")
     png_path = check_writable(getattr(args, "png", None), "--png")
     if png_path is not None and png_path.suffix.lower() != ".png":
         raise ConfigError("png", f"{args.png}: the file name must end in .png")
-    settings, config, init, changed = prepare(kind, args)
+    if args.preset == "list":
+        print(presets_text(kind))
+        return 0
+    if args.preset is not None:
+        base_settings, base_config, base_init = kind.apply_preset(args.preset)
+    else:
+        base_settings, base_config, base_init = kind.default_settings(), kind.default_config(), kind.init_default
+    settings = base_settings.with_changes(**given(args, kind.settings_type.params()))
+    init = given(args, (kind.init_param,)).get("init", base_init)
+    changes = given(args, SolverConfig.params())
+    config = base_config.with_changes(**changes)
+    settings, config, init = prepare(kind, settings, config, init)
 
     from ..core.devices import resolve_device
-    from ..core.solvers import make_solver
+    from ..problems.run import solve
 
     device = resolve_device(args.device)
-    built = kind.build(settings, device)
-    x0 = kind.initial_points(built, init)[0]
-    config = kind.adapt_config(built, config, changed)
-
-    records = []
-    start = time.perf_counter()
     with progress(config.iterations, config.method) as bar:
-        for record in make_solver(config).run(built.problem, x0):
-            records.append(record)
-            if record.iteration:
-                bar.update(1)
-    seconds = time.perf_counter() - start
-    final = records[-1]
-    steps = len(records) - 1
-    details = kind.summary_line(built, final)
+        result = solve(
+            kind,
+            settings,
+            config,
+            init,
+            device,
+            given=changes,
+            on_record=lambda record: bar.update(1) if record.iteration else None,
+            preset=args.preset,
+        )
+    final, summary = result.records[-1], result.summary
+    details = kind.summary_line(result.built, final)
     print(
-        f"{config.method} on {built.info.label} from {init}: {steps} iterations in {seconds:.2f} s on {device}; "
-        f"{details + '; ' if details else ''}f = {final.f:.6g}, |grad f| = {final.grad_norm:.3g}, "
-        f"status {final.status}"
+        f"{result.config.method} on {result.built.info.label} from {init}: {summary.iterations} iterations in "
+        f"{result.seconds:.2f} s on {device}; {details + '; ' if details else ''}f = {final.f:.6g}, "
+        f"|grad f| = {final.grad_norm:.3g}; {summary.end_text}" + (f" ({summary.warning})" if summary.warning else "")
     )
     if json_path is not None:
-        write_json(json_path, payload(kind, built, config, init, records, seconds, str(device)))
+        write_json(json_path, result.to_json())
     if png_path is not None:
-        picture = kind.result_png(built, final)
+        picture = kind.result_png(result.built, final)
         if picture is not None:
             write_atomic(png_path, picture)
+    if result.error is not None:
+        raise result.error
     return 0
-
-
-def payload(
-    kind: Any, built: Any, config: Any, init: str, records: list, seconds: float, device: str
-) -> dict[str, Any]:
-    """The run as JSON: settings, config, initial and final figures, history, and the kind's own facts."""
-    from ..core.history import history_columns
-
-    initial, final = records[0], records[-1]
-    small = int(final.x.size) <= 16
-    out: dict[str, Any] = {
-        "problem": kind.name,
-        "method": config.method,
-        "device": device,
-        "settings": {**built.settings.to_dict(), "init": init},
-        "config": {**config.to_dict(), "step_rule": config.effective_step_rule},
-        "iterations_run": len(records) - 1,
-        "seconds": seconds,
-        "network_evals": sum(r.network_evals for r in records),
-        "initial": {
-            "f": initial.f,
-            "grad_norm": initial.grad_norm,
-            **dict(initial.metrics),
-            **({"x": initial.x.tolist()} if small else {}),
-        },
-        "final": {
-            "f": final.f,
-            "grad_norm": final.grad_norm,
-            "status": final.status,
-            **dict(final.metrics),
-            **({"x": final.x.tolist()} if small else {}),
-        },
-        "history": history_columns(records[1:]),
-    }
-    for key, value in kind.report(built, final).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key].update(value)
-        else:
-            out[key] = value
-    return out

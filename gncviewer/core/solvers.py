@@ -80,7 +80,8 @@ class Solver(ABC):
         if self.config.t_max <= problem.t_min:
             raise ConfigError("t_max", f"must exceed the problem's t_min={problem.t_min} (got {self.config.t_max})")
         x = x0.to(device=problem.device, dtype=problem.dtype).reshape((1, *problem.event_shape)).clone()
-        self._check("x0", x, 0, problem.t_min)
+        self._level = float(self.config.t_max)
+        self._check("x0", x, 0, self._level)
         self._evals_seen = problem.prior.evaluations
         point = self._point(problem, x, 0)
         yield self._record(
@@ -108,17 +109,25 @@ class Solver(ABC):
         return len(problem.event_shape)
 
     def _point(self, problem: Problem, x: torch.Tensor, iteration: int) -> _Point:
+        """x with f and ∇f; a non-finite value is reported at the level in force (``self._level``),
+        the t the user sees for this iteration, not t_min where f itself is evaluated."""
         ev = evaluate_f(problem, x)
-        self._check("f", ev.value, iteration, problem.t_min)
-        self._check("∇f", ev.grad, iteration, problem.t_min)
+        self._check("f", ev.value, iteration, self._level)
+        self._check("∇f", ev.grad, iteration, self._level)
         return _Point(x, ev)
+
+    #: The smoothing level of the current iteration (for diagnostics); set by each method's loop.
+    _level: float = math.nan
 
     @staticmethod
     def _check(name: str, value: torch.Tensor, iteration: int, t: float) -> None:
         if not bool(torch.isfinite(value).all()):
             raise NumericalError(
                 f"non-finite {name} at iteration {iteration} (t = {t:.4g}); the run was stopped. "
-                "Lower the step size or t_max, or check the initial point and the data for NaN/Inf."
+                "Lower the step size or t_max, or check the initial point and the data for NaN/Inf.",
+                iteration=iteration,
+                t=float(t),
+                quantity=name,
             )
 
     def _cos(self, problem: Problem, d: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -318,6 +327,7 @@ class GradientLikeSolver(_StepRuleMixin):
             index, d, F_value = chosen
             pointer = index
             t = float(grid[index])
+            self._level = t
             beta0 = self._initial_beta(x_prev, d_prev, point.x, d, problem)
             new, step, trials, ok = self._take_step(problem, point, d, k, beta0)
             moved = new is not point
@@ -409,6 +419,7 @@ class GNCFlowSolver(_StepRuleMixin):
         for k in range(1, cfg.iterations + 1):
             index = k - 1
             t = float(grid[index])
+            self._level = t
             ev = evaluate(problem, point.x, t)
             self._check("∇F", ev.grad, k, t)
             d = -t * ev.grad
@@ -449,6 +460,7 @@ class DescentSolver(_StepRuleMixin):
         d_prev: torch.Tensor | None = None
         t = float(problem.t_min)
         last = cfg.iterations - 1
+        self._level = t
         for k in range(1, cfg.iterations + 1):
             grad_norm = float(torch.sqrt(inner(point.g, point.g, self._event_dims(problem)))[0])
             if grad_norm <= cfg.grad_tol:
@@ -510,6 +522,7 @@ class LangevinSolver(Solver):
         for k in range(1, cfg.iterations + 1):
             index = k - 1
             t = float(grid[index])
+            self._level = t
             eps = cfg.step_size * t
             ev = evaluate(problem, point.x, t)
             self._check("∇F", ev.grad, k, t)

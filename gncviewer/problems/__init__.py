@@ -10,7 +10,7 @@ docs/ARCHITECTURE.md ("Adding a problem kind").
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .base import BuiltProblem, GuideLine, MetricInfo, ProblemInfo, ProblemKind
+from .base import BuiltProblem, GuideLine, MetricInfo, Preset, ProblemInfo, ProblemKind
 from .ct import CTKind
 from .toy import ToyKind
 
@@ -18,6 +18,7 @@ __all__ = [
     "BuiltProblem",
     "GuideLine",
     "MetricInfo",
+    "Preset",
     "ProblemInfo",
     "ProblemKind",
     "all_kinds",

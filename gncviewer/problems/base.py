@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.config import SolverConfig, check_schedule
 from ..core.params import Param, Settings
+from ..errors import ConfigError
 
 if TYPE_CHECKING:  # torch is imported by the methods that need it
     import torch
@@ -35,6 +36,23 @@ class ProblemSettings(Settings):
 
     alpha: float
     t_min: float
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of declared parameter values (e.g. "exactly the reference code's CT run").
+
+    ``settings`` and ``config`` map declared parameter names to values; everything not named keeps the
+    kind's defaults.  ``source`` says where the values come from, so a reader can check them.
+    """
+
+    name: str
+    label: str
+    description: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    init: str | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +117,7 @@ class BuiltProblem:
 
     problem: Problem
     info: ProblemInfo
-    settings: Settings
+    settings: ProblemSettings
 
 
 class ProblemKind(ABC):
@@ -121,6 +139,8 @@ class ProblemKind(ABC):
     init_default: str = ""
     #: Quality figures per iteration; the first is the one the status bar shows.
     metrics: tuple[MetricInfo, ...] = ()
+    #: Named sets of parameter values (``--preset NAME``, the explorer's preset chooser).
+    presets: tuple[Preset, ...] = ()
 
     # -- settings and defaults ------------------------------------------------------------------------
 
@@ -130,6 +150,42 @@ class ProblemKind(ABC):
     @abstractmethod
     def default_config(self) -> SolverConfig:
         """The solver settings this kind starts from (the paper's for the toy, CT's reference values)."""
+
+    def preset(self, name: str) -> Preset:
+        """The preset called ``name`` (ConfigError naming ``preset`` with the known names otherwise)."""
+        for preset in self.presets:
+            if preset.name == name:
+                return preset
+        known = ", ".join(p.name for p in self.presets) or "none"
+        raise ConfigError("preset", f"{self.name} has no preset {name!r} (known: {known})")
+
+    def apply_preset(self, name: str) -> tuple[ProblemSettings, SolverConfig, str]:
+        """(settings, config, init) of a preset: the kind's defaults with the preset's values."""
+        preset = self.preset(name)
+        settings = self.default_settings().with_changes(**preset.settings)
+        config = self.default_config().with_changes(**preset.config)
+        init = self.parse_init(preset.init) if preset.init is not None else self.init_default
+        self.check(settings, config)
+        return settings, config, init
+
+    def preset_changes(self, name: str, settings: ProblemSettings, config: SolverConfig, init: str) -> dict[str, Any]:
+        """Values that differ from the preset's (empty: the preset exactly), for reports and the explorer."""
+        base_settings, base_config, base_init = self.apply_preset(name)
+        changes = {
+            p.name: getattr(settings, p.name)
+            for p in settings.params()
+            if getattr(settings, p.name) != getattr(base_settings, p.name)
+        }
+        changes.update(
+            {
+                p.name: getattr(config, p.name)
+                for p in config.params()
+                if getattr(config, p.name) != getattr(base_config, p.name)
+            }
+        )
+        if init != base_init:
+            changes["init"] = init
+        return changes
 
     def explorer_config(self) -> SolverConfig:
         """What the explorer opens on (the CLI uses ``default_config``); kinds may pick a livelier method."""

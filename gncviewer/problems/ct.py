@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core.config import SolverConfig
-from ..core.ct_geometry import MAX_ANGLES, MAX_SIZE, MIN_SIZE, CTGeometry
+from ..core.ct_geometry import ANGLE_PLACEMENTS, DETECTOR_LAYOUTS, MAX_ANGLES, MAX_SIZE, MIN_SIZE, CTGeometry
 from ..core.params import Param, declared
 from ..errors import ConfigError, InputFileError
 from .base import BuiltProblem, MetricInfo, ProblemInfo, ProblemKind, ProblemSettings
@@ -37,6 +37,8 @@ PNG_ERROR_RANGE = 0.25
 #: each PNG panel is upscaled (nearest neighbour) to at least this many pixels.
 PNG_MIN_PANEL = 256
 GROUP = "Problem"
+GROUP_GEOMETRY = "Geometry"
+GROUP_PRIOR = "Prior"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.npy)"
 
 
@@ -99,7 +101,59 @@ SIZE = Param(
     low=MIN_SIZE,
     high=MAX_SIZE,
 )
-ANGLES = Param("angles", "int", "angles", "projection angles, uniform in [0, π)", GROUP, low=1, high=MAX_ANGLES)
+ANGLES = Param(
+    "angles", "int", "angles", "number of projection angles (sparse view: few)", GROUP_GEOMETRY, low=1, high=MAX_ANGLES
+)
+ANGLE_RANGE = Param(
+    "angle_range",
+    "float",
+    "angular range",
+    "degrees covered by the angles: 180 is the full parallel-beam range, less is limited angle",
+    GROUP_GEOMETRY,
+    unit="degrees",
+    low=0.0,
+    low_strict=True,
+    high=360.0,
+)
+ANGLE_START = Param(
+    "angle_start",
+    "float",
+    "first angle",
+    "where the angular range starts",
+    GROUP_GEOMETRY,
+    unit="degrees",
+    low=-360.0,
+    high=360.0,
+)
+ANGLE_PLACEMENT = Param(
+    "angle_placement",
+    "choice",
+    "angle placement",
+    "start: k·Δ from the start of the range; midpoint: (k + ½)·Δ, the centres of equal cells "
+    "(the reference code's convention)",
+    GROUP_GEOMETRY,
+    choices=ANGLE_PLACEMENTS,
+)
+DETECTOR_LAYOUT = Param(
+    "detector_layout",
+    "choice",
+    "detector layout",
+    "unit: unit-width bins, ⌈√2 n⌉ with the parity of n; odl: 2⌈n/√2⌉ + 1 bins over the image "
+    "diagonal (the reference code's ODL default: 183 at 128²)",
+    GROUP_GEOMETRY,
+    choices=DETECTOR_LAYOUTS,
+)
+DETECTORS = Param(
+    "detectors",
+    "int",
+    "detector bins",
+    "number of detector bins (auto: cover the image diagonal)",
+    GROUP_GEOMETRY,
+    low=1,
+    high=4 * MAX_SIZE,
+    optional=True,
+    none_text="auto",
+)
 NOISE = Param(
     "noise",
     "float",
@@ -115,7 +169,7 @@ MODEL = Param(
     "text",
     "model",
     "energy-prior weights (.safetensors with its .json card); empty: the shipped model for the size",
-    GROUP,
+    GROUP_PRIOR,
     optional=True,
     none_text="",
     metavar="PATH",
@@ -127,7 +181,7 @@ ALPHA = Param(
     "float",
     "prior weight α",
     "α in α_t = α s_t/μ_t, the weight of −log p_t (the paper: 10)",
-    GROUP,
+    GROUP_PRIOR,
     low=0.0,
     high=1e6,
     rebuild=False,
@@ -137,7 +191,7 @@ T_MIN = Param(
     "float",
     "t_min",
     "smallest smoothing level: f = F(·, t_min) is the problem actually solved",
-    GROUP,
+    GROUP_PRIOR,
     low=0.0,
     low_strict=True,
     high=1.0,
@@ -168,19 +222,32 @@ class CTSettings(ProblemSettings):
 
     phantom: str = declared(PHANTOM, "ellipses:0")
     size: int = declared(SIZE, 64)
-    angles: int = declared(ANGLES, 30)
     noise: float = declared(NOISE, 0.05)
     noise_seed: int = declared(NOISE_SEED, 0)
+    angles: int = declared(ANGLES, 30)
+    angle_range: float = declared(ANGLE_RANGE, 180.0)
+    angle_start: float = declared(ANGLE_START, 0.0)
+    angle_placement: str = declared(ANGLE_PLACEMENT, "start")
+    detector_layout: str = declared(DETECTOR_LAYOUT, "unit")
+    detectors: int | None = declared(DETECTORS, None)
     model: str | None = declared(MODEL, None)
     alpha: float = declared(ALPHA, CT_ALPHA)
     t_min: float = declared(T_MIN, CT_T_MIN)
 
     def check_together(self) -> None:
-        CTGeometry(self.size, self.angles)  # the projection matrix's size limit, named after the field
+        self.geometry  # noqa: B018 - constructing it checks the matrix's size limit, naming the field
 
     @property
     def geometry(self) -> CTGeometry:
-        return CTGeometry(self.size, self.angles)
+        return CTGeometry(
+            self.size,
+            self.angles,
+            self.detectors,
+            angle_range=self.angle_range,
+            angle_start=self.angle_start,
+            angle_placement=self.angle_placement,
+            detector_layout=self.detector_layout,
+        )
 
 
 def ct_defaults(**changes: Any) -> SolverConfig:
@@ -404,7 +471,8 @@ class CTKind(ProblemKind):
         raw = problem.info
         geometry = raw["geometry"]
         n = settings.size
-        label = f"CT: {raw['phantom']}, {n}×{n}, {settings.angles} angles, noise {settings.noise:g}"
+        span = "" if settings.angle_range == 180.0 else f" over {settings.angle_range:g}°"
+        label = f"CT: {raw['phantom']}, {n}×{n}, {settings.angles} angles{span}, noise {settings.noise:g}"
         info = ProblemInfo(
             kind=self.name,
             label=label,
@@ -423,12 +491,7 @@ class CTKind(ProblemKind):
                 "phantom_label": raw["phantom"],
                 "model": raw["model"],
                 "matrix_source": raw["matrix_source"],
-                "geometry": {
-                    "size": geometry.size,
-                    "angles": geometry.angles,
-                    "detectors": geometry.detectors,
-                    "projector": geometry.projector,
-                },
+                "geometry": geometry.describe(),
             },
         )
         return BuiltProblem(problem, info, settings)

@@ -16,7 +16,7 @@ from ..core.config import SolverConfig
 from ..core.params import Param, declared, format_number
 from ..core.toy import TOY_PRIOR_WEIGHT, TOY_T_MIN, toy_defaults
 from ..errors import ConfigError
-from .base import BuiltProblem, GuideLine, MetricInfo, ProblemInfo, ProblemKind, ProblemSettings
+from .base import BuiltProblem, GuideLine, MetricInfo, Preset, ProblemInfo, ProblemKind, ProblemSettings
 
 #: Region of the landscape shown at start: the paper's initial points live in [−10, 10]².
 TOY_VIEW = (-12.0, 12.0, -12.0, 12.0)
@@ -109,6 +109,43 @@ class ToySettings(ProblemSettings):
     t_min: float = declared(T_MIN, TOY_T_MIN)
 
 
+#: The paper's toy runs exactly as the public reference code makes them (alexdenker/GradOpt-SGM,
+#: 2D_toy_example/optimizers.py and the notebook): linear schedule over 1300 iterations, λ = 1 for the
+#: flow; for the gradient-like method one level per iteration with a strict descent test (our "skip"
+#: rule) and Armijo β₀ = 1, τ = 0.9, 10 trials, c₁ = 1e-3 whose last trial (0.9⁹) is taken when none
+#: passes (our "smallest").
+TOY_PRESETS = (
+    Preset(
+        "paper-gnc-flow",
+        "paper: GNC flow (Algorithm 1)",
+        "the reference code's GNC flow: linear schedule t_max → 1e-3 over 1300 iterations, fixed step λ = 1",
+        config={"method": "gnc-flow", "iterations": 1300, "schedule": "linear", "step_rule": "fixed", "step_size": 1.0},
+        source="GradOpt-SGM 2D_toy_example/optimizers.py GradNonConvFlow.run; notebook cell 2",
+    ),
+    Preset(
+        "paper-gradient-like",
+        "paper: gradient-like (reference rules)",
+        "the reference code's gradient-like method: one level per iteration, no step when d(t) does not descend "
+        "f (skip), Armijo β₀ = 1, τ = 0.9, 10 trials, c₁ = 1e-3, the last trial taken when none passes",
+        config={
+            "method": "gradient-like",
+            "iterations": 1300,
+            "schedule": "linear",
+            "adaptive_rule": "skip",
+            "descent_c": 0.0,
+            "step_rule": "armijo",
+            "armijo_bb": False,
+            "armijo_beta0": 1.0,
+            "armijo_tau": 0.9,
+            "armijo_max_tries": 10,
+            "armijo_c1": 1e-3,
+            "on_failure": "smallest",
+        },
+        source="GradOpt-SGM 2D_toy_example/optimizers.py GradientLike.run (lines 66-116); notebook cell 16",
+    ),
+)
+
+
 class ToyKind(ProblemKind):
     name = "toy"
     short_label = "toy"
@@ -121,6 +158,7 @@ class ToyKind(ProblemKind):
     init_param = INIT
     init_default = "-5, 5"
     metrics = (MetricInfo("distance_to_global_min", "‖x − x*‖", log_scale=True, status_format="{:.3g}"),)
+    presets = TOY_PRESETS
 
     def default_config(self) -> SolverConfig:
         return toy_defaults()

@@ -69,6 +69,7 @@ def test_run_pause_step_reset(make_window, toy_state, qtbot) -> None:
     w.step()
     qtbot.waitUntil(lambda: w.model.last_iteration == paused_at + 1 and w.run_state == "paused", timeout=WAIT_MS)
     qtbot.wait(200)
+    wait_drawn(qtbot, w)
     assert w.model.last_iteration == paused_at + 1, "one step is one iteration"
     record = w.model.trajectories[0].records[-1]
     assert record.iteration == paused_at + 1
