@@ -37,6 +37,7 @@ def _bounded(kind: type, low: float, high: float, high_text: str | None = None, 
     parse.__name__ = kind.__name__
     return parse
 
+
 DEVICES = ("auto", "cpu", "cuda")
 EPILOG = (
     "Interrupted runs continue with the same command plus --resume (only --steps and "
@@ -83,7 +84,10 @@ def register(subparsers: Any) -> None:
         "images (default ellipses)",
     )
     parser.add_argument(
-        "--lr", type=_bounded(float, 0.0, MAX_LR, low_strict=True), default=1e-3, help="Adam learning rate (default 1e-3)"
+        "--lr",
+        type=_bounded(float, 0.0, MAX_LR, low_strict=True),
+        default=1e-3,
+        help="Adam learning rate (default 1e-3)",
     )
     parser.add_argument(
         "--init-from",

@@ -96,7 +96,9 @@ def atomic_file(path: str | Path, suffix: str = ".part") -> Iterator[Path]:
     the block raises, it is removed and ``path`` is left as it was.
     """
     target = Path(path).expanduser()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent if str(target.parent) else ".")
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix, dir=target.parent if str(target.parent) else "."
+    )
     temporary = Path(tmp)
     os.close(fd)
     try:

@@ -166,7 +166,7 @@ def _check_declared_size(path: Path, suffix: str) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 shape = tuple(int(n) for n in iio.improps(path).shape)
-    except Exception as exc:  # noqa: BLE001 - any header problem is reported by the reader below
+    except Exception as exc:
         if type(exc).__name__ == "DecompressionBombError":  # Pillow refuses huge images itself
             raise InputFileError(
                 f"{name}: image is larger than the {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} pixels gncviewer reads; "
