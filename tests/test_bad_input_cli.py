@@ -117,7 +117,8 @@ CASES: tuple[Case, ...] = (
     _case("session-missing", "gui --session {d}/missing.json", "cannot open the session"),
     # -- cases that already held --------------------------------------------------------------------
     _case("t-max-nan", f"solve toy --t-max nan --json {{d}}/{GOOD}", "--t-max", untouched=GOOD),
-    _case("t-min-above-t-max", "solve toy --t-min 2 --t-max 1", "t_min"),
+    _case("t-min-above-t-max", "solve toy --t-min 0.5 --t-max 0.1", "must be larger than t_min"),
+    _case("t-min-out-of-range", "solve toy --t-min 2", "--t-min: must be a number > 0"),
     _case("x0-malformed", "solve toy --x0 1,2,3", "--x0"),
     _case("unknown-flag", "solve toy --warp 9", "unrecognized arguments"),
     _case("model-missing", "solve ct --model {d}/none.safetensors", "no such weights file"),
