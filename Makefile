@@ -10,9 +10,9 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 ARGS ?=
 
-.PHONY: run test bench lint clean-venv
+.PHONY: run test bench lint clean-venv gpu-check wheel-smoke
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev]"
@@ -26,6 +26,15 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py $(ARGS)
+
+# The GPU path on a machine with CUDA: CUDA-only tests, CT benchmark and full toy study on the GPU, with
+# figures; without CUDA it says "no CUDA device" and fails.  ARGS=--self-check: its CPU-side check (CI).
+gpu-check: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/gpu_check.py $(ARGS)
+
+# Build the sdist and the wheel, install the wheel into a fresh venv outside the tree and smoke-test it (CI).
+wheel-smoke:
+	PYTHON=$(PYTHON) TORCH_SPEC="$(TORCH_SPEC)" packaging/wheel-smoke-test.sh
 
 # ruff (style and bugs), ruff format (layout), import-linter (the layers), pyright (types, basic mode).
 LINTED := gncviewer tests benchmarks packaging

@@ -79,7 +79,7 @@ class TimedOperator(LinearOperator):
             self.seconds += time.perf_counter() - start
 
 
-def load_prior(size: int, model: str | None) -> tuple[Prior, str]:
+def load_prior(size: int, model: str | None, device: str = "cpu") -> tuple[Prior, str]:
     """The model for ``size`` (given, else shipped), or an untrained default-architecture network."""
     from gncviewer.core.energy_net import EnergyNet, EnergyNetConfig
     from gncviewer.core.energy_prior import EnergyPrior, default_model_path, load_energy_prior
@@ -87,15 +87,21 @@ def load_prior(size: int, model: str | None) -> tuple[Prior, str]:
 
     path = Path(model) if model else default_model_path(size)
     if path.is_file():
-        return load_energy_prior(path), path.name
+        return load_energy_prior(path, device=device), path.name
     torch.manual_seed(0)
     net = EnergyNet(EnergyNetConfig(image_size=size), VPSDE()).eval().requires_grad_(False)
-    return EnergyPrior(net), "untrained default architecture"
+    return EnergyPrior(net).to(device), "untrained default architecture"
 
 
-def bench(size: int, method: str, iterations: int, prior: Prior) -> dict[str, float]:
+def synchronize(device: str) -> None:
+    """Wait for the GPU's queued work, so that wall times are times of finished work."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def bench(size: int, method: str, iterations: int, prior: Prior, device: str = "cpu") -> dict[str, float]:
     settings = CTSettings(phantom="ellipses:0", size=size, angles=ANGLES.get(size, round(size * 30 / 64)))
-    problem = build_ct_problem(settings, prior=prior)
+    problem = build_ct_problem(settings, device=device, prior=prior)
     timed_prior, timed_op = TimedPrior(prior), TimedOperator(problem.operator)
     problem.prior, problem.operator = timed_prior, timed_op
     metrics_fn, metric_seconds = problem.metrics, [0.0]
@@ -114,9 +120,11 @@ def bench(size: int, method: str, iterations: int, prior: Prior) -> dict[str, fl
     solver = make_solver(config)
     run = solver.run(problem, initial_point("zeros", problem))
     first = next(run)  # the initial point is set-up, not an iteration
+    synchronize(device)
     timed_prior.seconds = timed_op.seconds = metric_seconds[0] = 0.0
     start = time.perf_counter()
-    records = list(run)
+    records = list(run)  # every record copies its numbers to the host, so the work is done when it returns
+    synchronize(device)
     total = time.perf_counter() - start
     steps = max(len(records), 1)
     evals = sum(r.network_evals for r in records)
@@ -139,6 +147,7 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=20, help="iterations per run (default 20)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods (default all)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument(
         "--model",
         action="append",
@@ -150,7 +159,8 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     models = dict(item.split("=", 1) for item in args.model)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.iterations} iterations per run")
+    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {args.device} ({where}), {args.iterations} iterations per run")
     header = (
         f"{'size':>5} {'method':<14} {'ms/iter':>9} {'network':>8} {'A, Aᵀ':>7} {'metrics':>8} {'other':>7} "
         f"{'evals/it':>9} {'ms/eval':>8} {'PSNR':>6}"
@@ -158,9 +168,9 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
-        prior, label = load_prior(size, models.get(str(size)))
+        prior, label = load_prior(size, models.get(str(size)), args.device)
         for method in args.methods.split(","):
-            r = bench(size, method, args.iterations, prior)
+            r = bench(size, method, args.iterations, prior, args.device)
             print(
                 f"{size:>5} {method:<14} {r['ms_per_iter']:>9.1f} {r['network']:>8.0%} {r['projections']:>7.1%} "
                 f"{r['metrics']:>8.1%} {r['other']:>7.1%} {r['evals_per_iter']:>9.2f} {r['ms_per_eval']:>8.1f} "

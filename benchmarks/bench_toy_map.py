@@ -35,12 +35,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--methods", default="gnc-flow,gradient-like")
     parser.add_argument("--no-compile", action="store_true")
+    parser.add_argument("--device", default="cpu", help="where the trajectories run: cpu or cuda (default cpu)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     t_max = np.logspace(-2, 1, args.t_max_count)
     problem = toy_problem()
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} threads"
     print(
-        f"torch {torch.__version__}, {args.threads} threads, {args.t_max_count} t_max x {args.grid}^2 starts x "
+        f"torch {torch.__version__}, {device} ({where}), {args.t_max_count} t_max x {args.grid}^2 starts x "
         f"{args.iterations} iterations"
     )
     total = 0.0
@@ -48,10 +51,12 @@ def main() -> None:
         config = toy_defaults(method=method, iterations=args.iterations)
         if not args.no_compile:  # compile (or load from the cache) on the first iterations, timed apart
             start = time.perf_counter()
-            run_convergence_map(config, t_max, problem, grid=args.grid, compile=True, should_stop=lambda: True)
+            run_convergence_map(
+                config, t_max, problem, grid=args.grid, compile=True, should_stop=lambda: True, device=device
+            )
             print(f"{method:14s} warm-up/compile {time.perf_counter() - start:6.1f} s")
         start = time.perf_counter()
-        result = run_convergence_map(config, t_max, problem, grid=args.grid, compile=not args.no_compile)
+        result = run_convergence_map(config, t_max, problem, grid=args.grid, compile=not args.no_compile, device=device)
         seconds = time.perf_counter() - start
         total += seconds
         picks = [int(np.argmin(abs(t_max - v))) for v in (0.1, 0.5, 1, 2, 5, 10)]
@@ -59,7 +64,9 @@ def main() -> None:
             f"{t_max[i]:.2g}: {result.global_min_fraction[i, -1]:.3f}/{result.stationary_fraction[i, -1]:.3f}"
             for i in picks
         )
-        print(f"{method:14s} run {seconds:6.1f} s   peak RSS {peak_mb():6.0f} MB   reached/stationary at t_max {table}")
+        gpu = f"   peak GPU {torch.cuda.max_memory_allocated(device) / 2**20:6.0f} MB" if device.type == "cuda" else ""
+        memory = f"peak RSS {peak_mb():6.0f} MB{gpu}"
+        print(f"{method:14s} run {seconds:6.1f} s   {memory}   reached/stationary at t_max {table}")
     print(f"both methods: {total:.1f} s (excluding compilation), peak RSS {peak_mb():.0f} MB")
 
 

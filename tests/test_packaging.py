@@ -156,7 +156,7 @@ def test_build_requirements_are_pinned() -> None:
     assert all("==" in ln for ln in lines), lines
 
 
-@pytest.mark.parametrize("script", ["build.sh", "install-desktop.sh"])
+@pytest.mark.parametrize("script", ["build.sh", "install-desktop.sh", "wheel-smoke-test.sh"])
 def test_shell_scripts_are_executable_and_parse(script: str) -> None:
     path = PACKAGING / script
     assert os.access(path, os.X_OK)
@@ -169,6 +169,41 @@ def test_shell_scripts_are_executable_and_parse(script: str) -> None:
 def test_makefile_has_a_bundle_target() -> None:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^bundle:.*\n\t.*packaging/build\.sh", text, re.MULTILINE)
+
+
+def test_wheels_carry_the_resources_and_ci_smoke_tests_them() -> None:
+    """setup.py maps resources/ onto gncviewer/resources with every model and icon file; CI builds the wheel,
+    installs it outside the tree and smoke-tests it, and runs the GPU check's self-check."""
+    import ast
+
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
+    kwargs = {k.arg: k.value for k in call.keywords}
+    assert ast.literal_eval(kwargs["package_dir"]) == {"gncviewer.resources": "resources"}
+    patterns = ast.literal_eval(kwargs["package_data"])["gncviewer.resources"]
+    shipped = [p for p in (ROOT / "resources").rglob("*") if p.is_file()]
+    assert shipped
+    for path in shipped:
+        relative = path.relative_to(ROOT / "resources")
+        assert any(relative.match(pattern) for pattern in patterns), f"{relative} would be left out of the wheel"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "make wheel-smoke" in ci and re.search(
+        r"^wheel-smoke:.*\n\t.*packaging/wheel-smoke-test\.sh", makefile, re.M
+    )
+    assert "make gpu-check ARGS=--self-check" in ci and re.search(r"^gpu-check:.*\n\t.*gpu_check\.py", makefile, re.M)
+    smoke = (PACKAGING / "wheel-smoke-test.sh").read_text(encoding="utf-8")
+    for command in (
+        "--version",
+        "solve toy",
+        "solve ct",
+        "--iterations 2",
+        "train",
+        "--run-iterations 2",
+        "--screenshot",
+    ):
+        assert command in smoke, command
+    assert 'TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"' in smoke  # CPU torch first, never an unpinned CUDA pull
 
 
 def test_bundle_outputs_are_git_ignored() -> None:

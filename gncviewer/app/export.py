@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PyQt6.QtCore import QBuffer, QIODevice
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
 from .. import __version__
-from ..core.files import write_atomic
+from ..core.files import atomic_file, writable_problem, write_atomic
 from ..core.history import history_columns
 from ..core.jsonio import json_text
 from ..errors import InputFileError
@@ -33,12 +32,9 @@ def _target(path: str | Path, suffixes: Sequence[str]) -> Path:
     target = Path(path).expanduser()
     if target.suffix.lower() not in suffixes:
         raise InputFileError(f"{target}: the file name must end in {' or '.join(suffixes)}")
-    if target.is_dir():
-        raise InputFileError(f"{target}: is a folder; choose a file name")
-    if not target.parent.is_dir():
-        raise InputFileError(f"{target}: folder {target.parent} does not exist")
-    if not os.access(target.parent, os.W_OK):
-        raise InputFileError(f"{target}: folder {target.parent} is not writable")
+    problem = writable_problem(target)
+    if problem is not None:
+        raise InputFileError(f"{target}: {problem}")
     return target
 
 
@@ -114,18 +110,24 @@ def grab_rgb(widget: QWidget) -> np.ndarray:
     return qimage_to_rgb(widget.grab().toImage())
 
 
+def png_bytes(image: QImage) -> bytes:
+    """``image`` encoded as PNG in memory."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise InputFileError("could not encode the PNG")
+    return bytes(buffer.data().data())
+
+
 def export_png(path: str | Path, widget: QWidget) -> Path:
-    """A PNG of ``widget`` as it is on screen (written to a temporary file, then renamed)."""
+    """A PNG of ``widget`` as it is on screen, written by the same atomic writer as the CLI's outputs
+    (``core.files.write_atomic``: same file mode, never half a file)."""
     target = _target(path, (".png",))
-    image = widget.grab().toImage()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=target.parent)
-    os.close(fd)
     try:
-        if not image.save(tmp, "PNG"):
-            raise InputFileError(f"{target}: could not encode the PNG")
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        data = png_bytes(widget.grab().toImage())
+    except InputFileError as err:
+        raise InputFileError(f"{target}: {err}") from None
+    write_atomic(target, data)
     return target
 
 
@@ -157,17 +159,12 @@ def write_animation(path: str | Path, frames: Sequence[np.ndarray], fps: float =
         raise InputFileError(f"{target}: no frames to write")
     stack = np.stack(frames)
     suffix = target.suffix.lower()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_file(target, suffix=suffix) as tmp:  # ffmpeg writes to a file name, not to bytes
         if suffix == ".gif":
             iio.imwrite(tmp, stack, extension=".gif", duration=int(1000 / fps), loop=0)
         else:
             h, w = stack.shape[1] // 2 * 2, stack.shape[2] // 2 * 2  # H.264 needs even sizes
             iio.imwrite(tmp, stack[:, :h, :w], extension=".mp4", fps=fps, codec="libx264", macro_block_size=1)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return target
 
 

@@ -35,6 +35,9 @@ VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: Refuse to read files larger than this (a session with a long CT run is a few MB).
 MAX_BYTES = 512 * 1024 * 1024
+#: Largest iteration number (and count) a saved run may carry: the explorer's iteration slider and the
+#: history columns hold 32-bit integers, and a real run never comes near it.
+MAX_COUNT = 2**31 - 1
 
 _SCALARS = SCALAR_FIELDS
 
@@ -144,13 +147,15 @@ def parse_session(text: str, name: str = "session") -> Session:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputFileError(f"{name}: not a session file (invalid JSON at line {err.lineno}: {err.msg})") from None
+    except RecursionError:  # e.g. 100 000 nested brackets: json gives up before it finds a defect
+        raise InputFileError(f"{name}: not a session file (its JSON is nested too deeply to read)") from None
     try:
         return _session(data)
     except ConfigError as err:
         raise InputFileError(f"{name}: invalid setting {err}") from None
     except GncViewerError as err:
         raise InputFileError(f"{name}: {err}") from None
-    except (TypeError, ValueError, KeyError) as err:
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as err:
         raise InputFileError(f"{name}: malformed session ({type(err).__name__}: {err})") from None
 
 
@@ -195,8 +200,8 @@ def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
     checked = []
     settings_type = get_kind(state.problem).settings_type
     for seg in segments:
-        if not isinstance(seg, dict) or not isinstance(seg.get("iteration"), int):
-            raise GncViewerError('each segment needs an integer "iteration"')
+        if not isinstance(seg, dict) or not _count(seg.get("iteration")):
+            raise GncViewerError(f'each segment needs an integer "iteration" between 0 and {MAX_COUNT}')
         config_data = seg.get("config")
         if version == 1:  # α beside the config, t_min inside it
             alpha = seg.get("alpha")
@@ -257,6 +262,11 @@ def _array(spec: Any, where: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
+def _count(value: Any) -> bool:
+    """An iteration number or a count: an int in [0, MAX_COUNT] (not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= MAX_COUNT
+
+
 def _record(row: Any, x: np.ndarray, where: str) -> StepRecord:
     if not isinstance(row, dict):
         raise GncViewerError(f"{where}: must be a JSON object")
@@ -266,8 +276,8 @@ def _record(row: Any, x: np.ndarray, where: str) -> StepRecord:
             raise GncViewerError(f"{where}: missing {name!r}")
         values[name] = row[name]
     for name in ("iteration", "t_index", "line_search_trials", "network_evals"):
-        if isinstance(values[name], bool) or not isinstance(values[name], int) or values[name] < 0:
-            raise GncViewerError(f"{where}: {name} must be a non-negative integer")
+        if not _count(values[name]):
+            raise GncViewerError(f"{where}: {name} must be an integer between 0 and {MAX_COUNT}")
     for name in ("line_search_ok", "moved"):
         if not isinstance(values[name], bool):
             raise GncViewerError(f"{where}: {name} must be true or false")
@@ -287,7 +297,7 @@ def _record(row: Any, x: np.ndarray, where: str) -> StepRecord:
     metrics = {str(k): (math.nan if v is None else float(v)) for k, v in metrics.items()}
     candidates = []
     for c in row.get("candidates") or []:
-        if not (isinstance(c, list) and len(c) == 4 and isinstance(c[1], int) and isinstance(c[3], bool)):
+        if not (isinstance(c, list) and len(c) == 4 and _count(c[1]) and isinstance(c[3], bool)):
             raise GncViewerError(f"{where}: candidates must be [t, index, cos, accepted]")
         candidates.append(Candidate(float(c[0]), c[1], math.nan if c[2] is None else float(c[2]), c[3]))
     frozen = np.array(x, copy=True)

@@ -21,6 +21,9 @@ from .session import Session, load_session, save_session
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
+#: A saved landscape region farther out than this is ignored (pyqtgraph's ranges overflow near 1e308).
+MAX_VIEW_COORDINATE = 1e6
+
 
 def view_settings(window: MainWindow) -> dict[str, Any]:
     """What a session stores about the panes (layout choices, landscape region)."""
@@ -94,7 +97,7 @@ def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
         isinstance(bounds, list)
         and len(bounds) == 4
         and all(isinstance(v, (int, float)) for v in bounds)
-        and all(math.isfinite(v) for v in bounds)
+        and all(math.isfinite(v) and abs(v) <= MAX_VIEW_COORDINATE for v in bounds)
         and bounds[0] < bounds[1]
         and bounds[2] < bounds[3]
     ):

@@ -512,6 +512,10 @@ class SolverWorker(QObject):
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
+    def queued(self) -> int:
+        """Commands sent but not yet taken by the solver thread (it takes them all before iterating)."""
+        return self._queue.qsize()
+
     def shutdown(self, timeout: float = 1.0) -> bool:
         """Stop the thread between two iterations; True when it ended within ``timeout`` seconds."""
         if not self._thread.is_alive():

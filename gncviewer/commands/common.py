@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ..core.devices import DEVICES
-from ..core.files import write_atomic
+from ..core.files import writable_problem, write_atomic
 from ..core.jsonio import json_text
 from ..core.params import Param
 from ..errors import ConfigError, InputFileError
@@ -198,17 +197,18 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
 
 
 def check_writable(path: str | None, flag: str) -> Path | None:
-    """Fail now, not after an hour of computing, if ``path`` cannot be written."""
+    """Fail now, not after an hour of computing, if ``path`` cannot be written.
+
+    A temporary file is created (and removed) where the output will go (``core.files.writable_problem``),
+    so a folder that exists but takes no file (``/proc``, a read-only mount, a full disk) is caught
+    here too, not only missing folders and permission bits.
+    """
     if path is None:
         return None
     p = Path(path).expanduser()
-    if p.is_dir():
-        raise InputFileError(f"{flag} {path}: is a directory; give a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputFileError(f"{flag} {path}: folder {parent} does not exist; create it or choose another path")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise InputFileError(f"{flag} {path}: not writable; choose a path you can write to")
+    problem = writable_problem(p)
+    if problem is not None:
+        raise InputFileError(f"{flag} {path}: {problem}")
     return p
 
 

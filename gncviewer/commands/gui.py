@@ -154,7 +154,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def initial_state(args: argparse.Namespace, screenshot: Any) -> tuple[Any, Any, str | None]:
-    """(state, session, note): --session, else the last session (not for screenshots or --fresh), plus flags."""
+    """(state, session, note): --session, else the last session (not for screenshots or --fresh), plus flags.
+
+    A last session that cannot be restored is moved aside (``set_aside_last_session``) and the
+    explorer starts on its defaults: the note says so once, and the next start does not meet it again.
+    """
     from ..app.session import load_session
     from ..app.state import ExplorerState
 
@@ -170,13 +174,39 @@ def initial_state(args: argparse.Namespace, screenshot: Any) -> tuple[Any, Any, 
         last = config_dir() / "last-session.json"
         if last.is_file():
             try:
-                base = load_session(last).state
+                restored = load_session(last).state
+                restored.kind.check_files(restored.settings)  # e.g. its CT model was deleted since
+                base = restored
             except InputFileError as err:
-                note = f"the last session could not be restored ({err}); starting from defaults"
+                note = set_aside_last_session(last, str(err))
+                print(f"gncviewer: {note}", file=sys.stderr)
     state = build_state(args, base)
     if session is not None:
         session.state = state
     return state, session, note
+
+
+def set_aside_last_session(last: Any, reason: str) -> str:
+    """Rename an unreadable last session to ``last-session.unreadable-<time>.json`` (kept, never deleted)
+    and return the one-line note that says what happened and where the file went."""
+    import time
+    from pathlib import Path
+
+    last = Path(last)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = last.with_name(f"{last.stem}.unreadable-{stamp}{last.suffix}")
+    counter = 1
+    while kept.exists():
+        counter += 1
+        kept = last.with_name(f"{last.stem}.unreadable-{stamp}-{counter}{last.suffix}")
+    try:
+        last.rename(kept)
+    except OSError as err:
+        return (
+            f"the last session could not be restored ({reason}) nor moved aside ({err.strerror or err}); "
+            "starting from defaults"
+        )
+    return f"the last session could not be restored ({reason}); starting from defaults, the file was kept as {kept}"
 
 
 def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot: Any, note: str | None) -> int:

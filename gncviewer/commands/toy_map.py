@@ -94,14 +94,20 @@ def t_max_values(args: argparse.Namespace, t_min: float) -> list[float]:
 def run(args: argparse.Namespace) -> int:
     json_path = check_writable(args.json, "--json")
     png_path = check_writable(args.png, "--png")
-    from ..core.convergence_map import check_supported, run_convergence_map
+    from ..core.convergence_map import check_memory_for, check_supported, run_convergence_map
     from ..core.toy import toy_defaults
     from ..problems import get_kind
 
     kind = get_kind("toy")
     settings = kind.default_settings().with_changes(**given(args, kind.settings_type.params()))
-    values = t_max_values(args, settings.t_min)
     changes = given(args, _solver_params())
+    # The study's size before anything is built (even before the list of t_max values).
+    method = changes.get("method", DEFAULT_METHOD)
+    iterations = changes.get("iterations", toy_defaults(method=method).iterations)
+    explicit = args.t_max is not None
+    count = len(args.t_max) if explicit else args.t_max_count
+    check_memory_for(method, count, args.grid, iterations, count_field="t_max" if explicit else "t_max_count")
+    values = t_max_values(args, settings.t_min)
     config = toy_defaults(method=DEFAULT_METHOD).with_changes(t_max=max(values), **changes)
     check_supported(config)
     problem = kind.build(settings).problem

@@ -6,12 +6,37 @@ All flags are checked before any data is generated or read, so a typo costs a se
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from .common import choice_type, non_negative_int, positive_float, positive_int
+from .common import choice_type, param_type
+
+#: Torch threads: more than any machine has would only make torch refuse (or overflow) later.
+MAX_THREADS = 1024
+
+
+def _bounded(kind: type, low: float, high: float, high_text: str | None = None, low_strict: bool = False) -> Any:
+    """An argparse type for a number in [low, high] ((low, high] with ``low_strict``)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+        if not math.isfinite(value) or value < low or (low_strict and value == low) or value > high:
+            bound = f"> {low:g}" if low_strict else f">= {low:g}"
+            top = high_text or (str(high) if kind is int else f"{high:g}")
+            raise argparse.ArgumentTypeError(f"must be {bound} and <= {top}, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
 
 DEVICES = ("auto", "cpu", "cuda")
 EPILOG = (
@@ -30,9 +55,20 @@ def register(subparsers: Any) -> None:
         "(EMA weights) and OUT/NAME.json (model card).",
         epilog=EPILOG,
     )
-    parser.add_argument("--size", type=positive_int, default=64, help="image size n (n×n images) (default 64)")
-    parser.add_argument("--steps", type=positive_int, default=2000, help="total optimiser steps (default 2000)")
-    parser.add_argument("--batch", type=positive_int, default=16, help="images per step (default 16)")
+    from ..problems.ct import SIZE
+    from ..train.trainer import MAX_LR, MAX_SEED, MAX_STEPS
+
+    # The same declaration as solve ct's --size: a trained model is always one solve ct can load.
+    parser.add_argument("--size", type=param_type(SIZE), default=64, help=SIZE.describe(64).replace("%", "%%"))
+    parser.add_argument(
+        "--steps", type=_bounded(int, 1, MAX_STEPS), default=2000, help="total optimiser steps (default 2000)"
+    )
+    parser.add_argument(
+        "--batch",
+        type=_bounded(int, 1, 2**31 - 1),
+        default=16,
+        help="images per step (default 16; refused before training when it cannot fit in memory)",
+    )
     parser.add_argument("--out", required=True, help="output folder for the checkpoint, weights and model card")
     parser.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.pt exactly")
     parser.add_argument(
@@ -47,19 +83,32 @@ def register(subparsers: Any) -> None:
         help="'ellipses' (random-ellipse phantoms, seeds >= 1000000) or a folder of PNG/TIFF/NPY "
         "images (default ellipses)",
     )
-    parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument(
+        "--lr",
+        type=_bounded(float, 0.0, MAX_LR, low_strict=True),
+        default=1e-3,
+        help="Adam learning rate (default 1e-3)",
+    )
     parser.add_argument(
         "--init-from",
         default=None,
         metavar="WEIGHTS",
         help="start from this .safetensors model (e.g. the shipped prior) instead of random weights",
     )
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--checkpoint-every", type=positive_int, default=100, help="steps between checkpoints (default 100)"
+        "--seed", type=_bounded(int, 0, MAX_SEED, "2**63 - 1"), default=0, help="random seed (default 0)"
     )
     parser.add_argument(
-        "--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)"
+        "--checkpoint-every",
+        type=_bounded(int, 1, MAX_STEPS),
+        default=100,
+        help="steps between checkpoints (default 100)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_bounded(int, 1, MAX_THREADS),
+        default=None,
+        help="CPU threads for torch (default: torch's choice)",
     )
     parser.set_defaults(handler=run)
 
@@ -94,7 +143,7 @@ def _out_dir(path: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..train.trainer import TrainConfig, Trainer
+    from ..train.trainer import TrainConfig, Trainer, check_memory_for
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -109,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         init_from=args.init_from,
     )
+    check_memory_for(config, device)  # before the output folder is made: a refused run leaves nothing
     out = _out_dir(args.out)
     trainer = Trainer.resume(config, out, device) if args.resume else Trainer.create(config, out, device)
     if trainer.step >= config.steps:

@@ -27,6 +27,7 @@ only the layout differs.  This module is specific to isotropic Gaussian-mixture 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -56,6 +57,13 @@ _CHUNK = 8
 #: At most this many (trajectory, level) pairs per search round, so doubling never costs more than a
 #: few tens of MB per temporary, however many trajectories search at once.
 _SEARCH_BUDGET = 1 << 21
+#: Peak memory per trajectory, run eagerly (the compiled kernels need less): measured 320 B for the GNC
+#: flow and 1.1–1.5 KB for the gradient-like method (its subsets, searches and statistics) at 2·10⁵ and
+#: 1.8·10⁶ trajectories; rounded up.  Used by ``estimate_memory``.
+BYTES_PER_TRAJECTORY = {"gnc-flow": 400, "gradient-like": 1600}
+#: Memory per (t_max, iteration) pair: the schedules, the mixture tables, the statistics and their JSON
+#: (measured: about 160 B).
+BYTES_PER_LEVEL = 200
 
 
 @dataclass(frozen=True)
@@ -632,6 +640,29 @@ def check_supported(config: SolverConfig) -> None:
         )
 
 
+def estimate_memory(method: str, t_max_count: int, grid: int, iterations: int) -> tuple[int, int]:
+    """(bytes for the trajectories, bytes for the levels) of a study: its peak is about their sum."""
+    trajectories = t_max_count * grid * grid * BYTES_PER_TRAJECTORY.get(method, max(BYTES_PER_TRAJECTORY.values()))
+    return trajectories, t_max_count * (iterations + 1) * BYTES_PER_LEVEL
+
+
+def check_memory_for(
+    method: str, t_max_count: int, grid: int, iterations: int, device: Any = "cpu", count_field: str = "t_max"
+) -> None:
+    """Refuse a study that cannot fit before anything is allocated (ConfigError naming the field to change:
+    ``grid`` when the starts per t_max outnumber the t_max values, else ``count_field``, the field that
+    gave the t_max values)."""
+    from .memory import check_memory
+
+    trajectories, levels = estimate_memory(method, t_max_count, grid, iterations)
+    if trajectories >= levels and grid * grid > t_max_count:
+        field, fix = "grid", "use a smaller grid of starts"
+    else:
+        field, fix = count_field, "use fewer t_max values" + ("" if trajectories >= levels else " or fewer iterations")
+    what = f"{t_max_count} t_max × {grid}² starts × {iterations} iterations of {method}"
+    check_memory(field, trajectories + levels, what, fix, device=device)
+
+
 def run_convergence_map(
     config: SolverConfig,
     t_max_values: Sequence[float] | np.ndarray,
@@ -643,12 +674,14 @@ def run_convergence_map(
     should_stop: Callable[[], bool] | None = None,
     compile: bool | None = None,
     box: tuple[float, float] = TOY_BOX,
+    device: Any = None,
 ) -> ConvergenceMapResult:
     """Run ``config.method`` (gnc-flow or gradient-like) from a grid×grid lattice on ``box`` for every t_max.
 
     ``config.t_max`` is ignored (each row uses its own); ``config.iterations`` and the problem's ``t_min``
     apply to all.  ``progress(done, total)`` is called every few iterations; ``should_stop()`` returning
-    True ends the run early (the result then covers ``completed_iterations``).
+    True ends the run early (the result then covers ``completed_iterations``).  ``device`` (default the
+    CPU) is where the trajectories live; the problem itself stays on the CPU (its constants are read once).
     """
     config = config.validate()
     check_supported(config)
@@ -665,8 +698,10 @@ def run_convergence_map(
             raise ConfigError(name, f"must be a positive number (got {value})")
     if not isinstance(problem.prior, GaussianMixturePrior) or not isinstance(problem.operator, MatrixOperator):
         raise ConfigError("problem", "the convergence map needs the 2D Gaussian-mixture toy problem")
+    device = torch.device(device if device is not None else "cpu")
+    check_memory_for(config.method, len(t_max), grid, config.iterations, device=device)
     use_compile = compile_default(len(t_max) * grid * grid) if compile is None else compile
-    engine = _Engine(config, t_max, grid, radius, tol, problem, use_compile, box)
+    engine = _Engine(config, t_max, grid, radius, tol, problem, use_compile, box, device)
     return engine.run(progress, should_stop)
 
 
@@ -683,7 +718,9 @@ class _Engine:
         problem: Problem,
         use_compile: bool,
         box: tuple[float, float],
+        device: torch.device | None = None,
     ) -> None:
+        self.device = device or torch.device("cpu")
         self.config = config
         self.t_max = t_max
         self.grid = grid
@@ -728,6 +765,12 @@ class _Engine:
         )
         self.row_base = (torch.arange(k) * n)[:, None]  # (K, 1): first table row of each t_max
         self.rows = self.row_base.expand(k, grid * grid).reshape(-1)  # the same for every trajectory, flat
+        # The tables were made on the CPU (the problem lives there); the loop reads them on the device.
+        dev = self.device
+        self.t_flat, self.inv, self.const = self.t_flat.to(dev), self.inv.to(dev), self.const.to(dev)
+        self.inv_m = [v.to(dev) for v in self.inv_m]
+        self.const_m = [v.to(dev) for v in self.const_m]
+        self.row_base, self.rows = self.row_base.to(dev), self.rows.to(dev)
         self.compiled = use_compile
         self.gnc_step = _maybe_compile(_gnc_step, use_compile)
         self.propose = _maybe_compile(_propose, use_compile)
@@ -748,20 +791,30 @@ class _Engine:
         return tuple(v.reshape(x0.shape) for v in out)
 
     def run(self, progress: ProgressFn | None, should_stop: Callable[[], bool] | None) -> ConvergenceMapResult:
+        # Off the CPU, tensors made inside the loops (torch.zeros, arange, tensor) must be made on the
+        # device: the default-device context does it for all of them (on the CPU it would only add a
+        # dispatch layer to every operation, so it is left out there).
+        scope = contextlib.nullcontext() if self.device.type == "cpu" else self.device
+        with scope:
+            return self._run(progress, should_stop)
+
+    def _run(self, progress: ProgressFn | None, should_stop: Callable[[], bool] | None) -> ConvergenceMapResult:
         start = time.perf_counter()
         K, N, P = self.K, self.N, self.P
-        axis = torch.linspace(self.box[0], self.box[1], self.grid, dtype=torch.float64)
+        axis = torch.linspace(self.box[0], self.box[1], self.grid, dtype=torch.float64, device=self.device)
         yy, xx = torch.meshgrid(axis, axis, indexing="ij")
         x0 = xx.reshape(1, P).expand(K, P).float().contiguous()
         x1 = yy.reshape(1, P).expand(K, P).float().contiguous()
-        near_frac = np.zeros((K, N + 1))
-        stat_frac = np.zeros((K, N + 1))
+        # Counts stay on the device until the end: one copy to the host instead of a sync per iteration.
+        near_counts: list[Tensor] = []
+        stat_counts: list[Tensor] = []
         state = [x0, x1]
-        done = 0
-        for k, near_count, stat_count in self._iterations(state, progress, should_stop):
-            near_frac[:, k] = near_count.double().numpy() / P
-            stat_frac[:, k] = stat_count.double().numpy() / P
-            done = k
+        for _k, near_count, stat_count in self._iterations(state, progress, should_stop):
+            near_counts.append(near_count)
+            stat_counts.append(stat_count)
+        near_frac = torch.stack(near_counts, 1).double().cpu().numpy() / P
+        stat_frac = torch.stack(stat_counts, 1).double().cpu().numpy() / P
+        done = len(near_counts) - 1
         x0, x1 = state
         _, g0, g1 = self._eval(x0, x1, self.row_base.expand(K, P))[:3]
         near, stationary = _stats(self.c, x0, x1, g0, g1)
@@ -771,12 +824,12 @@ class _Engine:
             t_max=self.t_max.copy(),
             iterations=N,
             global_min=self.global_min.copy(),
-            global_min_fraction=near_frac[:, : done + 1],
-            stationary_fraction=stat_frac[:, : done + 1],
-            final_reached=near.reshape(K, g, g).numpy().copy(),
-            final_stationary=stationary.reshape(K, g, g).numpy().copy(),
-            final_x=torch.stack((x0, x1), -1).reshape(K, g, g, 2).numpy().copy(),
-            axis=axis.numpy().copy(),
+            global_min_fraction=near_frac,
+            stationary_fraction=stat_frac,
+            final_reached=near.reshape(K, g, g).cpu().numpy().copy(),
+            final_stationary=stationary.reshape(K, g, g).cpu().numpy().copy(),
+            final_x=torch.stack((x0, x1), -1).reshape(K, g, g, 2).cpu().numpy().copy(),
+            axis=axis.cpu().numpy().copy(),
             radius=self.radius,
             tol=self.tol,
             seconds=time.perf_counter() - start,

@@ -35,10 +35,12 @@ def evaluate(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -> Eval
     data = 0.5 * problem.data_weight * _sum_event(residual * residual, len(problem.operator.out_shape))
     data_grad = problem.data_weight * problem.operator.adjoint(residual)
     log_p, score = problem.prior.log_density_and_score(x, t)
-    t_tensor = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    weight = problem.sde.prior_weight(problem.alpha, t_tensor)
+    if isinstance(t, torch.Tensor):
+        weight = problem.sde.prior_weight(problem.alpha, t.to(dtype=x.dtype, device=x.device))
+        w_b = weight.reshape(weight.shape + (1,) * event_dims) if weight.dim() else weight
+    else:  # one level for the batch (every solver step): a Python number, no tensor built on the host
+        weight = w_b = float(problem.sde.prior_weight(problem.alpha, float(t)))
     prior = -weight * log_p
-    w_b = weight.reshape(weight.shape + (1,) * event_dims) if weight.dim() else weight
     grad = data_grad - w_b * score
     return Evaluation(value=data + prior, data=data, prior=prior, grad=grad)
 

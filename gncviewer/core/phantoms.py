@@ -32,6 +32,12 @@ AXIS_RANGE = (0.05, 0.5)
 CENTRE_RADIUS = 0.7
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".npy")
+#: Largest image file read (phantom, initial point, training image): 8192 × 8192 pixels (64 Mpx; any
+#: aspect ratio).  Reading converts to float64 and resizes with anti-aliasing, a few copies of about
+#: 0.5 GB at the limit; CT images themselves are at most 1024 × 1024.  Checked from the file's header,
+#: before the pixels are read.
+MAX_IMAGE_SIDE = 8192
+MAX_IMAGE_PIXELS = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE
 PHANTOM_FORMS = "ellipses:SEED (e.g. ellipses:0), shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image"
 
 
@@ -111,6 +117,7 @@ def _read_raw(path: Path) -> np.ndarray:
         raise InputFileError(
             f"{name}: unsupported file type {suffix or '(none)'!r}; use one of {', '.join(IMAGE_SUFFIXES)}"
         )
+    _check_declared_size(path, suffix)
     try:
         if suffix == ".npy":
             return np.load(path, allow_pickle=False)
@@ -130,6 +137,49 @@ def _read_raw(path: Path) -> np.ndarray:
         raise InputFileError(
             f"{name}: cannot decode it as a {kind} image (the file is damaged or not a {kind})"
         ) from exc
+
+
+def _npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of a ``.npy`` file from its header alone (nothing else is read)."""
+    from numpy.lib import format as npy
+
+    with open(path, "rb") as fh:
+        version = npy.read_magic(fh)
+        # Format 3.0 differs from 2.0 only in the header's text encoding (UTF-8 field names).
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _fortran, dtype = read(fh)
+    return tuple(int(n) for n in shape), np.dtype(dtype)
+
+
+def _check_declared_size(path: Path, suffix: str) -> None:
+    """Refuse an image above ``MAX_IMAGE_PIXELS`` from its header, before its pixels are read.
+
+    A header that cannot be read is left to the reader, which reports the damaged file.
+    """
+    name = str(path)
+    try:
+        if suffix == ".npy":
+            shape, _dtype = _npy_header(path)
+        else:
+            import imageio.v3 as iio
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                shape = tuple(int(n) for n in iio.improps(path).shape)
+    except Exception as exc:
+        if type(exc).__name__ == "DecompressionBombError":  # Pillow refuses huge images itself
+            raise InputFileError(
+                f"{name}: image is larger than the {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} pixels gncviewer reads; "
+                "scale it down first"
+            ) from None
+        return
+    plane = math.prod(shape[:2]) if len(shape) >= 2 else math.prod(shape)
+    if plane > MAX_IMAGE_PIXELS or math.prod(shape) > 4 * MAX_IMAGE_PIXELS:
+        size = " × ".join(str(n) for n in shape)
+        raise InputFileError(
+            f"{name}: a {size} image is larger than the {MAX_IMAGE_SIDE} × {MAX_IMAGE_SIDE} pixels gncviewer "
+            "reads; scale it down first"
+        )
 
 
 def _to_gray(image: np.ndarray, name: str) -> np.ndarray:

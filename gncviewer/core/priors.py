@@ -79,13 +79,26 @@ class GaussianMixturePrior(Prior):
         self.sde = sde
         self.event_shape = (d,)
         self.evaluations = 0
+        self._placed: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
+
+    def _constants(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(means, variances, log weights) on ``like``'s device and dtype, copied there once: on a GPU a
+        ``.to(like)`` per evaluation would be three host-to-device copies in every solver step."""
+        key = (like.device, like.dtype)
+        placed = self._placed.get(key)
+        if placed is None:
+            placed = tuple(v.to(like) for v in (self.means, self.variances, self.log_weights))
+            self._placed[key] = placed
+        means, variances, log_weights = placed
+        return means, variances, log_weights
 
     def diffused_parameters(self, t: float | torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Means ``(*tb, K, d)`` and variances ``(*tb, K)`` of the mixture at time(s) t."""
         tt = _as_batch_time(t, like).unsqueeze(-1)
+        base_means, variances, _ = self._constants(like)
         mu = self.sde.mean_scale(tt)
-        var = mu * mu * self.variances.to(like) + self.sde.variance(tt)
-        means = mu.unsqueeze(-1) * self.means.to(like)
+        var = mu * mu * variances + self.sde.variance(tt)
+        means = mu.unsqueeze(-1) * base_means
         return means, var
 
     def log_density_and_score(self, x: torch.Tensor, t: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +107,7 @@ class GaussianMixturePrior(Prior):
         means, var = self.diffused_parameters(t, x)
         diff = means - x.unsqueeze(-2)  # (*batch, K, d): m_k − x
         sq = (diff * diff).sum(-1)  # (*batch, K)
-        logits = self.log_weights.to(x) - 0.5 * sq / var - 0.5 * d * torch.log(2.0 * math.pi * var)
+        logits = self._constants(x)[2] - 0.5 * sq / var - 0.5 * d * torch.log(2.0 * math.pi * var)
         log_p = torch.logsumexp(logits, dim=-1)
         resp = torch.softmax(logits, dim=-1)  # responsibilities, never underflow together
         score = ((resp / var).unsqueeze(-1) * diff).sum(-2)

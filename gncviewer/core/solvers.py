@@ -213,6 +213,13 @@ class Solver(ABC):
     ) -> StepRecord:
         x = point.x[0]
         ev = point.ev
+        # The record's four numbers in ONE device-to-host copy (on a GPU every float(tensor) is a sync).
+        grad_norm = torch.sqrt(inner(ev.grad, ev.grad, self._event_dims(problem)))[0]
+        f, data_term, prior_term, grad_norm = (
+            torch.stack((ev.value[0].double(), ev.data[0].double(), ev.prior[0].double(), grad_norm.double()))
+            .cpu()
+            .tolist()
+        )
         return StepRecord(
             iteration=iteration,
             x=frozen_array(x),
@@ -222,11 +229,11 @@ class Solver(ABC):
             line_search_trials=trials,
             line_search_ok=ok,
             descent_cos=cos,
-            f=point.f,
+            f=f,
             F=F,
-            data_term=float(ev.data[0]),
-            prior_term=float(ev.prior[0]),
-            grad_norm=float(torch.sqrt(inner(ev.grad, ev.grad, self._event_dims(problem)))[0]),
+            data_term=data_term,
+            prior_term=prior_term,
+            grad_norm=grad_norm,
             moved=moved,
             status=status,
             candidates=candidates,

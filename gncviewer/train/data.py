@@ -138,6 +138,14 @@ class FolderSource(ImageSource):
             raise InputFileError(
                 f"--data {folder}: no PNG/TIFF/NPY images in this folder; add some or use --data ellipses"
             )
+        from ..core.memory import check_memory
+
+        check_memory(
+            "data",
+            2 * len(files) * size * size * 4,  # the loaded images and their stacked copy
+            f"{len(files)} images of {size}×{size} from {folder}",
+            "use fewer images or a smaller --size",
+        )
         self.images = torch.from_numpy(np.stack([load_image(p, size) for p in files]))
         self.description = {
             "kind": "folder",

@@ -148,4 +148,9 @@ def test_last_session_is_restored_by_the_command(isolated_config: Path, tmp_path
     (isolated_config / "last-session.json").write_text("{broken")
     state, _, note = initial_state(parser.parse_args(["gui"]), screenshot=None)
     assert state == ExplorerState() and "could not be restored" in note
-    (isolated_config / "last-session.json").unlink()
+    # Moved aside (kept), so the next start does not meet it again.
+    assert not (isolated_config / "last-session.json").exists()
+    kept = list(isolated_config.glob("last-session.unreadable-*.json"))
+    assert [p.read_text() for p in kept] == ["{broken"]
+    for path in kept:
+        path.unlink()
