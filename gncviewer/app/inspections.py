@@ -22,11 +22,10 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ..core.line_search_view import LineSearchJob
-from ..core.slices import PlaneInputs, SliceJob, make_plane, plane_marks
+from ..core.slices import SliceJob, make_plane, plane_marks
 from ..errors import ConfigError, GncViewerError
+from ..problems.planes import plane_inputs
 from .protocol import (
     CancelSlice,
     LineSearchReady,
@@ -49,36 +48,6 @@ BATCH_SECONDS = 0.25
 Post = Callable[[object, bool], None]
 
 
-def plane_inputs(built: BuiltProblem, trajectory: tuple[np.ndarray, ...]) -> PlaneInputs:
-    """What the planes of a built problem can be made from: its baseline, ground truth and minimum."""
-    import torch
-
-    from ..core.objective import evaluate_f
-    from ..core.slices import uncounted
-
-    info = built.info
-    problem = built.problem
-    origin = np.asarray(trajectory[-1])
-
-    def gradient() -> np.ndarray:
-        x = torch.as_tensor(np.array(origin), dtype=problem.dtype).to(problem.device)
-        with torch.no_grad(), uncounted(problem):
-            grad = evaluate_f(problem, x.reshape((1, *problem.event_shape))).grad[0]
-        return grad.detach().to("cpu", torch.float64).numpy()
-
-    points = {} if info.global_min is None else {"global minimum": np.asarray(info.global_min)}
-    return PlaneInputs(
-        origin=origin,
-        trajectory=trajectory,
-        baseline=info.baseline,
-        baseline_name=info.baseline_name or "baseline",
-        truth=info.x_true,
-        points=points,
-        view=info.view if info.is_planar else None,
-        gradient=gradient,
-    )
-
-
 class Inspections:
     """The solver thread's slice and line-search jobs (see the module docstring)."""
 
@@ -92,7 +61,9 @@ class Inspections:
         self.pending: RequestSlice | None = None
         self.line_job: LineSearchJob | None = None
         self._next = 0.0
+        #: Batches run and the seconds they took (the benchmarks and tests read them).
         self.batches = 0
+        self.seconds = 0.0
 
     # -- requests ----------------------------------------------------------------------------------------
 
@@ -186,6 +157,7 @@ class Inspections:
             self._fail("internal error: " + "".join(traceback.format_exception_only(type(err), err)).strip())
         cost = time.perf_counter() - start
         self.batches += 1
+        self.seconds += cost
         self._next = time.perf_counter() + (cost * (1.0 / INSPECTION_SHARE - 1.0) if active else 0.0)
 
     def _fail(self, text: str) -> None:

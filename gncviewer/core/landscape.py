@@ -15,7 +15,7 @@ import torch
 
 from .objective import evaluate
 from .problem import Problem
-from .slices import contour_lines, log_scale, uncounted, values_on_plane
+from .slices import contour_lines, grid_axes, log_scale, uncounted, values_on_plane
 
 #: Landscape samples per axis: one batched evaluation of 150² points, fast enough to follow a run.
 LANDSCAPE_RESOLUTION = 150
@@ -58,16 +58,16 @@ def compute_landscape(
     """
     start = time.perf_counter()
     x0, x1, y0, y1 = bounds
-    xs = torch.linspace(x0, x1, resolution, dtype=problem.dtype)
-    ys = torch.linspace(y0, y1, resolution, dtype=problem.dtype)
-    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
-    origin = torch.zeros(problem.event_shape, dtype=problem.dtype, device=problem.device)
-    u, v = torch.eye(2, dtype=problem.dtype, device=problem.device)
-    values = values_on_plane(
-        problem, t, origin, u, v, xx.reshape(-1).to(problem.device), yy.reshape(-1).to(problem.device)
-    ).reshape(resolution, resolution)
+    xs, ys = grid_axes((x0, x1, y0, y1), resolution)
+    yy, xx = np.meshgrid(ys, xs, indexing="ij")
+    device, dtype = problem.device, problem.dtype
+    origin = torch.zeros(problem.event_shape, dtype=dtype, device=device)
+    u, v = torch.eye(2, dtype=dtype, device=device)
+    a = torch.as_tensor(xx.reshape(-1), dtype=dtype).to(device)
+    b = torch.as_tensor(yy.reshape(-1), dtype=dtype).to(device)
+    values = values_on_plane(problem, t, origin, u, v, a, b).reshape(resolution, resolution)
     image, levels, f_min = log_scale(values, f"F(·, t={t:.3g}) is not finite anywhere in the view")
-    contours = contour_lines(xs.numpy(), ys.numpy(), image, levels)
+    contours = contour_lines(xs, ys, image, levels)
     arrows = _direction_field(problem, t, bounds) if directions else None
     return LandscapeField(
         t=float(t),

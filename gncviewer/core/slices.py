@@ -241,7 +241,7 @@ class SliceSettings(Settings):
             raise ConfigError("profile_direction", "give either an end point or a direction for the profile, not both")
         if start is None and (end is not None or direction is not None):
             which = "profile_end" if end is not None else "profile_direction"
-            raise ConfigError(which, "the profile also needs a start point (profile_start)")
+            raise ConfigError(which, "give the profile's start point as well")
         if start is not None and end is not None and start == end:
             raise ConfigError("profile_end", "must differ from the start point")
         if direction is not None and direction == (0.0, 0.0):
@@ -392,7 +392,7 @@ def _zoomed(box: tuple[float, float, float, float], zoom: float) -> tuple[float,
 def make_plane(settings: SliceSettings, inputs: PlaneInputs) -> Plane:
     """The plane of ``settings.plane`` through ``inputs.origin`` (ConfigError naming ``plane`` if degenerate)."""
     kind = resolve_plane_kind(settings.plane, inputs)
-    origin = np.asarray(inputs.origin, dtype=np.float64).reshape(-1)
+    origin = np.array(inputs.origin, dtype=np.float64).reshape(-1)  # a writable copy (torch refuses read-only)
     scale = _scale(inputs)
     check_plane_available(
         kind,
@@ -516,6 +516,22 @@ def plane_marks(plane: Plane, inputs: PlaneInputs) -> tuple[Mark, ...]:
     return tuple(
         Mark(name, float(a[i]), float(b[i]), float(dist[i]), bool(dist[i] <= tol)) for i, (name, _) in enumerate(named)
     )
+
+
+def drawn_marks(marks: Sequence[Mark], side: float) -> list[tuple[str, Mark]]:
+    """The on-plane marks to draw, each with its label; marks closer than 1 % of the box's side share
+    one symbol and a joint label ("ground truth = global minimum")."""
+    groups: list[tuple[list[str], Mark]] = []
+    for mark in marks:
+        if not mark.on_plane:
+            continue
+        for names, first in groups:
+            if math.hypot(mark.a - first.a, mark.b - first.b) <= 0.01 * side:
+                names.append(mark.name)
+                break
+        else:
+            groups.append(([mark.name], mark))
+    return [(" = ".join(names), first) for names, first in groups]
 
 
 # -- profiles -----------------------------------------------------------------------------------------

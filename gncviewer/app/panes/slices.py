@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QToolButton, QWidget
 
-from ...core.slices import LEVEL, PLANE, SliceField, SliceSettings
+from ...core.slices import LEVEL, PLANE, SliceField, SliceSettings, drawn_marks
 from .. import help_texts
 from ..controls import choice_texts
 from ..param_form import ParamForm
@@ -274,17 +274,18 @@ class SlicePane(Pane):
             item.getViewBox().setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0.02)
         ta, tb, td = field.trajectory
         self.trajectory.setData(ta, tb)
-        spots, off = [], []
-        shown = [m for m in field.marks if m.on_plane]
-        for mark in shown:
+        spots = []
+        shown = drawn_marks(field.marks, max(a1 - a0, b1 - b0))
+        for _, mark in shown:
             symbol, color, size = MARK_STYLES.get(mark.name, ("t", (255, 255, 255), 12))
             spots.append({"pos": (mark.a, mark.b), "symbol": symbol, "brush": pg.mkBrush(*color), "size": size})
         self.marks.setData(spots)
-        for label, mark in zip(self.labels, shown + [None] * MAX_LABELS):
-            if mark is None:
+        for index, label in enumerate(self.labels):
+            if index >= len(shown):
                 label.hide()
                 continue
-            label.setText(mark.name)
+            text, mark = shown[index]
+            label.setText(text)
             label.setPos(mark.a, mark.b)
             label.show()
         off = [f"{m.name} (distance {m.distance:.3g})" for m in field.marks if not m.on_plane]
