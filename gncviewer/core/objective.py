@@ -58,7 +58,8 @@ def evaluate_value(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -
 
     Landscape slices and line-search curves need values at thousands of points and no gradients;
     without the backward pass a network evaluation costs about a third (docs/ARCHITECTURE.md,
-    "Landscape slices").  The value is the same as ``evaluate(...).value``.
+    "Landscape slices and the line-search view").  The value is ``evaluate(...).value`` up to
+    float32 rounding (a network prior may sum its convolutions in another order).
     """
     _, data = _residual_and_data(problem, x)
     return data - _prior_weight(problem, x, t) * problem.prior.log_density(x, t)

@@ -58,7 +58,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SearchTrace:
-    """What the step rule of one iteration did, for the line-search view (docs/METHOD.md, Armijo).
+    """What the step rule of one iteration did, for the line-search view (docs/METHOD.md, "The line-search view").
 
     The direction is ``d = −direction_scale · ∇F(x_old, direction_t)`` (descent: scale 1 at t_min;
     GNC flow and gradient-like: scale t at t), so it can be recomputed from ``x_old`` alone.  The

@@ -4,7 +4,7 @@
 ``u``, ``v`` and offsets ``a``, ``b``.  Nothing here knows a problem kind: the same code slices the
 toy's 2-D landscape (the coordinate plane through the origin IS the toy's landscape,
 ``core/landscape.py``) and a 64 × 64 CT image.  The mathematics: docs/METHOD.md ("Landscape
-slices"); where it runs: docs/ARCHITECTURE.md ("Landscape slices").
+slices"); where it runs: docs/ARCHITECTURE.md ("Landscape slices and the line-search view").
 
 Planes (``PLANES``).  Two directions ``d₁``, ``d₂`` are orthonormalised by Gram–Schmidt in float64:
 ``u = d₁/‖d₁‖``, ``v = (d₂ − ⟨d₂, u⟩u)/‖d₂ − ⟨d₂, u⟩u‖``.  So ``a`` and ``b`` are Euclidean distances
@@ -280,13 +280,20 @@ class Plane:
     axis_labels: tuple[str, str]
     description: str
 
-    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Offsets (a, b) of the plane's nearest points to ``points`` (m, *event), and their distances."""
-        flat = np.asarray(points, dtype=np.float64).reshape(len(points), -1) - self.origin.reshape(1, -1)
-        a = flat @ self.u
-        b = flat @ self.v
-        rest = flat - a[:, None] * self.u[None, :] - b[:, None] * self.v[None, :]
-        return a, b, np.sqrt(np.einsum("ij,ij->i", rest, rest))
+    def project(self, points: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Offsets (a, b) of the plane's nearest points to ``points`` (m, *event), and their distances
+        (in float64, 256 points at a time: a long CT trajectory is never copied whole)."""
+        parts = []
+        for start in range(0, len(points), 256):
+            chunk = np.stack([np.asarray(p, dtype=np.float64).reshape(-1) for p in points[start : start + 256]])
+            flat = chunk - self.origin.reshape(1, -1)
+            a = flat @ self.u
+            b = flat @ self.v
+            rest = flat - a[:, None] * self.u[None, :] - b[:, None] * self.v[None, :]
+            parts.append((a, b, np.sqrt(np.einsum("ij,ij->i", rest, rest))))
+        if not parts:
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
     @property
     def side(self) -> float:
@@ -494,7 +501,7 @@ def make_plane(settings: SliceSettings, inputs: PlaneInputs) -> Plane:
                 half = max(1.0, float(np.abs(origin).max()))
                 box = (-half, half, -half, half)
         else:
-            a, b, _ = plane.project(np.stack(points_of_interest)) if points_of_interest else (np.zeros(0),) * 3
+            a, b, _ = plane.project(points_of_interest)
             coords = [(0.0, 0.0), *zip(a.tolist(), b.tolist())]
             box = _box_around(coords, minimum=ZERO_TOLERANCE * max(scale, 1.0) * 1e3)
         box = _zoomed(box, settings.zoom)
@@ -511,7 +518,7 @@ def plane_marks(plane: Plane, inputs: PlaneInputs) -> tuple[Mark, ...]:
     if inputs.truth is not None:
         named.append(("ground truth", np.asarray(inputs.truth)))
     named.extend((name, np.asarray(p)) for name, p in inputs.points.items())
-    a, b, dist = plane.project(np.stack([p.reshape(-1) for _, p in named]))
+    a, b, dist = plane.project([p for _, p in named])
     tol = ON_PLANE_TOLERANCE * plane.side
     return tuple(
         Mark(name, float(a[i]), float(b[i]), float(dist[i]), bool(dist[i] <= tol)) for i, (name, _) in enumerate(named)
@@ -817,10 +824,7 @@ class SliceJob:
         self._origin = torch.as_tensor(plane.origin.reshape(shape), dtype=dtype).to(device)
         self._u = torch.as_tensor(plane.u.reshape(shape), dtype=dtype).to(device)
         self._v = torch.as_tensor(plane.v.reshape(shape), dtype=dtype).to(device)
-        if len(trajectory):
-            self.trajectory = plane.project(np.stack([np.asarray(x).reshape(-1) for x in trajectory]))
-        else:
-            self.trajectory = (np.zeros(0), np.zeros(0), np.zeros(0))
+        self.trajectory = plane.project(trajectory)
         self.line = profile_line(settings, plane.box)
         fa, fb = grid_axes(plane.box, settings.resolution)
         self.fine_axes = (fa, fb)
@@ -880,7 +884,7 @@ class SliceJob:
         self.seconds += cost
         self.evaluations += hi - lo
         per_point = cost / max(hi - lo, 1)
-        self.batch = int(min(512, max(4, self.target_seconds / max(per_point, 1e-9))))
+        self.batch = int(min(512, max(8, self.target_seconds / max(per_point, 1e-9))))
         if not stage.finished:
             return None
         return self._complete(stage)

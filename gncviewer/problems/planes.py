@@ -1,4 +1,6 @@
-"""What a slice's planes are made from, for a built problem of any kind (docs/ARCHITECTURE.md, "Landscape slices").
+"""What a slice's planes are made from, for a built problem of any kind.
+
+See docs/ARCHITECTURE.md, "Landscape slices and the line-search view".
 
 The explorer's slice pane and ``gncviewer slice`` both build their ``PlaneInputs`` here, so the two
 always offer the same planes and marks: the kind's baseline reconstruction (CT: FBP), its ground

@@ -72,6 +72,7 @@ class LineSearchPane(Pane):
         self.levels_plot.setMenuEnabled(False)
         self.levels_plot.setLogMode(x=True, y=False)
         self.levels_plot.setLabel("bottom", "candidate level t")
+        self.levels_plot.getAxis("bottom").enableAutoSIPrefix(False)  # a log axis: "×0.001" would mislabel it
         self.levels_plot.setLabel("left", "cos∠(d(t), −∇f)")
         self.levels_plot.setYRange(-1.05, 1.05)
         self.levels_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(GREY, style=Qt.PenStyle.DotLine)))
@@ -167,7 +168,18 @@ class LineSearchPane(Pane):
         high = float(joined.max()) if low == 0.0 else min(float(joined.max()), 0.6 * abs(low))
         span = max(high - low, 1e-12)
         self.phi_plot.setYRange(low - 0.05 * span, high + 0.05 * span, padding=0)
-        self.phi_plot.enableAutoRange(axis="x")
+        # x: as far as a curve stays within the y range (beyond, both have left the picture).
+        inside = view.f - view.f[0] <= high
+        if view.F is not None:
+            inside |= view.F - view.F[0] <= high
+        reach = float(view.steps[inside].max()) if inside.any() else float(view.steps.max())
+        if trace.accepted >= 0:
+            reach = max(reach, 1.5 * trace.steps[trace.accepted])
+        positive = view.steps[view.steps > 0]
+        if self.phi_plot.getAxis("bottom").logMode and positive.size:
+            self.phi_plot.setXRange(np.log10(positive.min()), np.log10(reach), padding=0.03)
+        else:
+            self.phi_plot.setXRange(0.0, reach, padding=0.03)
 
     def _draw_levels(self, record: StepRecord) -> None:
         cands = [c for c in record.candidates if not math.isnan(c.required_cos)]

@@ -270,8 +270,12 @@ class SlicePane(Pane):
         item.setLabel("bottom", field.axis_labels[0])
         item.setLabel("left", field.axis_labels[1])
         if field.box != self._box:
+            # The box, and any marked point just outside it (its label stays readable).
             self._box = field.box
-            item.getViewBox().setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0.02)
+            on = [m for m in field.marks if m.on_plane]
+            xs = [a0, a1, *(m.a for m in on)]
+            ys = [b0, b1, *(m.b for m in on)]
+            item.getViewBox().setRange(xRange=(min(xs), max(xs)), yRange=(min(ys), max(ys)), padding=0.04)
         ta, tb, td = field.trajectory
         self.trajectory.setData(ta, tb)
         spots = []
