@@ -124,9 +124,64 @@ def headless(state) -> float:
     return count / (time.perf_counter() - start)
 
 
+def wait(predicate, timeout: float = 900.0) -> None:
+    """Run Qt's own event loop (as app.exec() would) until ``predicate`` holds; no busy polling."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    end = time.perf_counter() + timeout
+
+    def check() -> None:
+        if predicate() or time.perf_counter() > end:
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(20)
+    poll.timeout.connect(check)
+    poll.start()
+    if not predicate():
+        loop.exec()
+    poll.stop()
+    if not predicate():
+        raise TimeoutError("the explorer did not get there in time")
+
+
+class LatencyProbe:
+    """A 10 ms precise timer on the GUI thread: how late each tick fires is the event loop's latency."""
+
+    PERIOD = 0.010
+
+    def __init__(self) -> None:
+        from PyQt6.QtCore import Qt, QTimer
+
+        self.lateness: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(int(self.PERIOD * 1000))
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.lateness.append(max(0.0, now - self._last - self.PERIOD))
+        self._last = now
+
+    def stop(self) -> dict:
+        """Percentiles of the lateness in ms."""
+        self._timer.stop()
+        ms = np.array(self.lateness) * 1000
+        return {
+            "p50": float(np.percentile(ms, 50)),
+            "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)),
+            "max": float(ms.max()),
+            "samples": int(ms.size),
+        }
+
+
 def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
     import pyqtgraph as pg
-    from PyQt6.QtCore import QEventLoop, Qt, QTimer
     from PyQt6.QtWidgets import QApplication
 
     from gncviewer.app.main_window import MainWindow
@@ -136,25 +191,6 @@ def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
     window = MainWindow(state, persist=False, dialogs=False)
     window.resize(*size)
     window.show()
-
-    def wait(predicate, timeout: float = 600.0) -> None:
-        """Run Qt's own event loop (as app.exec() would) until ``predicate`` holds; no busy polling."""
-        loop = QEventLoop()
-        end = time.perf_counter() + timeout
-
-        def check() -> None:
-            if predicate() or time.perf_counter() > end:
-                loop.quit()
-
-        poll = QTimer()
-        poll.setInterval(20)
-        poll.timeout.connect(check)
-        poll.start()
-        if not predicate():
-            loop.exec()
-        poll.stop()
-        if not predicate():
-            raise TimeoutError("the explorer did not get there in time")
 
     wait(lambda: window.settled(0))
     # Warm-up: first paints (font fallbacks, caches) are not what a user sees during a run.
@@ -189,26 +225,13 @@ def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
     window.redraw.timer.timeout.disconnect()
     window.redraw.timer.timeout.connect(counted)
 
-    lateness: list[float] = []
-    period = 0.010
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - period))
-        last[0] = now
-
-    probe = QTimer()
-    probe.setTimerType(Qt.TimerType.PreciseTimer)
-    probe.setInterval(int(period * 1000))
-    probe.timeout.connect(tick)
-    probe.start()
+    probe = LatencyProbe()
     start = time.perf_counter()
     window.run()
     wait(lambda: window.run_state == "running")
     wait(lambda: window.run_state == "finished")
     seconds = time.perf_counter() - start
-    probe.stop()
+    latency = probe.stop()
     iterations = window.model.last_iteration
     inspections = window.worker.engine.inspections
     slice_figures = (
@@ -224,18 +247,11 @@ def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
     window.shutdown()
     window.close()
     app.processEvents()
-    ms = np.array(lateness) * 1000
     return {
         "iterations": iterations,
         "seconds": seconds,
         "it_per_s": iterations / seconds,
-        "latency_ms": {
-            "p50": float(np.percentile(ms, 50)),
-            "p95": float(np.percentile(ms, 95)),
-            "p99": float(np.percentile(ms, 99)),
-            "max": float(ms.max()),
-            "samples": int(ms.size),
-        },
+        "latency_ms": latency,
         "redraws_per_s": refreshes / seconds,
         "draw_ms": 1000 * draw_cost,
         "notifications": window.worker.stats["notifications"],

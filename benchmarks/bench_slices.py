@@ -31,6 +31,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["QT_API"] = "pyqt6"
 os.environ["PYQTGRAPH_QT_LIB"] = "PyQt6"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_gui's helpers
 
 import numpy as np
 import torch  # before any Qt module (docs/ARCHITECTURE.md, "Stack facts")
@@ -96,7 +97,7 @@ def headless(settings, iterations: int) -> dict:
 
 def in_window(settings, iterations: int) -> dict:
     import pyqtgraph as pg
-    from PyQt6.QtCore import QEventLoop, Qt, QTimer
+    from bench_gui import LatencyProbe, wait
     from PyQt6.QtWidgets import QApplication
 
     from gncviewer.app import inspect_actions
@@ -110,25 +111,6 @@ def in_window(settings, iterations: int) -> dict:
     window = MainWindow(state, persist=False, dialogs=False)
     window.resize(1600, 1000)
     window.show()
-
-    def wait(predicate, timeout: float = 900.0) -> None:
-        loop = QEventLoop()
-        end = time.perf_counter() + timeout
-
-        def check() -> None:
-            if predicate() or time.perf_counter() > end:
-                loop.quit()
-
-        poll = QTimer()
-        poll.setInterval(10)
-        poll.timeout.connect(check)
-        poll.start()
-        if not predicate():
-            loop.exec()
-        poll.stop()
-        if not predicate():
-            raise TimeoutError("the explorer did not get there in time")
-
     wait(lambda: window.settled(0))
     window.step(iterations)
     wait(lambda: window.settled(iterations))
@@ -140,39 +122,20 @@ def in_window(settings, iterations: int) -> dict:
         stages.setdefault(field.stage, time.perf_counter())
 
     window.slice_pane.set_field = shown  # type: ignore[method-assign]
-    lateness: list[float] = []
-    period = 0.010
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - period))
-        last[0] = now
-
-    probe = QTimer()
-    probe.setTimerType(Qt.TimerType.PreciseTimer)
-    probe.setInterval(int(period * 1000))
-    probe.timeout.connect(tick)
-    probe.start()
+    probe = LatencyProbe()
     start = time.perf_counter()
     window.docks["slice"].raise_()
     wait(lambda: inspect_actions.settled(window) and window.slice_pane.field is not None)
-    probe.stop()
+    latency = probe.stop()
     field = window.slice_pane.field
     window.shutdown()
     window.close()
     app.processEvents()
-    ms = np.array(lateness) * 1000
     return {
         "coarse_shown_s": stages.get("coarse", np.nan) - start,
         "refined_shown_s": stages.get("fine", np.nan) - start,
         "resolution": field.resolution,
-        "latency_ms": {
-            "p50": float(np.percentile(ms, 50)),
-            "p99": float(np.percentile(ms, 99)),
-            "max": float(ms.max()),
-            "samples": int(ms.size),
-        },
+        "latency_ms": latency,
     }
 
 
@@ -180,10 +143,9 @@ def main() -> int:
     args = _args()
     threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
-    from gncviewer.problems.ct import CTSettings
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_gui import _model_path, cpu_name
+
+    from gncviewer.problems.ct import CTSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = CTSettings(model=_model_path(args.model, Path(tmp)))

@@ -82,18 +82,27 @@ def _slice_visibility(window: MainWindow, visible: bool) -> None:
 # -- settings ------------------------------------------------------------------------------------------
 
 
+def _parsed(window: MainWindow, settings: Any, name: str, text: str, form: Any, what: str) -> tuple[Any, str]:
+    """(``settings`` with one edited value, "") or (None, the reason) when its declaration refuses it
+    (the field is marked, the status bar says why)."""
+    try:
+        new = settings.with_text(name, text)
+    except ConfigError as err:
+        form.mark_error(err.field, err.detail)
+        window.statusBar().showMessage(f"{what} not applied — {err.field}: {err.detail}", 8000)
+        return None, f"{err.field}: {err.detail}"
+    form.clear_error(name)
+    return new, ""
+
+
 def edit_slice(window: MainWindow, name: str, text: str) -> bool:
     """Apply one slice-setting edit (validated by its declaration); False when refused."""
-    state = window.inspect
-    try:
-        settings = state.slice_settings.with_text(name, text)
-    except ConfigError as err:
-        window.slice_pane.form.mark_error(err.field, err.detail)
-        window.slice_pane.set_error(f"{err.field}: {err.detail}")
-        window.statusBar().showMessage(f"Slice setting not applied — {err.field}: {err.detail}", 8000)
-        window.slice_pane.show_settings(state.slice_settings)
+    pane = window.slice_pane
+    settings, error = _parsed(window, window.inspect.slice_settings, name, text, pane.form, "Slice setting")
+    if settings is None:
+        pane.set_error(error)
+        pane.show_settings(window.inspect.slice_settings)
         return False
-    window.slice_pane.form.clear_error(name)
     return set_slice_settings(window, settings, user=True)
 
 
@@ -108,17 +117,12 @@ def set_slice_settings(window: MainWindow, settings: SliceSettings, user: bool =
 
 
 def edit_line(window: MainWindow, name: str, text: str) -> bool:
-    state = window.inspect
-    try:
-        settings = state.line_settings.with_text(name, text)
-    except ConfigError as err:
-        window.line_pane.form.mark_error(err.field, err.detail)
-        window.statusBar().showMessage(f"Line-search setting not applied — {err.field}: {err.detail}", 8000)
+    settings, _ = _parsed(
+        window, window.inspect.line_settings, name, text, window.line_pane.form, "Line-search setting"
+    )
+    if settings is None:
         return False
-    window.line_pane.form.clear_error(name)
-    state.line_settings = settings
-    window.line_pane.show_settings(settings)
-    refresh(window)
+    _set_line(window, settings)
     return True
 
 

@@ -113,21 +113,12 @@ def _pick(records: list[Any], at: int | None, why: str) -> list[Any]:
 
 
 def _from_solve(args: argparse.Namespace, device: Any, check_built: Callable[[Any], None]) -> Selected:
-    from ..core.config import SolverConfig
     from ..problems import get_kind
-    from ..problems.run import prepare, solve
-    from .common import given
+    from ..problems.run import solve
+    from .solve import requested_run
 
     kind = get_kind(args.kind)
-    if args.preset is not None:
-        base_settings, base_config, base_init = kind.apply_preset(args.preset)
-    else:
-        base_settings, base_config, base_init = kind.default_settings(), kind.default_config(), kind.init_default
-    settings = base_settings.with_changes(**given(args, kind.settings_type.params()))
-    init = given(args, (kind.init_param,)).get("init", base_init)
-    changes = given(args, SolverConfig.params())
-    config = base_config.with_changes(**changes)
-    settings, config, init = prepare(kind, settings, config, init)
+    settings, config, init, changes = requested_run(kind, args)
     if args.at is not None and args.at > config.iterations:
         raise ConfigError("at", f"the run has {config.iterations} iterations (--iterations); choose --at <= that")
     built = kind.build(settings, device)

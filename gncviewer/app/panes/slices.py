@@ -20,7 +20,7 @@ from ...core.slices import LEVEL, PLANE, SliceField, SliceSettings, drawn_marks
 from .. import help_texts
 from ..controls import choice_texts
 from ..param_form import ParamForm
-from .base import PALETTE, Pane, colormap
+from .base import PALETTE, Pane, log_field_items
 
 #: Marker style per point of interest: (symbol, fill colour, size); others get a white triangle.
 MARK_STYLES: dict[str, tuple[str, tuple[int, int, int], int]] = {
@@ -98,17 +98,7 @@ class SlicePane(Pane):
         item.setAspectLocked(True)
         item.setMenuEnabled(False)
         item.showGrid(x=False, y=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(colormap("viridis"))
-        self.image.setZValue(-10)
-        item.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(
-            values=(0, 1), colorMap=colormap("viridis"), interactive=False, label="log₁₀(F − min F)", width=14
-        )
-        self.colorbar.setImageItem(self.image, insert_in=item)
-        self.contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 70), width=1), connect="finite")
-        self.contours.setZValue(-5)
-        item.addItem(self.contours)
+        self.image, self.colorbar, self.contours = log_field_items(item)
         self.trajectory = pg.PlotDataItem(pen=TRAJECTORY_PEN)
         self.trajectory.setZValue(4)
         item.addItem(self.trajectory)
