@@ -107,3 +107,9 @@ def test_a_degenerate_plane_after_the_run_writes_nothing(tmp_path, capsys) -> No
     assert main(["slice", "toy", "--iterations", "1", "--plane", "pca", "--json", str(out)]) == 2
     assert "pca needs at least 3 iterates" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_explorer_checks_its_slice_flags_before_opening(capsys) -> None:
+    assert main(["gui", "--fresh", "--profile-end", "1,1"]) == 2
+    assert "--profile-end: give the profile's start point" in capsys.readouterr().err
+    assert main(["gui", "--fresh", "--show-pane", "nowhere"]) == 2

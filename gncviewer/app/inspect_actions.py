@@ -55,6 +55,7 @@ class InspectState:
     last_live: float = 0.0
     line_key: Any = None
     line_generation: int = 0
+    last_line: float = 0.0
     #: Whether curves were asked for and have not arrived yet.
     line_pending: bool = False
     failed_generation: int = -1
@@ -220,6 +221,10 @@ def _refresh_line(window: MainWindow) -> None:
     if key == state.line_key:
         return
     if streaming or len(records) < 2 or record.search is None:
+        now = time.perf_counter()
+        if streaming and now - state.last_line < LIVE_INTERVAL:
+            return  # the text follows a streaming run a few times a second, not at every frame
+        state.last_line = now
         note = "curves are computed when the run is paused or an iteration is replayed" if streaming else ""
         pane.show_record(record, info.t_min, method, note)
         if not streaming:
