@@ -26,6 +26,7 @@ from ..core.slices import PlaneInputs, SliceSettings, check_plane_available, res
 from ..errors import ConfigError
 from .protocol import (
     CancelSlice,
+    LineSearchFailed,
     LineSearchReady,
     RequestLineSearch,
     RequestSlice,
@@ -292,6 +293,14 @@ def settled(window: MainWindow) -> bool:
     if window.docks["line-search"].isVisible() and (state.line_key is None or state.line_pending):
         return False
     return True
+
+
+def line_search_failed(window: MainWindow, message: LineSearchFailed) -> bool:
+    if message.generation == window.inspect.line_generation:
+        window.inspect.line_pending = False
+        window.line_pane.clear(f"No curves: {message.text}")
+        window.statusBar().showMessage(f"Line search not shown: {message.text}", 8000)
+    return False
 
 
 def view_settings(window: MainWindow) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ..errors import ConfigError, GncViewerError
 from ..problems.planes import plane_inputs
 from .protocol import (
     CancelSlice,
+    LineSearchFailed,
     LineSearchReady,
     RequestLineSearch,
     RequestSlice,
@@ -116,6 +117,7 @@ class Inspections:
         built = self.built()
         if built is None:
             self.line_job = None
+            self.post(LineSearchFailed(cmd.generation, "no problem is loaded yet"), True)
             return
         self.line_job = LineSearchJob(
             built.problem, cmd.x_old, cmd.record, cmd.settings, method=cmd.method, generation=cmd.generation
@@ -163,6 +165,7 @@ class Inspections:
     def _fail(self, text: str) -> None:
         request = self.slice_request
         if self.line_job is not None and not self.line_job.done:
+            self.post(LineSearchFailed(self.line_job.generation, text), True)
             self.line_job = None
             return
         self.slice_job = None
@@ -174,6 +177,7 @@ class Inspections:
         assert job is not None
         if job.problem is not problem:
             self.line_job = None
+            self.post(LineSearchFailed(job.generation, "the problem changed; select the iteration again"), True)
             return
         view = job.step()
         if view is not None:

@@ -18,6 +18,7 @@ from .protocol import (
     Applied,
     ErrorMessage,
     LandscapeReady,
+    LineSearchFailed,
     LineSearchReady,
     ProblemReady,
     Records,
@@ -175,4 +176,5 @@ HANDLERS: dict[type, Callable[[Any, Any], bool]] = {
     SliceProgress: inspect_actions.slice_progress,
     SliceFailed: inspect_actions.slice_failed,
     LineSearchReady: inspect_actions.line_search_ready,
+    LineSearchFailed: inspect_actions.line_search_failed,
 }

@@ -251,6 +251,14 @@ class LineSearchReady:
 
 
 @dataclass(frozen=True)
+class LineSearchFailed:
+    """The curves of ``generation`` could not be computed (no problem loaded, a non-finite value)."""
+
+    generation: int
+    text: str
+
+
+@dataclass(frozen=True)
 class ErrorMessage:
     """Something the user must read; ``field`` names the config field when there is one."""
 

@@ -23,6 +23,7 @@ solver thread can interleave slices with iterations.  No Qt here.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -746,7 +747,7 @@ class SliceField:
             "f_min": self.f_min,
             "f_max": float(np.nanmax(np.where(np.isfinite(self.values), self.values, np.nan))),
             "origin_value": self.origin_value,
-            "marks": [m.__dict__ for m in self.marks],
+            "marks": [dataclasses.asdict(m) for m in self.marks],
             "trajectory": {"a": ta.tolist(), "b": tb.tolist(), "distance": td.tolist()},
             "profile": None
             if self.profile is None

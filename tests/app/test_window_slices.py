@@ -228,6 +228,12 @@ def test_failures_and_line_search_jobs_come_back_as_messages() -> None:
     _work(engine, lambda: bool(rec.of(LineSearchReady)))
     view = rec.of(LineSearchReady)[-1].view
     assert view.generation == 5 and view.iteration == 3 and view.has_curves
+    # Nothing loaded: both requests are answered with a failure, not silence.
+    bare_rec = Recorder()
+    bare = SolverEngine(bare_rec)
+    bare.handle(RequestLineSearch(7, LineSearchSettings(), previous.x, traj.last, "gnc-flow"))
+    bare.handle(RequestSlice(8, SliceSettings(), 0.5, 3, (traj.last.x,)))
+    assert [type(m).__name__ for m in bare_rec.messages[-2:]] == ["LineSearchFailed", "SliceFailed"]
 
 
 def test_slices_take_a_bounded_share_of_a_running_solver() -> None:
