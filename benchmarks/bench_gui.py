@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_gui.py [--problem ct|toy] [--method M] [--iterations N]
                                              [--model PATH] [--threads N] [--window 1600x1000] [--json PATH]
+                                             [--slice]
 
 1. Headless: the same problem (built by the same code the solver thread uses) and the same solver
    config, iterated in a plain loop: iterations per second.
@@ -12,6 +13,10 @@
 It prints both speeds, their ratio, the latency percentiles and how often the panes were redrawn.
 Targets: p99 latency < 50 ms, solver ≥ 90 % of its headless speed.  Torch uses the app's thread
 policy (all cores but one, so drawing keeps a core) for both runs unless --threads is given.
+
+With --slice the landscape-slice pane is in front during the run: slices through the newest iterate
+are computed on the solver thread between iterations (coarse passes while the run streams in, within
+their budget ``INSPECTION_SHARE``); the targets are then p99 ≤ 50 ms and solver ≥ 80 % (issue 13).
 
 For CT it uses the shipped model when present, else an untrained network of the default
 architecture: weights change what an image looks like, not what an evaluation costs (an adaptive
@@ -51,7 +56,21 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: cores − 1)")
     parser.add_argument("--window", default="1600x1000", help="window size WxH (default 1600x1000)")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--slice", action="store_true", help="compute landscape slices during the run")
     return parser.parse_args()
+
+
+def cpu_name() -> str:
+    """The CPU's model name (every figure names its CPU)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
 
 
 def _model_path(requested: str | None, folder: Path) -> str:
@@ -105,9 +124,64 @@ def headless(state) -> float:
     return count / (time.perf_counter() - start)
 
 
-def in_window(state, size: tuple[int, int]) -> dict:
+def wait(predicate, timeout: float = 900.0) -> None:
+    """Run Qt's own event loop (as app.exec() would) until ``predicate`` holds; no busy polling."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    end = time.perf_counter() + timeout
+
+    def check() -> None:
+        if predicate() or time.perf_counter() > end:
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(20)
+    poll.timeout.connect(check)
+    poll.start()
+    if not predicate():
+        loop.exec()
+    poll.stop()
+    if not predicate():
+        raise TimeoutError("the explorer did not get there in time")
+
+
+class LatencyProbe:
+    """A 10 ms precise timer on the GUI thread: how late each tick fires is the event loop's latency."""
+
+    PERIOD = 0.010
+
+    def __init__(self) -> None:
+        from PyQt6.QtCore import Qt, QTimer
+
+        self.lateness: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(int(self.PERIOD * 1000))
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.lateness.append(max(0.0, now - self._last - self.PERIOD))
+        self._last = now
+
+    def stop(self) -> dict:
+        """Percentiles of the lateness in ms."""
+        self._timer.stop()
+        ms = np.array(self.lateness) * 1000
+        return {
+            "p50": float(np.percentile(ms, 50)),
+            "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)),
+            "max": float(ms.max()),
+            "samples": int(ms.size),
+        }
+
+
+def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
     import pyqtgraph as pg
-    from PyQt6.QtCore import QEventLoop, Qt, QTimer
     from PyQt6.QtWidgets import QApplication
 
     from gncviewer.app.main_window import MainWindow
@@ -118,31 +192,27 @@ def in_window(state, size: tuple[int, int]) -> dict:
     window.resize(*size)
     window.show()
 
-    def wait(predicate, timeout: float = 600.0) -> None:
-        """Run Qt's own event loop (as app.exec() would) until ``predicate`` holds; no busy polling."""
-        loop = QEventLoop()
-        end = time.perf_counter() + timeout
-
-        def check() -> None:
-            if predicate() or time.perf_counter() > end:
-                loop.quit()
-
-        poll = QTimer()
-        poll.setInterval(20)
-        poll.timeout.connect(check)
-        poll.start()
-        if not predicate():
-            loop.exec()
-        poll.stop()
-        if not predicate():
-            raise TimeoutError("the explorer did not get there in time")
-
     wait(lambda: window.settled(0))
     # Warm-up: first paints (font fallbacks, caches) are not what a user sees during a run.
     window.step(2)
     wait(lambda: window.settled(2))
     window.reset()
     wait(lambda: window.model.last_iteration == 0 and window.settled(0))
+    slices_shown: list[int] = []
+    if slices:
+        from gncviewer.app import inspect_actions
+
+        window.docks["slice"].raise_()
+        wait(lambda: inspect_actions.settled(window) and window.slice_pane.field is not None)
+        original_set_field = window.slice_pane.set_field
+
+        def shown(field) -> None:
+            slices_shown.append(field.iteration)
+            original_set_field(field)
+
+        window.slice_pane.set_field = shown  # type: ignore[method-assign]
+        batches_before = window.worker.engine.inspections.batches
+        seconds_before = window.worker.engine.inspections.seconds
 
     refreshes = 0
     original = window.redraw.refresh
@@ -155,46 +225,37 @@ def in_window(state, size: tuple[int, int]) -> dict:
     window.redraw.timer.timeout.disconnect()
     window.redraw.timer.timeout.connect(counted)
 
-    lateness: list[float] = []
-    period = 0.010
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - period))
-        last[0] = now
-
-    probe = QTimer()
-    probe.setTimerType(Qt.TimerType.PreciseTimer)
-    probe.setInterval(int(period * 1000))
-    probe.timeout.connect(tick)
-    probe.start()
+    probe = LatencyProbe()
     start = time.perf_counter()
     window.run()
     wait(lambda: window.run_state == "running")
     wait(lambda: window.run_state == "finished")
     seconds = time.perf_counter() - start
-    probe.stop()
+    latency = probe.stop()
     iterations = window.model.last_iteration
+    inspections = window.worker.engine.inspections
+    slice_figures = (
+        {
+            "slices_shown": len(slices_shown),
+            "batches": inspections.batches - batches_before,
+            "slice_seconds": inspections.seconds - seconds_before,
+        }
+        if slices
+        else None
+    )
     draw_cost = window.redraw.cost
     window.shutdown()
     window.close()
     app.processEvents()
-    ms = np.array(lateness) * 1000
     return {
         "iterations": iterations,
         "seconds": seconds,
         "it_per_s": iterations / seconds,
-        "latency_ms": {
-            "p50": float(np.percentile(ms, 50)),
-            "p95": float(np.percentile(ms, 95)),
-            "p99": float(np.percentile(ms, 99)),
-            "max": float(ms.max()),
-            "samples": int(ms.size),
-        },
+        "latency_ms": latency,
         "redraws_per_s": refreshes / seconds,
         "draw_ms": 1000 * draw_cost,
         "notifications": window.worker.stats["notifications"],
+        "slices": slice_figures,
     }
 
 
@@ -207,17 +268,28 @@ def main() -> int:
         state = _state(args, Path(tmp))
         # Headless before and after the explorer run: on a shared machine the load drifts.
         runs = [headless(state)]
-        gui = in_window(state, (width, height))
+        gui = in_window(state, (width, height), args.slice)
         runs.append(headless(state))
         base = statistics.mean(runs)
     ratio = gui["it_per_s"] / base
     lat = gui["latency_ms"]
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     print(
         f"problem {args.problem}, method {state.config.method}, {state.config.iterations} iterations, "
         f"torch threads {threads}, window {width}x{height}, Qt platform {os.environ.get('QT_QPA_PLATFORM')}"
     )
     print(f"headless solver:        {base:8.2f} it/s  (before and after: {', '.join(f'{r:.2f}' for r in runs)})")
-    print(f"solver in the explorer: {gui['it_per_s']:8.2f} it/s  = {100 * ratio:.1f} % of headless  (target ≥ 90 %)")
+    target = 0.8 if args.slice else 0.9
+    print(
+        f"solver in the explorer: {gui['it_per_s']:8.2f} it/s  = {100 * ratio:.1f} % of headless  "
+        f"(target ≥ {100 * target:.0f} %)"
+    )
+    if gui["slices"] is not None:
+        sl = gui["slices"]
+        print(
+            f"slices during the run: {sl['slices_shown']} shown, {sl['batches']} batches, "
+            f"{sl['slice_seconds']:.1f} s = {100 * sl['slice_seconds'] / gui['seconds']:.1f} % of the run"
+        )
     print(
         f"event-loop latency:     p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms, "
         f"max {lat['max']:.1f} ms over {lat['samples']} ticks  (target p99 < 50 ms)"
@@ -241,7 +313,7 @@ def main() -> int:
                 indent=1,
             )
         )
-    ok = lat["p99"] < 50 and ratio >= 0.9
+    ok = lat["p99"] < 50 and ratio >= target
     print("PASS" if ok else "MISSED a target")
     return 0
 

@@ -115,6 +115,35 @@ def test_every_solver_stops_on_nan(name: str, method: str, built) -> None:
 
 
 @pytest.mark.parametrize("name", KINDS)
+def test_every_kind_can_be_sliced(name: str, built) -> None:
+    """A slice through an iterate (any plane the kind offers) has F(x_k, t) at its origin, and the
+    line-search view rebuilds each recorded trial (docs/ARCHITECTURE.md, "Landscape slices and the
+    line-search view")."""
+    from gncviewer.core.line_search_view import LineSearchJob, LineSearchSettings
+    from gncviewer.core.objective import evaluate
+    from gncviewer.core.slices import SliceJob, SliceSettings, make_plane
+    from gncviewer.problems.planes import plane_inputs
+
+    kind, b = get_kind(name), built[name]
+    config = _config(name, "gradient-like", b)
+    records = list(make_solver(config).run(b.problem, kind.initial_points(b, kind.init_default)[0]))
+    inputs = plane_inputs(b, tuple(r.x for r in records))
+    for plane in ("auto", "random", "step-gradient"):
+        settings = SliceSettings(plane=plane, coarse=3, resolution=5)
+        field = SliceJob(b.problem, make_plane(settings, inputs), 0.2, settings).run()
+        x = torch.as_tensor(np.array(records[-1].x), dtype=b.problem.dtype)[None]
+        assert field.origin_value == pytest.approx(float(evaluate(b.problem, x, 0.2).value[0]), rel=1e-5)
+        assert field.values.shape == (5, 5) and np.isfinite(field.values).all()
+    view = LineSearchJob(b.problem, records[-2].x, records[-1], LineSearchSettings()).run()
+    trace = records[-1].search
+    assert trace is not None and view.has_curves
+    phi = view.f if math.isclose(trace.objective_t, b.problem.t_min) else view.F
+    assert phi is not None
+    for beta, value in zip(trace.steps, trace.values):
+        assert phi[int(np.flatnonzero(view.steps == beta)[0])] == pytest.approx(value, rel=1e-5, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", KINDS)
 def test_every_operator_is_adjoint(name: str, built) -> None:
     assert adjointness_gap(built[name].problem.operator, torch.Generator().manual_seed(0)) < 1e-6
 

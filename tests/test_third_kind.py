@@ -122,6 +122,15 @@ def test_the_cli_solves_the_new_kind(denoise, tmp_path: Path) -> None:
     assert main(["solve", "denoise", "--alpha", "20"]) == 2, "its declared range is enforced"
 
 
+def test_the_new_kind_gets_slices_and_line_searches(denoise, tmp_path: Path) -> None:
+    out = tmp_path / "slice.json"
+    args = ["--start", "-1, 2", "--iterations", "20", "--at", "10"]
+    assert main(["slice", "denoise", *args, "--coarse", "3", "--resolution", "5", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["plane"] == "coordinates" and data["iteration"] == 10  # a 2-D kind: its own coordinates
+    assert main(["line-search", "denoise", *args]) == 0
+
+
 def test_the_explorer_engine_runs_the_new_kind(denoise) -> None:
     messages: list[object] = []
     engine = SolverEngine(lambda m, urgent: messages.append(m), torch.device("cpu"))

@@ -52,6 +52,27 @@ CONVERGENCE_MAP = (
     "overshoot. Click a row to select t_max, click a starting point to load it into the main view."
 )
 
+SLICES = (
+    "A slice of the landscape through the shown iterate x_k: the colours show F(x_k + a u + b v, t) over a plane "
+    "spanned by two orthonormal directions u and v (logarithmic scale: dark = low), with contour lines; a and b "
+    "are Euclidean distances, drawn to scale. Plane 'reference' runs towards the FBP (a) and, at right angles, "
+    "towards the ground truth (b), so all three lie on it; 'pca' uses the trajectory's two main directions, "
+    "'step-gradient' the last step and −∇f, 'random' two seeded random directions spanning ±‖x_k‖. The orange "
+    "line is the trajectory projected onto the plane. With 't of the run' the slice uses the level of the shown "
+    "iteration; untick it and move the slider (t_min at the right) to watch the slice become convex as t grows. "
+    "A coarse picture comes first, then a refined one. Click to start a 1-D profile, shift-click to end it."
+)
+
+LINE_SEARCH = (
+    "The step rule of the shown iteration k, from x_(k−1) along its direction d. Top: how much f (orange) and "
+    "F(·, t) (blue, dashed) change along x_(k−1) + βd; the red dotted line is the Armijo condition "
+    "φ(x) + c₁β⟨d, ∇φ⟩ that a trial must stay below, the grey line the first-order prediction β⟨d, ∇φ⟩. Each "
+    "trial step is marked (green circle: accepted, red cross: rejected). The text compares predicted and actual "
+    "decrease. Bottom (gradient-like method): the smoothing levels t the adaptive rule tried at this iteration, "
+    "with cos∠(d(t), −∇f) and the threshold c; a level is accepted only if its direction descends f steeply "
+    "enough. The curves are recomputed when the run is paused or you replay an iteration."
+)
+
 CONTROLS = (
     "Problem, method and every solver parameter. Changes apply when you press Enter or leave a field; during a "
     "run the solver continues from the current iterate with the new settings (marked in the history). "

@@ -29,7 +29,16 @@ from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSlid
 from .. import __version__
 from ..errors import ConfigError, GncViewerError
 from ..problems import ProblemInfo
-from . import export_actions, help_actions, map_actions, messages, pane_table, session_actions, window_menus
+from . import (
+    export_actions,
+    help_actions,
+    inspect_actions,
+    map_actions,
+    messages,
+    pane_table,
+    session_actions,
+    window_menus,
+)
 from .controls import ControlsPanel
 from .icon import app_icon
 from .model import RunModel
@@ -37,7 +46,9 @@ from .panes.convergence_map import ConvergenceMapPane
 from .panes.ct_view import CTViewPane
 from .panes.history import HistoryPane
 from .panes.landscape import LandscapePane
+from .panes.line_search import LineSearchPane
 from .panes.noise_level import NoiseLevelPane
+from .panes.slices import SlicePane
 from .protocol import Load, Pause, ProblemSpec, Reset, Run, SetConfig, SetInit, SetSpeed, SetView, Step, Stop
 from .redraw import Redraw
 from .session import SavedRun, Session, save_session
@@ -103,6 +114,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._syncing_slider = False
         self.redraw = Redraw(self)
+        #: The slice and line-search panes' settings and requests (``inspect_actions.py``).
+        self.inspect = inspect_actions.InspectState()
 
         self.run_actions = window_menus.make_actions(self)
         self.landscape = LandscapePane()
@@ -110,6 +123,8 @@ class MainWindow(QMainWindow):
         self.noise = NoiseLevelPane()
         self.history = HistoryPane()
         self.map_pane = ConvergenceMapPane()
+        self.slice_pane = SlicePane()
+        self.line_pane = LineSearchPane()
         self.controls = ControlsPanel()
         self._make_docks()
         window_menus.make_menus(self)
@@ -162,6 +177,8 @@ class MainWindow(QMainWindow):
             "noise": self._dock("Noise level t", self.noise, "dock-noise"),
             "history": self._dock("Descent and step-size history", self.history, "dock-history"),
             "map": self._dock("Convergence map (toy)", self.map_pane, "dock-map"),
+            "slice": self._dock("Landscape slice F(x_k + a u + b v, t)", self.slice_pane, "dock-slice"),
+            "line-search": self._dock("Line search (shown iteration)", self.line_pane, "dock-line-search"),
         }
         self._arrange_docks()
 
@@ -176,6 +193,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["ct"], d["noise"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["noise"], d["history"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["history"], d["map"])
+        self.tabifyDockWidget(d["history"], d["slice"])
+        self.tabifyDockWidget(d["history"], d["line-search"])
         for dock in d.values():
             dock.show()
         self.show_problem_panes()
@@ -204,6 +223,7 @@ class MainWindow(QMainWindow):
         self.map_pane.cancel_requested.connect(self.map_worker_cancel)
         self.map_pane.load_requested.connect(lambda changes, start: map_actions.load_cell(self, changes, start))
         self.slider.valueChanged.connect(self._slider_moved)
+        inspect_actions.connect(self)
 
     def default_layout(self) -> None:
         for dock in self.docks.values():
@@ -222,7 +242,7 @@ class MainWindow(QMainWindow):
         return self.docks[self.main_dock_key()].widget()
 
     def panes(self) -> tuple[Any, ...]:
-        return (self.landscape, self.ct_view, self.noise, self.history, self.map_pane)
+        return (self.landscape, self.ct_view, self.noise, self.history, self.map_pane, self.slice_pane, self.line_pane)
 
     def show_problem_panes(self) -> None:
         """Show the current kind's main pane and extra docks, hide those of the other kinds."""

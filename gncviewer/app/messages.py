@@ -12,17 +12,23 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtWidgets import QStyle
 
+from . import inspect_actions
 from .model import RunModel, Segment
 from .protocol import (
     Applied,
     ErrorMessage,
     LandscapeReady,
+    LineSearchFailed,
+    LineSearchReady,
     ProblemReady,
     Records,
     Reply,
     RunStarted,
     SegmentStarted,
     SetConfig,
+    SliceFailed,
+    SliceProgress,
+    SliceReady,
     StateChanged,
     Status,
 )
@@ -166,4 +172,9 @@ HANDLERS: dict[type, Callable[[Any, Any], bool]] = {
     ErrorMessage: _error,
     Status: _status,
     Reply: _reply,
+    SliceReady: inspect_actions.slice_ready,
+    SliceProgress: inspect_actions.slice_progress,
+    SliceFailed: inspect_actions.slice_failed,
+    LineSearchReady: inspect_actions.line_search_ready,
+    LineSearchFailed: inspect_actions.line_search_failed,
 }

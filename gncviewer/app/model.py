@@ -118,6 +118,8 @@ class RunModel:
     starts: tuple[np.ndarray, ...] = ()
     trajectories: list[Trajectory] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    #: The config the run started with (``config`` follows the latest segment).
+    first_config: SolverConfig | None = None
 
     @classmethod
     def new(
@@ -127,6 +129,7 @@ class RunModel:
             run_id=run_id,
             kind=kind,
             config=config,
+            first_config=config,
             init=init,
             grid=np.asarray(grid),
             starts=tuple(starts),
@@ -147,6 +150,14 @@ class RunModel:
             self.trajectories[index].append(record)
             count += 1
         return count
+
+    def config_at(self, iteration: int) -> SolverConfig | None:
+        """The solver config that produced the record of ``iteration`` (segments change it mid-run)."""
+        config = self.first_config or self.config
+        for segment in self.segments:
+            if segment.iteration < iteration:
+                config = segment.config
+        return config
 
     @property
     def last_iteration(self) -> int:

@@ -15,8 +15,10 @@ import numpy as np
 
 from ..core.config import SolverConfig
 from ..core.landscape import LandscapeField
+from ..core.line_search_view import LineSearchSettings, LineSearchView
 from ..core.params import Settings
 from ..core.records import StepRecord
+from ..core.slices import SliceField, SliceSettings
 from ..problems import ProblemInfo
 
 #: Worker states shown in the status bar.
@@ -126,6 +128,41 @@ class RequestLandscapes:
 
 
 @dataclass(frozen=True)
+class RequestSlice:
+    """A landscape slice through the last iterate of ``trajectory`` (x_0 … x_k) at level ``t``.
+
+    A newer request (higher ``generation``) cancels this one between two batches, except while
+    ``live`` (following a running run), when the coarse pass in progress is finished first so that
+    slices keep appearing.  ``user``: sent because the user changed a slice setting (a failure is
+    then shown as a dialog, not only in the pane).
+    """
+
+    generation: int
+    settings: SliceSettings
+    t: float
+    iteration: int
+    trajectory: tuple[np.ndarray, ...]
+    live: bool = False
+    user: bool = False
+
+
+@dataclass(frozen=True)
+class CancelSlice:
+    """Stop computing slices (the pane was hidden)."""
+
+
+@dataclass(frozen=True)
+class RequestLineSearch:
+    """The line-search curves of ``record`` (iteration k) from ``x_old`` = x_(k−1); newer requests cancel it."""
+
+    generation: int
+    settings: LineSearchSettings
+    x_old: np.ndarray
+    record: StepRecord
+    method: str = ""
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
@@ -180,6 +217,45 @@ class StateChanged:
 @dataclass(frozen=True)
 class LandscapeReady:
     field: LandscapeField
+
+
+@dataclass(frozen=True)
+class SliceReady:
+    """A stage of a slice (coarse, with the profile, refined); ``field.final`` on the last one."""
+
+    field: SliceField
+
+
+@dataclass(frozen=True)
+class SliceProgress:
+    """How far the slice of ``generation`` has got (evaluations done of total)."""
+
+    generation: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SliceFailed:
+    """The slice of ``generation`` cannot be computed (a degenerate plane, a bad profile): one line."""
+
+    generation: int
+    text: str
+    field: str | None = None
+    user: bool = False
+
+
+@dataclass(frozen=True)
+class LineSearchReady:
+    view: LineSearchView
+
+
+@dataclass(frozen=True)
+class LineSearchFailed:
+    """The curves of ``generation`` could not be computed (no problem loaded, a non-finite value)."""
+
+    generation: int
+    text: str
 
 
 @dataclass(frozen=True)

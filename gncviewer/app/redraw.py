@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QTimer
 
+from . import inspect_actions
 from .panes.history import HistoryPane
 
 if TYPE_CHECKING:
@@ -83,5 +84,6 @@ class Redraw:
                 else:
                     window.history.show_run(model, shown, live, group=slot)
         window.update_status(shown)
+        inspect_actions.refresh(window)
         if window.run_state == "running":
             QTimer.singleShot(0, lambda: self._frame_drawn(started))

@@ -22,7 +22,7 @@ from .. import __version__
 from ..core.config import SolverConfig
 from ..core.files import write_atomic
 from ..core.jsonio import json_text
-from ..core.records import SCALAR_FIELDS, STATUSES, Candidate, StepRecord
+from ..core.records import SCALAR_FIELDS, STATUSES, Candidate, SearchTrace, StepRecord
 from ..errors import ConfigError, GncViewerError, InputFileError
 from ..problems import get_kind
 from .model import RunModel
@@ -95,7 +95,9 @@ def _trajectory_payload(records: list[StepRecord]) -> dict[str, Any]:
     for r in records:
         row = {name: getattr(r, name) for name in _SCALARS}
         row["metrics"] = dict(r.metrics)
-        row["candidates"] = [[c.t, c.index, c.descent_cos, c.accepted] for c in r.candidates]
+        row["candidates"] = [[c.t, c.index, c.descent_cos, c.accepted, c.required_cos] for c in r.candidates]
+        if r.search is not None:
+            row["search"] = r.search.to_dict()
         rows.append(row)
     return {
         "records": rows,
@@ -297,9 +299,49 @@ def _record(row: Any, x: np.ndarray, where: str) -> StepRecord:
     metrics = {str(k): (math.nan if v is None else float(v)) for k, v in metrics.items()}
     candidates = []
     for c in row.get("candidates") or []:
-        if not (isinstance(c, list) and len(c) == 4 and _count(c[1]) and isinstance(c[3], bool)):
-            raise GncViewerError(f"{where}: candidates must be [t, index, cos, accepted]")
-        candidates.append(Candidate(float(c[0]), c[1], math.nan if c[2] is None else float(c[2]), c[3]))
+        # Version-2 files before the line-search view wrote four entries (no threshold): c = 0 then.
+        if not (isinstance(c, list) and len(c) in (4, 5) and _count(c[1]) and isinstance(c[3], bool)):
+            raise GncViewerError(f"{where}: candidates must be [t, index, cos, accepted, required cos]")
+        required = 0.0 if len(c) == 4 else _number(c[4], f"{where}: candidate threshold")
+        candidates.append(Candidate(float(c[0]), c[1], math.nan if c[2] is None else float(c[2]), c[3], required))
     frozen = np.array(x, copy=True)
     frozen.setflags(write=False)
-    return StepRecord(x=frozen, candidates=tuple(candidates), metrics=metrics, **values)
+    search = _search(row.get("search"), where)
+    return StepRecord(x=frozen, candidates=tuple(candidates), metrics=metrics, search=search, **values)
+
+
+def _number(value: Any, where: str) -> float:
+    """A saved number (null is NaN: strict JSON has no NaN)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise GncViewerError(f"{where} must be a number")
+    return float(value)
+
+
+def _search(data: Any, where: str) -> SearchTrace | None:
+    """A record's step-rule trace (absent in files saved before the line-search view: None)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise GncViewerError(f"{where}: search must be a JSON object")
+    rule = data.get("rule")
+    if rule not in ("armijo", "fixed"):
+        raise GncViewerError(f"{where}: search rule must be armijo or fixed (got {rule!r})")
+    steps, values = data.get("steps"), data.get("values")
+    if not isinstance(steps, list) or not isinstance(values, list) or len(steps) != len(values):
+        raise GncViewerError(f"{where}: search steps and values must be lists of equal length")
+    accepted = data.get("accepted")
+    if isinstance(accepted, bool) or not isinstance(accepted, int) or not -1 <= accepted < len(steps):
+        raise GncViewerError(f"{where}: search accepted must be −1 or the index of a trial")
+    numbers = {
+        name: _number(data.get(name), f"{where}: search {name}")
+        for name in ("direction_t", "direction_scale", "objective_t", "value", "slope", "c1")
+    }
+    return SearchTrace(
+        rule=rule,
+        steps=tuple(_number(v, f"{where}: search step") for v in steps),
+        values=tuple(_number(v, f"{where}: search value") for v in values),
+        accepted=accepted,
+        **numbers,
+    )

@@ -15,6 +15,7 @@ import numpy as np
 from PyQt6.QtWidgets import QFileDialog
 
 from ..errors import GncViewerError
+from . import inspect_actions
 from .protocol import Load, ProblemSpec, ResumeState, SetSpeed
 from .session import Session, load_session, save_session
 
@@ -34,6 +35,7 @@ def view_settings(window: MainWindow) -> dict[str, Any]:
         "contours": window.landscape.contours_box.isChecked(),
         "trajectory": window.history.trajectory + 1,
         "landscape_bounds": list(view.bounds),
+        **inspect_actions.view_settings(window),
     }
 
 
@@ -82,6 +84,7 @@ def apply(window: MainWindow, session: Session) -> None:
 
 
 def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
+    inspect_actions.apply_view(window, view)
     layout = view.get("ct_layout")
     if isinstance(layout, str):
         try:

@@ -42,8 +42,10 @@ from ..core.records import StepRecord
 from ..core.solvers import make_solver
 from ..errors import GncViewerError, NumericalError
 from ..problems import BuiltProblem, ProblemInfo, get_kind
+from .inspections import Inspections
 from .protocol import (
     Applied,
+    CancelSlice,
     ErrorMessage,
     LandscapeReady,
     Load,
@@ -53,6 +55,8 @@ from .protocol import (
     Records,
     Reply,
     RequestLandscapes,
+    RequestLineSearch,
+    RequestSlice,
     Reset,
     ResumeState,
     Run,
@@ -63,6 +67,7 @@ from .protocol import (
     SetSpeed,
     SetView,
     Shutdown,
+    SliceProgress,
     StateChanged,
     Status,
     Step,
@@ -117,6 +122,8 @@ class SolverEngine:
         #: Expensive parts the kinds keep across rebuilds (a loaded network), see ``ProblemKind.build``.
         self.cache: dict = {}
         self.iterations_done = 0
+        #: Slices and line-search curves, computed between iterations (``inspections.py``).
+        self.inspections = Inspections(post, lambda: self.built)
 
     @property
     def problem(self) -> Problem | None:
@@ -139,15 +146,19 @@ class SolverEngine:
             waits.append(max(0.0, self._next_step - now))
         if self._landscape_wanted() is not None:
             waits.append(max(0.0, self._next_landscape - now) if self.active else 0.0)
+        inspection = self.inspections.wait(now, self.active)
+        if inspection is not None:
+            waits.append(inspection)
         return min(waits) if waits else None
 
     def tick(self, now: float) -> None:
-        """Do what is due: one iteration of every trajectory, and/or a landscape update."""
+        """Do what is due: one iteration of every trajectory, a landscape update, a batch of a slice."""
         if self.active and now >= self._next_step:
             self._step()
             if self.per_second:
                 self._next_step = max(self._next_step + 1.0 / self.per_second, now)
         self._update_landscape(time.perf_counter())
+        self.inspections.work(time.perf_counter(), self.active)
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -456,6 +467,9 @@ SolverEngine._HANDLERS.update(
         SetSpeed: SolverEngine._set_speed,
         SetView: SolverEngine._set_view,
         RequestLandscapes: SolverEngine._reply_landscapes,
+        RequestSlice: lambda engine, cmd: engine.inspections.request_slice(cmd),
+        RequestLineSearch: lambda engine, cmd: engine.inspections.request_line_search(cmd),
+        CancelSlice: lambda engine, cmd: engine.inspections.cancel_slice(cmd),
     }
 )
 
@@ -570,8 +584,9 @@ class SolverWorker(QObject):
             if isinstance(message, Records) and isinstance(last, Records) and last.run_id == message.run_id:
                 last.items.extend(message.items)
             else:
-                if isinstance(message, LandscapeReady):  # latest wins
-                    self._outbox = [m for m in self._outbox if not isinstance(m, LandscapeReady)]
+                if isinstance(message, (LandscapeReady, SliceProgress)):  # latest wins
+                    kind = type(message)
+                    self._outbox = [m for m in self._outbox if not isinstance(m, kind)]
                 self._outbox.append(message)
             self._dirty = True
         if urgent:

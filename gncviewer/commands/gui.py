@@ -55,6 +55,18 @@ def register(root: Any) -> None:
     # Problem flags of every kind, as text: they are validated against the kind chosen (same messages).
     add_params(parser, problem_params().values(), raw=True, title="problem settings (of the chosen --problem)")
     add_params(parser, SolverConfig.params(), raw=True, title="solver")
+    from ..core.line_search_view import LineSearchSettings
+    from ..core.slices import SliceSettings
+
+    add_params(parser, SliceSettings.params(), raw=True, title="landscape slice pane (see --show-pane slice)")
+    add_params(parser, LineSearchSettings.params(), raw=True, title="line-search pane")
+    parser.add_argument(
+        "--show-pane",
+        type=choice_type(SHOWABLE_PANES),
+        default=None,
+        metavar="{" + ",".join(SHOWABLE_PANES) + "}",
+        help="bring this pane to the front (screenshots wait until a slice or line search shown there is done)",
+    )
     parser.add_argument(
         "--run-iterations",
         type=non_negative_int,
@@ -76,6 +88,26 @@ def register(root: Any) -> None:
         help="screenshot mode: give up after this many seconds (default 600)",
     )
     parser.set_defaults(handler=run)
+
+
+#: Docks that share a tab group and can be brought to the front from the command line.
+SHOWABLE_PANES = ("history", "map", "slice", "line-search")
+
+
+def pane_settings(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The slice and line-search panes' settings from their flags (checked like every declared value)."""
+    from ..core.line_search_view import LineSearchSettings
+    from ..core.slices import SliceSettings
+
+    out = []
+    for settings_type in (SliceSettings, LineSearchSettings):
+        settings = settings_type()
+        for param in settings_type.params():
+            text = getattr(args, flag_dest(param.cli_flag), None)
+            if text is not None:
+                settings = settings.with_text(param.name, text)
+        out.append(settings)
+    return out[0], out[1]
 
 
 def problem_params() -> dict[str, Any]:
@@ -150,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
 
     state, session, note = initial_state(args, screenshot)
     state.kind.check_files(state.settings)
-    return _open_window(args, state, session, screenshot, note)
+    panes = pane_settings(args)
+    return _open_window(args, state, session, screenshot, note, panes)
 
 
 def initial_state(args: argparse.Namespace, screenshot: Any) -> tuple[Any, Any, str | None]:
@@ -209,7 +242,9 @@ def set_aside_last_session(last: Any, reason: str) -> str:
     return f"the last session could not be restored ({reason}); starting from defaults, the file was kept as {kept}"
 
 
-def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot: Any, note: str | None) -> int:
+def _open_window(
+    args: argparse.Namespace, state: Any, session: Any, screenshot: Any, note: str | None, panes: Any = None
+) -> int:
     import asyncio
 
     import pyqtgraph as pg
@@ -237,6 +272,12 @@ def _open_window(args: argparse.Namespace, state: Any, session: Any, screenshot:
     )
     if args.window_size:
         window.resize(*args.window_size)
+    if panes is not None:
+        from ..app import inspect_actions
+
+        inspect_actions.set_slice_settings(window, panes[0])
+        window.inspect.line_settings = panes[1]
+        window.line_pane.show_settings(panes[1])
     if session is not None and session.run is not None:
         window.apply_session(session)
     status = window.statusBar()
@@ -280,6 +321,8 @@ async def _main(app: Any, window: Any, args: argparse.Namespace, screenshot: Any
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     window.show()
+    if args.show_pane:
+        window.docks[args.show_pane].raise_()
     if window.settings is not None and window.settings.show_tour and not args.run_iterations:
         window.open_tour()
     try:
@@ -297,6 +340,9 @@ async def _main(app: Any, window: Any, args: argparse.Namespace, screenshot: Any
             if window.errors:
                 raise_for(window)
         if screenshot is not None:
+            from ..app import inspect_actions
+
+            await _until(lambda: inspect_actions.settled(window), args.timeout, "the slice or line search")
             await asyncio.sleep(0.4)  # one more round of repaints for every pane
             export_png(screenshot, window)
             print(f"gncviewer gui: wrote {screenshot} ({window.model.last_iteration} iterations)")

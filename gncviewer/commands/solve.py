@@ -65,20 +65,12 @@ def presets_text(kind: Any) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
+def requested_run(kind: Any, args: argparse.Namespace) -> tuple[Any, Any, str, dict[str, Any]]:
+    """(settings, config, init, solver flags given): the preset's values (or the kind's defaults) with the
+    flags on top, checked (``prepare``); ``slice`` and ``line-search`` make their runs from the same flags."""
     from ..core.config import SolverConfig
-    from ..errors import ConfigError
-    from ..problems import get_kind
     from ..problems.run import prepare
 
-    kind = get_kind(args.kind)
-    json_path = check_writable(args.json, "--json")
-    png_path = check_writable(getattr(args, "png", None), "--png")
-    if png_path is not None and png_path.suffix.lower() != ".png":
-        raise ConfigError("png", f"{args.png}: the file name must end in .png")
-    if args.preset == "list":
-        print(presets_text(kind))
-        return 0
     if args.preset is not None:
         base_settings, base_config, base_init = kind.apply_preset(args.preset)
     else:
@@ -88,6 +80,22 @@ def run(args: argparse.Namespace) -> int:
     changes = given(args, SolverConfig.params())
     config = base_config.with_changes(**changes)
     settings, config, init = prepare(kind, settings, config, init)
+    return settings, config, init, changes
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..problems import get_kind
+
+    kind = get_kind(args.kind)
+    json_path = check_writable(args.json, "--json")
+    png_path = check_writable(getattr(args, "png", None), "--png")
+    if png_path is not None and png_path.suffix.lower() != ".png":
+        raise ConfigError("png", f"{args.png}: the file name must end in .png")
+    if args.preset == "list":
+        print(presets_text(kind))
+        return 0
+    settings, config, init, changes = requested_run(kind, args)
 
     from ..core.devices import resolve_device
     from ..problems.run import solve

@@ -99,6 +99,46 @@ class EnergyPrior(Prior):
             log_p, score = log_p.detach(), score.detach()
         return log_p.to(device=x.device, dtype=x.dtype), score.to(device=x.device, dtype=x.dtype)
 
+    def log_density(self, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+        """``−E_θ(x, t)`` from a forward pass only (no graph, no backward).
+
+        Slices and line-search curves need values at many points and no scores; skipping the
+        backward pass makes each evaluation about three times cheaper, and a frozen network runs
+        from a channels-last copy of itself (``_value_net``), about 1.5 times faster again for the
+        batches slices use on a CPU.  The values agree with ``log_density_and_score`` to float32
+        rounding (the convolutions sum in another order).
+        """
+        n = self.config.image_size
+        if x.dim() < 2 or tuple(x.shape[-2:]) != (n, n):
+            raise ValueError(f"EnergyPrior for {n}×{n} images got input of shape {tuple(x.shape)}")
+        param = self._param()
+        net = self._value_net()
+        with torch.no_grad():
+            tt = torch.as_tensor(t, dtype=param.dtype, device=param.device)
+            batch = torch.broadcast_shapes(tuple(x.shape[:-2]), tuple(tt.shape))
+            xb = x.to(device=param.device, dtype=param.dtype).expand(*batch, n, n).reshape(-1, 1, n, n)
+            if net is not self.net:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            energy = net.energy(xb, tt.expand(batch).reshape(-1))
+        self.evaluations += energy.shape[0]
+        return (-energy).reshape(batch).to(device=x.device, dtype=x.dtype)
+
+    def _value_net(self) -> EnergyNet:
+        """A channels-last twin of a frozen network (the shipped model, loaded for inference), made
+        once per device, dtype and weight version; a network that trains is used as it is."""
+        params = list(self.net.parameters())
+        if self.net.training or any(p.requires_grad for p in params) or params[0].device.type != "cpu":
+            return self.net
+        key = (params[0].dtype, tuple(id(p) for p in params), tuple(p._version for p in params))
+        cached = getattr(self, "_twin", None)
+        if cached is None or cached[0] != key:
+            import copy
+
+            twin = copy.deepcopy(self.net).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            self._twin = (key, twin)
+            cached = self._twin
+        return cached[1]
+
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> EnergyPrior:
         """Move (and optionally cast, e.g. float64 for finite-difference checks) in place."""
         self.net.to(device=device, dtype=dtype)

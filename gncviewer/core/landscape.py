@@ -9,21 +9,18 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import torch
 
-from ..errors import GncViewerError
 from .objective import evaluate
 from .problem import Problem
+from .slices import contour_lines, grid_axes, log_scale, uncounted, values_on_plane
 
 #: Landscape samples per axis: one batched evaluation of 150² points, fast enough to follow a run.
 LANDSCAPE_RESOLUTION = 150
 #: Arrows per axis in the optional field of descent directions.
 DIRECTION_GRID = 19
-#: Number of contour lines drawn over the landscape.
-CONTOUR_COUNT = 14
 
 
 @dataclass(frozen=True)
@@ -54,55 +51,34 @@ def compute_landscape(
 ) -> LandscapeField:
     """Sample ``F(·, t)`` on ``bounds`` (x0, x1, y0, y1) for the toy's landscape pane.
 
-    One batched ``evaluate`` call does the whole grid; the contour lines are traced here too (with
-    contourpy, in C++) so the GUI thread only hands finished arrays to its plot items.
+    The landscape is the slice through the origin along the two coordinate axes
+    (``core/slices.py``): one batched, value-only evaluation of the whole grid; the contour lines
+    are traced here too (contourpy, in C++) so the GUI thread only hands finished arrays to its
+    plot items.
     """
     start = time.perf_counter()
     x0, x1, y0, y1 = bounds
-    xs = torch.linspace(x0, x1, resolution, dtype=problem.dtype)
-    ys = torch.linspace(y0, y1, resolution, dtype=problem.dtype)
-    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
-    with torch.no_grad():
-        values = evaluate(problem, torch.stack([xx, yy], dim=-1), float(t)).value.cpu().numpy()
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        raise GncViewerError(f"F(·, t={t:.3g}) is not finite anywhere in the view")
-    f_min = float(finite.min())
-    spread = float(finite.max()) - f_min
-    eps = max(spread * 1e-3, 1e-12)
-    image = np.log10(np.where(np.isfinite(values), values - f_min, spread) + eps).astype(np.float32)
-    lo, hi = float(image.min()), float(image.max())
-    if hi - lo < 1e-6:
-        hi = lo + 1.0
-    contours = _contours(xs.numpy(), ys.numpy(), image, np.linspace(lo, hi, CONTOUR_COUNT + 2)[1:-1])
+    xs, ys = grid_axes((x0, x1, y0, y1), resolution)
+    yy, xx = np.meshgrid(ys, xs, indexing="ij")
+    device, dtype = problem.device, problem.dtype
+    origin = torch.zeros(problem.event_shape, dtype=dtype, device=device)
+    u, v = torch.eye(2, dtype=dtype, device=device)
+    a = torch.as_tensor(xx.reshape(-1), dtype=dtype).to(device)
+    b = torch.as_tensor(yy.reshape(-1), dtype=dtype).to(device)
+    values = values_on_plane(problem, t, origin, u, v, a, b).reshape(resolution, resolution)
+    image, levels, f_min = log_scale(values, f"F(·, t={t:.3g}) is not finite anywhere in the view")
+    contours = contour_lines(xs, ys, image, levels)
     arrows = _direction_field(problem, t, bounds) if directions else None
     return LandscapeField(
         t=float(t),
         bounds=(float(x0), float(x1), float(y0), float(y1)),
         image=image,
-        levels=(lo, hi),
+        levels=levels,
         f_min=f_min,
         contours=contours,
         directions=arrows,
         seconds=time.perf_counter() - start,
     )
-
-
-def _contours(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All contour lines as one NaN-separated polyline (pyqtgraph draws it with ``connect='finite'``)."""
-    import contourpy
-
-    gen = contourpy.contour_generator(xs, ys, z, line_type=contourpy.LineType.Separate)
-    parts: list[np.ndarray] = []
-    gap = np.array([[np.nan, np.nan]])
-    for level in levels:
-        for line in cast(list, gen.lines(float(level))):
-            parts.append(np.asarray(line))
-            parts.append(gap)
-    if not parts:
-        return np.zeros(0), np.zeros(0)
-    joined = np.concatenate(parts)
-    return joined[:, 0].copy(), joined[:, 1].copy()
 
 
 def _direction_field(
@@ -118,7 +94,7 @@ def _direction_field(
     ys = torch.linspace(y0 + cell / 2, y1 - cell / 2, n, dtype=problem.dtype)
     yy, xx = torch.meshgrid(ys, xs, indexing="ij")
     pts = torch.stack([xx, yy], dim=-1).reshape(-1, 2)
-    with torch.no_grad():
+    with torch.no_grad(), uncounted(problem):
         d = (-float(t) * evaluate(problem, pts, float(t)).grad).cpu().numpy()
     p = pts.numpy()
     length = np.linalg.norm(d, axis=1, keepdims=True)

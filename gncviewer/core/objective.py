@@ -28,21 +28,48 @@ def _sum_event(v: torch.Tensor, event_dims: int) -> torch.Tensor:
     return v.sum(dim=tuple(range(-event_dims, 0))) if event_dims else v
 
 
+def _residual_and_data(problem: Problem, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``A x − y`` and the data term ``data_weight · ½‖A x − y‖²`` per point."""
+    residual = problem.operator.forward(x) - problem.y
+    data = 0.5 * problem.data_weight * _sum_event(residual * residual, len(problem.operator.out_shape))
+    return residual, data
+
+
+def _prior_weight(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor | float:
+    """α_t, the weight of −log p_t: one per batch element for a tensor ``t``; for one level (every solver
+    step) a Python number, so no tensor is built on the host and copied to the device per evaluation."""
+    if isinstance(t, torch.Tensor):
+        return problem.sde.prior_weight(problem.alpha, t.to(dtype=x.dtype, device=x.device))
+    return float(problem.sde.prior_weight(problem.alpha, float(t)))
+
+
 def evaluate(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -> Evaluation:
     """``F(x, t)`` with ``x`` of shape ``(*batch, *event)`` and ``t`` a float or ``(*batch,)`` tensor."""
     event_dims = len(problem.event_shape)
-    residual = problem.operator.forward(x) - problem.y
-    data = 0.5 * problem.data_weight * _sum_event(residual * residual, len(problem.operator.out_shape))
+    residual, data = _residual_and_data(problem, x)
     data_grad = problem.data_weight * problem.operator.adjoint(residual)
     log_p, score = problem.prior.log_density_and_score(x, t)
-    if isinstance(t, torch.Tensor):
-        weight = problem.sde.prior_weight(problem.alpha, t.to(dtype=x.dtype, device=x.device))
-        w_b = weight.reshape(weight.shape + (1,) * event_dims) if weight.dim() else weight
-    else:  # one level for the batch (every solver step): a Python number, no tensor built on the host
-        weight = w_b = float(problem.sde.prior_weight(problem.alpha, float(t)))
+    weight = _prior_weight(problem, x, t)
+    w_b = (
+        weight.reshape(weight.shape + (1,) * event_dims)
+        if isinstance(weight, torch.Tensor) and weight.dim()
+        else weight
+    )
     prior = -weight * log_p
     grad = data_grad - w_b * score
     return Evaluation(value=data + prior, data=data, prior=prior, grad=grad)
+
+
+def evaluate_value(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    """``F(x, t)`` only, shape ``(*batch,)``: no score, so a network prior runs forward only.
+
+    Landscape slices and line-search curves need values at thousands of points and no gradients;
+    without the backward pass a network evaluation costs about a third (docs/ARCHITECTURE.md,
+    "Landscape slices and the line-search view").  The value is ``evaluate(...).value`` up to
+    float32 rounding (a network prior may sum its convolutions in another order).
+    """
+    _, data = _residual_and_data(problem, x)
+    return data - _prior_weight(problem, x, t) * problem.prior.log_density(x, t)
 
 
 def evaluate_f(problem: Problem, x: torch.Tensor) -> Evaluation:

@@ -8,6 +8,7 @@ the GUI thread.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -28,12 +29,70 @@ STATUSES = (
 
 @dataclass(frozen=True)
 class Candidate:
-    """One smoothing level the adaptive rule evaluated: its t, its grid index and the verdict."""
+    """One smoothing level the adaptive rule evaluated: its t, its grid index and the verdict.
+
+    ``required_cos`` is the angle condition's c in force (d(t) is admissible when ⟨d, ∇f⟩ < 0 and
+    cos∠(d, −∇f) ≥ c), so the line-search view can say why a level was rejected; NaN where no test
+    was made (the GNC flow and Langevin take the schedule's level whatever its angle).
+    """
 
     t: float
     index: int
     descent_cos: float
     accepted: bool
+    required_cos: float = 0.0
+
+    def verdict(self) -> str:
+        """Why the level was accepted or rejected, in words."""
+        cos = self.descent_cos
+        if math.isnan(self.required_cos):
+            return f"the schedule's level (no descent test): cos∠(d, −∇f) = {cos:.3g}"
+        if self.accepted:
+            return f"accepted: cos∠(d, −∇f) = {cos:.3g}" + (
+                f" ≥ c = {self.required_cos:g}" if self.required_cos else " > 0"
+            )
+        if not cos > 0:
+            return f"rejected: cos∠(d, −∇f) = {cos:.3g} ≤ 0, d(t) does not descend f"
+        return f"rejected: cos∠(d, −∇f) = {cos:.3g} < c = {self.required_cos:g} (angle condition)"
+
+
+@dataclass(frozen=True)
+class SearchTrace:
+    """What the step rule of one iteration did, for the line-search view (docs/METHOD.md, "The line-search view").
+
+    The direction is ``d = −direction_scale · ∇F(x_old, direction_t)`` (descent: scale 1 at t_min;
+    GNC flow and gradient-like: scale t at t), so it can be recomputed from ``x_old`` alone.  The
+    search tests ``φ = F(·, objective_t)`` (f itself, or F(·, t) for the GNC flow's optional search):
+    a trial β passes when ``φ(x_old + β d) ≤ value + c1 β slope`` with ``slope = ⟨d, ∇φ(x_old)⟩``.
+    ``steps``/``values`` are every trial's β and φ in the order tried; ``accepted`` the index of the
+    trial that passed (−1: none).  For a fixed step ``rule`` is "fixed", ``c1`` NaN and the one
+    "trial" is the step taken.
+    """
+
+    rule: str
+    direction_t: float
+    direction_scale: float
+    objective_t: float
+    value: float
+    slope: float
+    c1: float
+    steps: tuple[float, ...]
+    values: tuple[float, ...]
+    accepted: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "direction_t": self.direction_t,
+            "direction_scale": self.direction_scale,
+            "objective_t": self.objective_t,
+            "value": self.value,
+            "slope": self.slope,
+            "c1": self.c1,
+            "steps": list(self.steps),
+            "values": list(self.values),
+            "accepted": self.accepted,
+        }
 
 
 def frozen_array(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -98,6 +157,8 @@ class StepRecord:
     candidates: tuple[Candidate, ...] = ()
     network_evals: int = 0
     metrics: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    #: The step rule's trials (None: no step rule ran: iteration 0, skipped, stationary, Langevin).
+    search: SearchTrace | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

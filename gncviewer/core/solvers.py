@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -36,7 +36,7 @@ from ..errors import ConfigError, NumericalError
 from .config import SolverConfig
 from .objective import Evaluation, evaluate, evaluate_f, inner
 from .problem import Problem
-from .records import Candidate, StepRecord, frozen_array
+from .records import Candidate, SearchTrace, StepRecord, frozen_array
 from .schedules import smoothing_grid
 
 
@@ -58,12 +58,21 @@ class _Point:
 
 @dataclass(frozen=True)
 class _LineSearch:
-    """Outcome of a backtracking search: ``point`` is where to go (None: stay), ``passed`` the Armijo verdict."""
+    """Outcome of a step rule: ``point`` is where to go (None: stay), ``passed`` the Armijo verdict.
+
+    ``steps``/``values`` are the trials (β and φ(x + βd)), ``value``/``slope`` φ(x) and ⟨d, ∇φ(x)⟩:
+    what the record's ``SearchTrace`` shows in the line-search view.
+    """
 
     point: _Point | None
     step_size: float
     trials: int
     passed: bool
+    steps: tuple[float, ...] = ()
+    values: tuple[float, ...] = ()
+    value: float = math.nan
+    slope: float = math.nan
+    rule: str = "armijo"
 
 
 class Solver(ABC):
@@ -168,6 +177,8 @@ class Solver(ABC):
         value = point.f if value is None else value
         beta = beta0
         last: _Point | None = None
+        steps: list[float] = []
+        values: list[float] = []
         for trial in range(1, cfg.armijo_max_tries + 1):
             x_try = point.x + beta * d
             if objective_t is None:
@@ -176,17 +187,38 @@ class Solver(ABC):
             else:
                 trial_value = float(evaluate(problem, x_try, objective_t).value[0])
                 last = None
+            steps.append(beta)
+            values.append(trial_value)
             if math.isfinite(trial_value) and trial_value <= value + cfg.armijo_c1 * beta * slope:
                 if last is None:
                     last = self._point(problem, x_try, iteration)
-                return _LineSearch(last, beta, trial, passed=True)
+                return _LineSearch(last, beta, trial, True, tuple(steps), tuple(values), value, slope)
             if trial < cfg.armijo_max_tries:
                 beta *= cfg.armijo_tau
+        trace = (tuple(steps), tuple(values), value, slope)
         if cfg.on_failure == "smallest":
             if last is None:
                 last = self._point(problem, point.x + beta * d, iteration)
-            return _LineSearch(last, beta, cfg.armijo_max_tries, passed=False)
-        return _LineSearch(None, 0.0, cfg.armijo_max_tries, passed=False)
+            return _LineSearch(last, beta, cfg.armijo_max_tries, False, *trace)
+        return _LineSearch(None, 0.0, cfg.armijo_max_tries, False, *trace)
+
+    def _trace(
+        self, search: _LineSearch, *, direction_t: float, direction_scale: float, objective_t: float
+    ) -> SearchTrace:
+        """The record's account of a step rule (see ``SearchTrace``)."""
+        fixed = search.rule == "fixed"
+        return SearchTrace(
+            rule=search.rule,
+            direction_t=float(direction_t),
+            direction_scale=float(direction_scale),
+            objective_t=float(objective_t),
+            value=search.value,
+            slope=search.slope,
+            c1=math.nan if fixed else self.config.armijo_c1,
+            steps=search.steps,
+            values=search.values,
+            accepted=len(search.steps) - 1 if search.passed and search.steps else -1,
+        )
 
     def _network_evals(self, problem: Problem) -> int:
         now = problem.prior.evaluations
@@ -210,6 +242,7 @@ class Solver(ABC):
         moved: bool,
         status: str,
         candidates: tuple[Candidate, ...] = (),
+        search: SearchTrace | None = None,
     ) -> StepRecord:
         x = point.x[0]
         ev = point.ev
@@ -239,6 +272,7 @@ class Solver(ABC):
             candidates=candidates,
             network_evals=self._network_evals(problem),
             metrics=problem.compute_metrics(x),
+            search=search,
         )
 
 
@@ -267,15 +301,15 @@ class _StepRuleMixin(Solver):
         beta = cfg.bb_scale * sr / rr if rr > 0 else float("nan")
         return beta if math.isfinite(beta) and beta > 0 else cfg.bb_initial
 
-    def _take_step(
-        self, problem: Problem, point: _Point, d: torch.Tensor, iteration: int, beta0: float
-    ) -> tuple[_Point, float, int, bool]:
-        """Returns (new point, step size, trials, line search ok)."""
+    def _take_step(self, problem: Problem, point: _Point, d: torch.Tensor, iteration: int, beta0: float) -> _LineSearch:
+        """The step rule along ``d`` on f; the result's ``point`` is where to go (``point`` itself: no step)."""
         if self.config.effective_step_rule == "fixed":
             step = self.config.step_size
-            return self._point(problem, point.x + step * d, iteration), step, 0, True
+            new = self._point(problem, point.x + step * d, iteration)
+            slope = float(inner(d, point.g, self._event_dims(problem))[0])
+            return _LineSearch(new, step, 0, True, (step,), (new.f,), point.f, slope, rule="fixed")
         search = self._armijo(problem, point, d, beta0, iteration)
-        return search.point or point, search.step_size, search.trials, search.passed
+        return search if search.point is not None else replace(search, point=point)
 
 
 class GradientLikeSolver(_StepRuleMixin):
@@ -336,7 +370,8 @@ class GradientLikeSolver(_StepRuleMixin):
             t = float(grid[index])
             self._level = t
             beta0 = self._initial_beta(x_prev, d_prev, point.x, d, problem)
-            new, step, trials, ok = self._take_step(problem, point, d, k, beta0)
+            search = self._take_step(problem, point, d, k, beta0)
+            new, step, trials, ok = search.point or point, search.step_size, search.trials, search.passed
             moved = new is not point
             if moved:
                 x_prev, d_prev = point.x, d
@@ -360,6 +395,7 @@ class GradientLikeSolver(_StepRuleMixin):
                 moved=moved,
                 status=status,
                 candidates=candidates,
+                search=self._trace(search, direction_t=t, direction_scale=t, objective_t=problem.t_min),
             )
             if not ok and not moved and index == n - 1:
                 return  # at t_min the next iteration would repeat this failed search exactly
@@ -390,7 +426,9 @@ class GradientLikeSolver(_StepRuleMixin):
             d = -t * grad
             admissible = bool(self._is_descent(problem, d, point.g)[0])
             cos = float(self._cos(problem, d, point.g)[0])
-            candidates.append(Candidate(t=t, index=i, descent_cos=cos, accepted=admissible))
+            candidates.append(
+                Candidate(t=t, index=i, descent_cos=cos, accepted=admissible, required_cos=self.config.descent_c)
+            )
             if admissible:
                 return tuple(candidates), (i, d, F_value)
         return tuple(candidates), None
@@ -433,12 +471,13 @@ class GNCFlowSolver(_StepRuleMixin):
             cos = float(self._cos(problem, d, point.g)[0])
             F_value = float(ev.value[0])
             if cfg.effective_step_rule == "fixed":
-                step, trials, ok = cfg.step_size, 0, True
-                new = self._point(problem, point.x + step * d, k)
+                search = self._take_step(problem, point, d, k, cfg.step_size)
+                objective_t = problem.t_min
             else:
                 slope = float(inner(d, ev.grad, dims)[0])
                 search = self._armijo(problem, point, d, cfg.armijo_beta0, k, objective_t=t, slope=slope, value=F_value)
-                new, step, trials, ok = search.point or point, search.step_size, search.trials, search.passed
+                objective_t = t
+            new, step, trials, ok = search.point or point, search.step_size, search.trials, search.passed
             moved = new is not point
             point = new
             yield self._record(
@@ -454,7 +493,8 @@ class GNCFlowSolver(_StepRuleMixin):
                 F=F_value,
                 moved=moved,
                 status="ok" if ok else "line-search-failed",
-                candidates=(Candidate(t, index, cos, True),),
+                candidates=(Candidate(t, index, cos, True, math.nan),),
+                search=self._trace(search, direction_t=t, direction_scale=t, objective_t=objective_t),
             )
 
 
@@ -489,7 +529,8 @@ class DescentSolver(_StepRuleMixin):
             d = -point.g
             beta0 = self._initial_beta(x_prev, d_prev, point.x, d, problem)
             F_value = point.f
-            new, step, trials, ok = self._take_step(problem, point, d, k, beta0)
+            search = self._take_step(problem, point, d, k, beta0)
+            new, step, trials, ok = search.point or point, search.step_size, search.trials, search.passed
             moved = new is not point
             if moved:
                 x_prev, d_prev = point.x, d
@@ -507,6 +548,7 @@ class DescentSolver(_StepRuleMixin):
                 F=F_value,
                 moved=moved,
                 status="ok" if ok else "line-search-failed",
+                search=self._trace(search, direction_t=t, direction_scale=1.0, objective_t=t),
             )
             if not moved:
                 return  # the next iteration would repeat this failed search exactly
@@ -556,7 +598,7 @@ class LangevinSolver(Solver):
                 F=F_value,
                 moved=True,
                 status="ok",
-                candidates=(Candidate(t, index, cos, True),),
+                candidates=(Candidate(t, index, cos, True, math.nan),),
             )
 
 

@@ -115,14 +115,17 @@ def solve(
     cache: dict | None = None,
     on_record: Callable[[StepRecord], None] | None = None,
     preset: str | None = None,
+    built: BuiltProblem | None = None,
 ) -> SolveResult:
-    """Build, run and summarise one trajectory (``given``: the solver settings the user set explicitly).
+    """Build, run and summarise one trajectory (``given``: the solver settings the user set explicitly;
+    ``built``: the problem already built from these settings, e.g. to check an option against it first).
 
     A ``NumericalError`` ends the run; it is kept in the result (``error``, and the summary says
     "diverged …") rather than raised, so the records up to it are reported too.
     """
     settings, config, init = prepare(kind, settings, config, init)
-    built = kind.build(settings, device, cache)
+    if built is None:
+        built = kind.build(settings, device, cache)
     requested = config
     config = kind.adapt_config(built, config, set(given))
     x0 = kind.initial_points(built, init)[0]

@@ -30,6 +30,23 @@ def colormap(name: str) -> pg.ColorMap:
     return cmap
 
 
+def log_field_items(item: pg.PlotItem) -> tuple[pg.ImageItem, pg.ColorBarItem, pg.PlotDataItem]:
+    """The picture of a landscape or slice: an image of log₁₀(F − min F) with its colour bar and one
+    item for all contour lines, beneath everything else ``item`` draws."""
+    image = pg.ImageItem(axisOrder="row-major")
+    image.setColorMap(colormap("viridis"))
+    image.setZValue(-10)
+    item.addItem(image)
+    colorbar = pg.ColorBarItem(
+        values=(0, 1), colorMap=colormap("viridis"), interactive=False, label="log₁₀(F − min F)", width=14
+    )
+    colorbar.setImageItem(image, insert_in=item)
+    contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 70), width=1), connect="finite")
+    contours.setZValue(-5)
+    item.addItem(contours)
+    return image, colorbar, contours
+
+
 class Pane(QWidget):
     """Base class: ``header`` (a QHBoxLayout for pane-specific controls), ``body`` for the plots."""
 

@@ -11,7 +11,7 @@ from ...core.landscape import LandscapeField
 from ...problems import ProblemInfo
 from .. import help_texts
 from ..model import RunModel
-from .base import PALETTE, Pane, colormap
+from .base import PALETTE, Pane, log_field_items
 
 #: Largest view span for which the landscape is recomputed (zooming out further just stretches it).
 MAX_SPAN = 400.0
@@ -51,17 +51,7 @@ class LandscapePane(Pane):
         item.setAspectLocked(True)
         item.setMenuEnabled(False)
         self.view_box = item.getViewBox()
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(colormap("viridis"))
-        self.image.setZValue(-10)
-        item.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(
-            values=(0, 1), colorMap=colormap("viridis"), interactive=False, label="log₁₀(F − min F)", width=14
-        )
-        self.colorbar.setImageItem(self.image, insert_in=item)
-        self.contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 70), width=1), connect="finite")
-        self.contours.setZValue(-5)
-        item.addItem(self.contours)
+        self.image, self.colorbar, self.contours = log_field_items(item)
         self.arrows = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 120), width=1), connect="pairs")
         self.arrows.setZValue(-4)
         item.addItem(self.arrows)
