@@ -556,6 +556,10 @@ class CTKind(ProblemKind):
                 "matrix_source": raw["matrix_source"],
                 "geometry": geometry.describe(),
             },
+            data_shape=tuple(geometry.sinogram_shape),
+            data_axes=("angle (°)", "detector bin"),
+            data_rows=np.degrees(geometry.angle_values),
+            data_weight=float(problem.data_weight),
         )
         return BuiltProblem(problem, info, settings)
 
