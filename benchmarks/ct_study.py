@@ -167,9 +167,7 @@ def figure(spec: str, args: argparse.Namespace, settings: dict[str, tuple[dict, 
     seed = int(seed_text)
     cache: dict = {}
     phantom = phantom_spec(args.phantom_template, setting, seed)
-    results = {
-        m: run_one(setting, solver, phantom, seed, init, m, args.iterations, args.model, cache) for m in METHODS
-    }
+    results = {m: run_one(setting, solver, phantom, seed, init, m, args.iterations, args.model, cache) for m in METHODS}
     info = results["descent"].built.info
     panels = [
         ("ground truth", info.x_true, ""),

@@ -19,7 +19,7 @@ from gncviewer.core.fan_fbp import ramp_filter, redundancy_weights
 from gncviewer.core.metrics import psnr
 from gncviewer.core.operators import adjointness_gap
 from gncviewer.core.phantoms import ellipses_phantom, shepp_logan
-from gncviewer.errors import ConfigError
+from gncviewer.errors import ConfigError, InputFileError
 from gncviewer.problems import get_kind
 
 SIZE = 16  # the image size of the tiny_model fixture (tests/conftest.py)
@@ -241,3 +241,21 @@ def test_settings_fields_declared_for_the_explorer() -> None:
     with pytest.raises(ConfigError) as err:
         settings.with_changes(beam="fan", size=64, source_distance=44.0).validate()
     assert err.value.field == "source_distance"
+
+
+def test_session_keeps_the_fan_geometry(tmp_path: Path) -> None:
+    """A session file stores beam and distances and refuses a source inside the object with the field named."""
+    from gncviewer.app.session import load_session, save_session
+    from gncviewer.app.state import ExplorerState
+
+    kind = get_kind("ct")
+    settings = kind.default_settings().with_changes(beam="fan", source_distance=150.0, angle_range=200.0)
+    path = save_session(tmp_path / "fan.json", ExplorerState.of("ct", settings=settings), {})
+    loaded = load_session(path).state.settings
+    assert loaded == settings and loaded.geometry.source_distance == 150.0
+    data = json.loads(path.read_text())
+    text = json.dumps(data).replace("150.0", "30.0")
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(InputFileError) as err:
+        load_session(tmp_path / "bad.json")
+    assert "source_distance" in str(err.value) and "inside the object" in str(err.value)

@@ -198,17 +198,18 @@ class CTGeometry:
         covered = int(self.detectors) * self.detector_spacing_at_axis  # type: ignore[arg-type]
         if covered < needed - 1e-6:
             minimum = math.ceil(needed / self.detector_spacing_at_axis - 1e-9)
+            auto = default_detectors(self.size, self.detector_layout, self.beam, self.source_distance or 0.0)
+            shadow = "fan shadow" if self.beam == "fan" else "diagonal"
             raise ConfigError(
                 "detectors",
-                f"{self.detectors} bins cover {covered:.1f} pixels at the rotation axis but the image's "
-                f"{'fan shadow' if self.beam == 'fan' else 'diagonal'} needs {needed:.1f}: give at least "
-                f"{minimum} (auto picks {default_detectors(self.size, self.detector_layout, self.beam, self.source_distance or 0.0)})",
+                f"{self.detectors} bins cover {covered:.1f} pixels at the rotation axis but the image's {shadow} "
+                f"needs {needed:.1f}: give at least {minimum} (auto picks {auto})",
             )
 
     @property
     def angle_values(self) -> np.ndarray:
         """Projection angles in radians: ``start + (k + offset)·range/angles``, offset ½ for midpoints."""
-        step = math.radians(self.angle_range) / self.angles
+        step = math.radians(self.angle_range) / self.angles  # type: ignore[arg-type]  # resolved in __post_init__
         offset = 0.5 if self.angle_placement == "midpoint" else 0.0
         return math.radians(self.angle_start) + (np.arange(self.angles) + offset) * step
 

@@ -46,7 +46,7 @@ def ramp_filter(projections: np.ndarray, spacing: float) -> np.ndarray:
     """Convolve each row with the ramp kernel (``spacing ·`` the discrete sum), by zero-padded FFT."""
     count = projections.shape[-1]
     kernel = ramp_kernel(count, spacing)
-    size = 1 << int(math.ceil(math.log2(2 * count - 1 + count)))
+    size = 1 << math.ceil(math.log2(3 * count - 2))
     spectrum = np.fft.rfft(kernel, size)
     padded = np.fft.rfft(projections, size, axis=-1)
     full = np.fft.irfft(padded * spectrum, size, axis=-1)

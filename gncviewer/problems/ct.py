@@ -116,6 +116,8 @@ SIZE = Param(
 ANGLES = Param(
     "angles", "int", "angles", "number of projection angles (sparse view: few)", GROUP_GEOMETRY, low=1, high=MAX_ANGLES
 )
+
+
 def _fan_beam(settings: Any) -> bool:
     return settings.beam == "fan"
 
@@ -146,8 +148,7 @@ SOURCE_DISTANCE = Param(
     "source_distance",
     "float",
     "source distance",
-    f"fan beam: source to rotation axis; must exceed n/√2 (the image's corners); "
-    f"auto: {DEFAULT_SOURCE_FACTOR:g}·n",
+    f"fan beam: source to rotation axis; must exceed n/√2 (the image's corners); auto: {DEFAULT_SOURCE_FACTOR:g}·n",
     GROUP_GEOMETRY,
     unit="pixels",
     low=0.0,

@@ -89,7 +89,9 @@ class DataSpacePane(Pane):
             f"<span style='color:{_hex(GREY)}'>ground truth (the noise) - - -</span>",
             size="9pt",
         )
-        self.angle_curve = self.angle_plot.plot(pen=pg.mkPen(ORANGE, width=1.6), symbol="o", symbolSize=4, symbolBrush=ORANGE)
+        self.angle_curve = self.angle_plot.plot(
+            pen=pg.mkPen(ORANGE, width=1.6), symbol="o", symbolSize=4, symbolBrush=ORANGE
+        )
         self.angle_truth = self.angle_plot.plot(pen=pg.mkPen(GREY, width=1.2, style=Qt.PenStyle.DashLine))
         self.iteration_plot = plots.addPlot(row=0, col=1, axisItems={"left": DecadeAxis("left")})
         self.iteration_plot.setLogMode(x=False, y=True)
