@@ -29,6 +29,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,34 +43,52 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gncviewer.problems import get_kind
 from gncviewer.problems.run import SolveResult, solve
 
-#: The settings of the README table: name → (CT setting changes, solver changes, description).
-TABLE: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
-    "default": ({}, {}, "30 angles over 180°, 5 % noise, α = 10 (the shipped setting)"),
-    "sparse-8": ({"angles": 8}, {}, "8 angles over 180°"),
-    "limited-90": ({"angle_range": 90.0}, {}, "30 angles over 90°"),
-    "limited-60-noise-10": ({"angle_range": 60.0, "noise": 0.1}, {}, "30 angles over 60°, 10 % noise"),
-    "sparse-8-alpha-30": ({"angles": 8, "alpha": 30.0}, {}, "8 angles, α = 30"),
-    "fan-sparse-8": ({"beam": "fan", "angles": 8}, {}, "fan beam, 8 angles over 360°"),
+
+@dataclass(frozen=True)
+class Setting:
+    """One row group of the study: CT setting changes, solver changes, a description, and the
+    initialisations it runs from (None: ``--inits``)."""
+
+    changes: dict[str, Any]
+    description: str
+    solver: dict[str, Any] = field(default_factory=dict)
+    inits: tuple[str, ...] | None = None
+
+
+#: The README table: the shipped setting, the case where descent gets stuck, and its two ingredients alone.
+TABLE: dict[str, Setting] = {
+    "default": Setting({}, "30 angles over 180°, 5 % noise, α = 10 (the shipped setting)", inits=("fbp",)),
+    "sparse-8": Setting({"angles": 8}, "8 angles, 5 % noise", inits=("fbp",)),
+    "noise-20": Setting({"noise": 0.2}, "30 angles, 20 % noise", inits=("fbp",)),
+    "sparse-8-noise-20": Setting({"angles": 8, "noise": 0.2}, "8 angles, 20 % noise", inits=("fbp", "zeros")),
 }
 #: The wider search (``--search``): more of each axis, and their combinations.
-SEARCH: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+SEARCH: dict[str, Setting] = {
     **TABLE,
-    "sparse-4": ({"angles": 4}, {}, "4 angles over 180°"),
-    "sparse-15": ({"angles": 15}, {}, "15 angles over 180°"),
-    "limited-60": ({"angle_range": 60.0}, {}, "30 angles over 60°"),
-    "limited-120": ({"angle_range": 120.0}, {}, "30 angles over 120°"),
-    "noise-20": ({"noise": 0.2}, {}, "20 % noise"),
-    "alpha-30": ({"alpha": 30.0}, {}, "α = 30"),
-    "alpha-100": ({"alpha": 100.0}, {}, "α = 100"),
-    "sparse-8-noise-20": ({"angles": 8, "noise": 0.2}, {}, "8 angles, 20 % noise"),
-    "limited-90-alpha-30": ({"angle_range": 90.0, "alpha": 30.0}, {}, "30 angles over 90°, α = 30"),
-    "limited-60-sparse-10": ({"angle_range": 60.0, "angles": 10}, {}, "10 angles over 60°"),
-    "shepp-logan-sparse-8": ({"phantom": "shepp-logan", "angles": 8}, {}, "Shepp–Logan, 8 angles"),
+    "sparse-4": Setting({"angles": 4}, "4 angles over 180°"),
+    "sparse-15": Setting({"angles": 15}, "15 angles over 180°"),
+    "limited-60": Setting({"angle_range": 60.0}, "30 angles over 60°"),
+    "limited-90": Setting({"angle_range": 90.0}, "30 angles over 90°"),
+    "limited-120": Setting({"angle_range": 120.0}, "30 angles over 120°"),
+    "alpha-30": Setting({"alpha": 30.0}, "α = 30"),
+    "alpha-100": Setting({"alpha": 100.0}, "α = 100"),
+    "limited-90-alpha-30": Setting({"angle_range": 90.0, "alpha": 30.0}, "30 angles over 90°, α = 30"),
+    "limited-60-sparse-10": Setting({"angle_range": 60.0, "angles": 10}, "10 angles over 60°"),
+    "limited-60-noise-10": Setting({"angle_range": 60.0, "noise": 0.1}, "30 angles over 60°, 10 % noise"),
+    "sparse-8-alpha-30": Setting({"angles": 8, "alpha": 30.0}, "8 angles, α = 30"),
+    "sparse-6-noise-10": Setting({"angles": 6, "noise": 0.1}, "6 angles, 10 % noise"),
+    "fan-sparse-8-noise-20": Setting(
+        {"beam": "fan", "angles": 8, "noise": 0.2}, "fan beam, 8 angles over 360°, 20 % noise"
+    ),
+    "shepp-logan-sparse-8-noise-20": Setting(
+        {"phantom": "shepp-logan", "angles": 8, "noise": 0.2}, "Shepp–Logan, 8 angles, 20 % noise"
+    ),
 }
 METHODS = ("descent", "gradient-like")
 #: descent counts as "worse" on a phantom when its f is higher by this fraction and its PSNR lower by
-#: PSNR_MARGIN dB: differences below that are float32 noise of two runs reaching the same point.
-F_MARGIN = 1e-3
+#: PSNR_MARGIN dB: differences below that are float32 noise of two runs reaching the same point
+#: (f ≈ 10³ is resolved to ≈ 10⁻⁴ in float32).
+F_MARGIN = 1e-4
 PSNR_MARGIN = 0.1
 
 
@@ -155,7 +174,7 @@ def table(runs: list[dict[str, Any]], names: list[str], inits: list[str]) -> str
     return "\n".join(lines)
 
 
-def figure(spec: str, args: argparse.Namespace, settings: dict[str, tuple[dict, dict, str]]) -> None:
+def figure(spec: str, args: argparse.Namespace, settings: dict[str, Setting]) -> None:
     """Ground truth | FBP | descent | gradient-like for one ``SETTING:SEED:INIT``, with f and PSNR in the titles."""
     import matplotlib
 
@@ -163,7 +182,8 @@ def figure(spec: str, args: argparse.Namespace, settings: dict[str, tuple[dict, 
     from matplotlib.figure import Figure
 
     name, seed_text, init = spec.split(":", 2)
-    setting, solver, description = settings[name]
+    chosen = settings[name]
+    setting, solver, description = chosen.changes, chosen.solver, chosen.description
     seed = int(seed_text)
     cache: dict = {}
     phantom = phantom_spec(args.phantom_template, setting, seed)
@@ -201,6 +221,57 @@ def figure(spec: str, args: argparse.Namespace, settings: dict[str, tuple[dict, 
     print(f"wrote {args.png}")
 
 
+def task_key(row: dict[str, Any]) -> tuple:
+    return (row["setting"], row["seed"], row["init"], row["method"])
+
+
+_CACHE: dict = {}
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """One run of the study as a JSON row (a top-level function: it runs in worker processes)."""
+    result = run_one(
+        task["changes"],
+        task["solver"],
+        task["phantom"],
+        task["seed"],
+        task["init"],
+        task["method"],
+        task["iterations"],
+        task["model"],
+        _CACHE,
+    )
+    return {
+        "setting": task["setting"],
+        "seed": task["seed"],
+        "phantom": task["phantom"],
+        "init": task["init"],
+        "method": task["method"],
+        "fbp_psnr": float(result.built.info.baseline_metrics["psnr"]),
+        **summarise(result),
+    }
+
+
+def save(path: str, args: argparse.Namespace, runs: list[dict[str, Any]], minutes: float) -> None:
+    """Write the runs so far atomically: an interrupted study keeps every finished run (``--resume``)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump({"args": vars(args), "runs": runs, "minutes": minutes}, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def load_runs(paths: list[str]) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = []
+    for path in paths:
+        with open(path) as fh:
+            runs.extend(json.load(fh)["runs"])
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--search", action="store_true", help="the wider search instead of the README table")
@@ -212,63 +283,96 @@ def main() -> None:
         default="ellipses:{seed}",
         help="phantom spec with {seed} (default ellipses:{seed}; the shipped prior trained on seeds >= 10^6)",
     )
-    parser.add_argument("--inits", default="zeros,fbp", help="comma-separated initialisations (default zeros,fbp)")
+    parser.add_argument(
+        "--inits", default="fbp,zeros", help="initialisations of settings that name none (default fbp,zeros)"
+    )
     parser.add_argument("--iterations", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel, one process each (default 1)")
     parser.add_argument("--model", default=None, help="weights file (default: the shipped model)")
-    parser.add_argument("--json", default=None, help="write every run's figures here")
+    parser.add_argument("--json", default=None, help="write every run's figures here (after each run)")
+    parser.add_argument("--resume", action="store_true", help="keep the runs already in --json, do the rest")
+    parser.add_argument("--report", default=None, metavar="A.json,B.json", help="only print the table of these files")
     parser.add_argument("--figure", default=None, metavar="SETTING:SEED:INIT", help="draw one case (needs --png)")
     parser.add_argument("--png", default="ct_study.png")
     parser.add_argument("--list", action="store_true", help="list the settings and their flags")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    catalogue = SEARCH if args.search or args.figure else TABLE
+    catalogue = SEARCH if args.search or args.figure or args.report else TABLE
     if args.list:
-        for name, (setting, solver, description) in catalogue.items():
-            flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in {**setting, **solver}.items())
-            print(f"{name:24s} {description:40s} {flags}")
+        for name, item in catalogue.items():
+            flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in {**item.changes, **item.solver}.items())
+            print(f"{name:30s} {item.description:45s} {flags}  (x0: {','.join(item.inits or args.inits.split(','))})")
         return
     if args.figure:
         figure(args.figure, args, catalogue)
+        return
+    inits = args.inits.split(",")
+    if args.report:
+        runs = load_runs(args.report.split(","))
+        names = list(dict.fromkeys(r["setting"] for r in runs))
+        print(table(runs, names, list(dict.fromkeys(r["init"] for r in runs))))
         return
     names = args.settings.split(",") if args.settings else list(catalogue)
     unknown = [n for n in names if n not in catalogue]
     if unknown:
         parser.error(f"unknown settings {unknown}; --list shows them")
-    inits = args.inits.split(",")
     seeds = range(args.first_seed, args.first_seed + args.phantoms)
     runs: list[dict[str, Any]] = []
-    cache: dict = {}
-    started = time.perf_counter()
+    if args.resume and args.json and os.path.exists(args.json):
+        runs = load_runs([args.json])
+    done = {task_key(r) for r in runs}
+    tasks = []
     for name in names:
-        setting, solver, _ = catalogue[name]
+        item = catalogue[name]
+        setting, solver = item.changes, item.solver
         for seed in seeds:
-            phantom = phantom_spec(args.phantom_template, setting, seed)
-            for init in inits:
+            for init in item.inits or inits:
                 for method in METHODS:
-                    result = run_one(setting, solver, phantom, seed, init, method, args.iterations, args.model, cache)
-                    row = {
+                    task = {
                         "setting": name,
+                        "changes": setting,
+                        "solver": solver,
+                        "phantom": phantom_spec(args.phantom_template, setting, seed),
                         "seed": seed,
-                        "phantom": phantom,
                         "init": init,
                         "method": method,
-                        "fbp_psnr": float(result.built.info.baseline_metrics["psnr"]),
-                        **summarise(result),
+                        "iterations": args.iterations,
+                        "model": args.model,
                     }
-                    runs.append(row)
-                    print(
-                        f"{name:22s} {phantom:16s} {init:6s} {method:14s} PSNR {row['psnr']:6.2f} "
-                        f"SSIM {row['ssim']:.3f} f {row['f']:.6g} t_end {row['t_end']:.3g} "
-                        f"{row['iterations_run']:3d} it {row['end']:11s} {row['seconds']:5.1f} s",
-                        flush=True,
-                    )
+                    if task_key(task) not in done:
+                        tasks.append(task)
+    print(f"{len(tasks)} runs to do ({len(done)} kept from {args.json}), {args.jobs} at a time", flush=True)
+    started = time.perf_counter()
+
+    def finished(row: dict[str, Any]) -> None:
+        runs.append(row)
+        print(
+            f"{row['setting']:22s} {row['phantom']:16s} {row['init']:6s} {row['method']:14s} "
+            f"PSNR {row['psnr']:6.2f} SSIM {row['ssim']:.3f} f {row['f']:.6g} |grad| {row['grad_norm']:.3g} "
+            f"t_end {row['t_end']:.3g} {row['iterations_run']:3d} it {row['end']:11s} {row['seconds']:5.1f} s",
+            flush=True,
+        )
+        if args.json:
+            save(args.json, args, runs, (time.perf_counter() - started) / 60)
+
+    if args.jobs <= 1:
+        for task in tasks:
+            finished(run_task(task))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            args.jobs, mp_context=context, initializer=_init_worker, initargs=(args.threads,)
+        ) as pool:
+            for future in as_completed([pool.submit(run_task, task) for task in tasks]):
+                finished(future.result())
     elapsed = time.perf_counter() - started
-    print(f"\n{len(runs)} runs in {elapsed / 60:.1f} min ({args.threads} thread(s) per run)\n")
-    print(table(runs, names, inits))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"args": vars(args), "runs": runs, "minutes": elapsed / 60}, fh, indent=1)
+    print(f"\n{len(tasks)} runs in {elapsed / 60:.1f} min ({args.jobs} process(es), {args.threads} thread(s) each)\n")
+    used = list(dict.fromkeys(i for name in names for i in (catalogue[name].inits or inits)))
+    print(table(runs, names, used))
 
 
 if __name__ == "__main__":
