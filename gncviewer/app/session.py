@@ -22,7 +22,7 @@ from .. import __version__
 from ..core.config import SolverConfig
 from ..core.files import write_atomic
 from ..core.jsonio import json_text
-from ..core.records import STATUSES, Candidate, StepRecord
+from ..core.records import SCALAR_FIELDS, STATUSES, Candidate, StepRecord
 from ..errors import ConfigError, GncViewerError, InputFileError
 from ..problems import get_kind
 from .model import RunModel
@@ -36,23 +36,7 @@ READABLE_VERSIONS = (1, 2)
 #: Refuse to read files larger than this (a session with a long CT run is a few MB).
 MAX_BYTES = 512 * 1024 * 1024
 
-_SCALARS = (
-    "iteration",
-    "t",
-    "t_index",
-    "step_size",
-    "line_search_trials",
-    "line_search_ok",
-    "descent_cos",
-    "f",
-    "F",
-    "data_term",
-    "prior_term",
-    "grad_norm",
-    "moved",
-    "status",
-    "network_evals",
-)
+_SCALARS = SCALAR_FIELDS
 
 
 @dataclass

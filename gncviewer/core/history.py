@@ -9,26 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .records import StepRecord
+from .records import SCALAR_FIELDS, StepRecord
 
 #: Per-iteration scalars, in the order the CSV shows them.
-COLUMNS = (
-    "iteration",
-    "t",
-    "t_index",
-    "step_size",
-    "line_search_trials",
-    "line_search_ok",
-    "descent_cos",
-    "f",
-    "F",
-    "data_term",
-    "prior_term",
-    "grad_norm",
-    "moved",
-    "status",
-    "network_evals",
-)
+COLUMNS = SCALAR_FIELDS
 
 
 def history_columns(records: Sequence[StepRecord]) -> dict[str, list[Any]]:

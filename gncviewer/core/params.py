@@ -224,6 +224,20 @@ class Param:
         return schema
 
 
+def rule_from(parser: Callable[[Any], object]) -> Callable[[Any], str | None]:
+    """A ``Param.rule`` from a parser that raises ConfigError: the parser's message becomes the rule's, so
+    a spec (a phantom, an initial point) is checked by the same code that later reads it."""
+
+    def rule(value: Any) -> str | None:
+        try:
+            parser(value)
+        except ConfigError as err:
+            return err.detail
+        return None
+
+    return rule
+
+
 def declared(param: Param, default: Any) -> Any:
     """A dataclass field carrying its declaration (``field: int = declared(ITERATIONS, 1300)``)."""
     return dataclasses.field(default=default, metadata={"param": param})

@@ -49,6 +49,26 @@ def frozen_array(x: torch.Tensor | np.ndarray) -> np.ndarray:
     return arr
 
 
+#: The record's per-iteration scalars, in the order reports show them (history columns, CSV, sessions).
+SCALAR_FIELDS = (
+    "iteration",
+    "t",
+    "t_index",
+    "step_size",
+    "line_search_trials",
+    "line_search_ok",
+    "descent_cos",
+    "f",
+    "F",
+    "data_term",
+    "prior_term",
+    "grad_norm",
+    "moved",
+    "status",
+    "network_evals",
+)
+
+
 @dataclass(frozen=True)
 class StepRecord:
     """State after iteration ``iteration`` (0 = the initial point).
@@ -87,21 +107,4 @@ class StepRecord:
 
     def summary(self) -> dict[str, Any]:
         """Scalars only (no x), as plain Python types for JSON and CSV."""
-        return {
-            "iteration": self.iteration,
-            "t": self.t,
-            "t_index": self.t_index,
-            "step_size": self.step_size,
-            "line_search_trials": self.line_search_trials,
-            "line_search_ok": self.line_search_ok,
-            "descent_cos": self.descent_cos,
-            "f": self.f,
-            "F": self.F,
-            "data_term": self.data_term,
-            "prior_term": self.prior_term,
-            "grad_norm": self.grad_norm,
-            "moved": self.moved,
-            "status": self.status,
-            "network_evals": self.network_evals,
-            **dict(self.metrics),
-        }
+        return {**{name: getattr(self, name) for name in SCALAR_FIELDS}, **dict(self.metrics)}

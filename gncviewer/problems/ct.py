@@ -29,7 +29,8 @@ from ..core.ct_geometry import (
     MIN_SIZE,
     CTGeometry,
 )
-from ..core.params import Param, declared
+from ..core.params import Param, declared, rule_from
+from ..core.phantoms import check_phantom_spec
 from ..errors import ConfigError, InputFileError
 from .base import BuiltProblem, MetricInfo, ProblemInfo, ProblemKind, ProblemSettings
 
@@ -76,31 +77,13 @@ def parse_init(spec: str) -> tuple[str, Any]:
     raise ConfigError("init", f"unknown initial point {spec!r}; valid forms: {INIT_FORMS}")
 
 
-def _init_rule(text: str) -> str | None:
-    try:
-        parse_init(text)
-    except ConfigError as err:
-        return err.detail
-    return None
-
-
-def _phantom_rule(text: str) -> str | None:
-    from ..core.phantoms import check_phantom_spec
-
-    try:
-        check_phantom_spec(text)
-    except ConfigError as err:
-        return err.detail
-    return None
-
-
 PHANTOM = Param(
     "phantom",
     "text",
     "phantom",
     "ellipses:SEED (random ellipses), shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image",
     GROUP,
-    rule=_phantom_rule,
+    rule=rule_from(check_phantom_spec),
     browse=IMAGE_FILTER,
 )
 SIZE = Param(
@@ -262,7 +245,7 @@ INIT = Param(
     f"initial point: {INIT_FORMS}",
     "Initialisation",
     metavar="SPEC",
-    rule=_init_rule,
+    rule=rule_from(parse_init),
     browse=IMAGE_FILTER,
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.config import SolverConfig
-from ..core.params import Param, declared, format_number
+from ..core.params import Param, declared, format_number, rule_from
 from ..core.toy import TOY_PRIOR_WEIGHT, TOY_T_MIN, toy_defaults
 from ..errors import ConfigError
 from .base import BuiltProblem, GuideLine, MetricInfo, Preset, ProblemInfo, ProblemKind, ProblemSettings
@@ -78,14 +78,6 @@ def format_points(points: tuple[tuple[float, float], ...]) -> str:
     return "; ".join(f"{format_number(float(x))}, {format_number(float(y))}" for x, y in points)
 
 
-def _points_rule(text: str) -> str | None:
-    try:
-        parse_points(text)
-    except ConfigError as err:
-        return err.detail
-    return None
-
-
 INIT = Param(
     "init",
     "text",
@@ -95,7 +87,7 @@ INIT = Param(
     flag="--x0",
     metavar="X,Y",
     repeat=True,
-    rule=_points_rule,
+    rule=rule_from(parse_points),
 )
 
 
