@@ -175,50 +175,68 @@ def table(runs: list[dict[str, Any]], names: list[str], inits: list[str]) -> str
 
 
 def figure(spec: str, args: argparse.Namespace, settings: dict[str, Setting]) -> None:
-    """Ground truth | FBP | descent | gradient-like for one ``SETTING:SEED:INIT``, with f and PSNR in the titles."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-
+    """Ground truth | FBP | descent | gradient-like for one ``SETTING:SEED:INIT`` (PSNR, SSIM, f, ‖∇f‖ under
+    each), and f − f_min per iteration for both methods.  The images and histories also go to a ``.npz``
+    beside the PNG, so the picture can be redrawn (``--redraw``) without running again."""
     name, seed_text, init = spec.split(":", 2)
     chosen = settings[name]
     setting, solver, description = chosen.changes, chosen.solver, chosen.description
     seed = int(seed_text)
     cache: dict = {}
     phantom = phantom_spec(args.phantom_template, setting, seed)
-    results = {m: run_one(setting, solver, phantom, seed, init, m, args.iterations, args.model, cache) for m in METHODS}
-    info = results["descent"].built.info
-    panels = [
-        ("ground truth", info.x_true, ""),
-        ("FBP", info.baseline, f"PSNR {info.baseline_metrics['psnr']:.2f} dB"),
-    ]
-    for method, result in results.items():
+    data: dict[str, Any] = {"title": f"{description} — {phantom}, x₀ = {init}"}
+    for method in METHODS:
+        result = run_one(setting, solver, phantom, seed, init, method, args.iterations, args.model, cache)
+        info = result.built.info
+        data.update(truth=info.x_true, fbp=info.baseline, fbp_psnr=info.baseline_metrics["psnr"])
         final = result.records[-1]
-        panels.append(
-            (
-                f"{method} from {init}",
-                final.x,
-                f"PSNR {final.metrics['psnr']:.2f} dB, SSIM {final.metrics['ssim']:.3f}\nf = {final.f:.6g}",
-            )
+        data[f"{method}_x"] = final.x
+        data[f"{method}_f"] = np.array([r.f for r in result.records])
+        data[f"{method}_t"] = np.array([r.t for r in result.records])
+        data[f"{method}_figures"] = np.array(
+            [final.metrics["psnr"], final.metrics["ssim"], final.f, final.grad_norm, final.t]
         )
-    fig = Figure(figsize=(3.0 * len(panels), 3.6), dpi=110, layout="constrained")
-    axes = fig.subplots(1, len(panels))
+        print(
+            f"{method:14s} PSNR {final.metrics['psnr']:.2f} SSIM {final.metrics['ssim']:.3f} f {final.f:.6g} "
+            f"|grad f| {final.grad_norm:.3g} t_end {final.t:.3g} end {result.summary.end} "
+            f"({len(result.records) - 1} it)",
+            flush=True,
+        )
+    np.savez(Path(args.png).with_suffix(".npz"), **data)
+    draw_figure(data, args.png)
+
+
+def draw_figure(data: Any, png: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    panels = [("ground truth", data["truth"], ""), ("FBP", data["fbp"], f"PSNR {float(data['fbp_psnr']):.2f} dB")]
+    for method in METHODS:
+        psnr, ssim, f, grad, _t_end = (float(v) for v in data[f"{method}_figures"])
+        panels.append(
+            (method, data[f"{method}_x"], f"PSNR {psnr:.2f} dB, SSIM {ssim:.3f}\nf = {f:.6g}, ‖∇f‖ = {grad:.3g}")
+        )
+    fig = Figure(figsize=(3.0 * (len(panels) + 1.3), 3.7), dpi=110, layout="constrained")
+    axes = fig.subplots(1, len(panels) + 1, width_ratios=[1] * len(panels) + [1.3])
     for ax, (title, image, text) in zip(axes, panels):
         ax.imshow(np.asarray(image), cmap="gray", vmin=0.0, vmax=1.0)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(text, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"{description} — {phantom}", fontsize=11)
-    fig.savefig(args.png)
-    for method, result in results.items():
-        final = result.records[-1]
-        print(
-            f"{method:14s} PSNR {final.metrics['psnr']:.2f} SSIM {final.metrics['ssim']:.3f} f {final.f:.6g} "
-            f"t_end {final.t:.3g} end {result.summary.end} ({len(result.records) - 1} it)"
-        )
-    print(f"wrote {args.png}")
+    ax = axes[-1]
+    low = min(float(np.min(data[f"{m}_f"])) for m in METHODS)
+    for method, colour in zip(METHODS, ("tab:orange", "tab:blue")):
+        values = np.asarray(data[f"{method}_f"], dtype=float)
+        ax.semilogy(np.arange(len(values)), values - low + 1e-3, color=colour, label=method)
+    ax.set_xlabel("iteration", fontsize=9)
+    ax.set_title("f − (lowest f of both) + 10⁻³", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.suptitle(str(data["title"]), fontsize=11)
+    fig.savefig(png)
+    print(f"wrote {png}")
 
 
 def task_key(row: dict[str, Any]) -> tuple:
@@ -295,6 +313,7 @@ def main() -> None:
     parser.add_argument("--report", default=None, metavar="A.json,B.json", help="only print the table of these files")
     parser.add_argument("--figure", default=None, metavar="SETTING:SEED:INIT", help="draw one case (needs --png)")
     parser.add_argument("--png", default="ct_study.png")
+    parser.add_argument("--redraw", action="store_true", help="with --figure: redraw from the .npz, no runs")
     parser.add_argument("--list", action="store_true", help="list the settings and their flags")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -303,6 +322,10 @@ def main() -> None:
         for name, item in catalogue.items():
             flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in {**item.changes, **item.solver}.items())
             print(f"{name:30s} {item.description:45s} {flags}  (x0: {','.join(item.inits or args.inits.split(','))})")
+        return
+    if args.figure and args.redraw:
+        with np.load(Path(args.png).with_suffix(".npz"), allow_pickle=False) as data:
+            draw_figure(dict(data), args.png)
         return
     if args.figure:
         figure(args.figure, args, catalogue)
