@@ -77,6 +77,8 @@ SEARCH: dict[str, Setting] = {
     "limited-60-noise-10": Setting({"angle_range": 60.0, "noise": 0.1}, "30 angles over 60°, 10 % noise"),
     "sparse-8-alpha-30": Setting({"angles": 8, "alpha": 30.0}, "8 angles, α = 30"),
     "sparse-6-noise-10": Setting({"angles": 6, "noise": 0.1}, "6 angles, 10 % noise"),
+    "noise-50": Setting({"noise": 0.5}, "30 angles, 50 % noise"),
+    "sparse-15-noise-30": Setting({"angles": 15, "noise": 0.3}, "15 angles, 30 % noise"),
     "fan-sparse-8-noise-20": Setting(
         {"beam": "fan", "angles": 8, "noise": 0.2}, "fan beam, 8 angles over 360°, 20 % noise"
     ),
