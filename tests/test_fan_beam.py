@@ -205,6 +205,12 @@ def test_settings_and_cli_run_fan_beam(tiny_model: str, tmp_path: Path) -> None:
     assert geometry["detectors"] == default_detectors(SIZE, beam="fan", source_distance=30.0)
     assert data["settings"]["beam"] == "fan" and np.isfinite(data["fbp"]["psnr"])
     assert np.isfinite(data["final"]["psnr"])
+    # The final iterate in data space, as the explorer's pane shows it: per angle and in total.
+    space = data["data_space"]
+    assert len(space["residual_per_angle"]) == len(space["noise_per_angle"]) == 12
+    assert space["residual_norm"] == pytest.approx(np.linalg.norm(space["residual_per_angle"]), rel=1e-5)
+    assert space["residual_norm"] == pytest.approx(np.sqrt(2 * data["history"]["data_term"][-1]), rel=1e-3)
+    assert 0 < space["noise_norm"] and 0 < space["relative_residual"]
 
 
 @pytest.mark.parametrize(

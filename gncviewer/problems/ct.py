@@ -560,12 +560,25 @@ class CTKind(ProblemKind):
         return [initial_point(init, built.problem)]
 
     def report(self, built: BuiltProblem, final: Any) -> dict[str, Any]:
+        """The geometry, model and FBP figures, and the final iterate in data space: ‖A x − y‖ per angle
+        and in total, beside the ground truth's (the noise), as the explorer's data-space pane shows."""
+        from ..core.data_space import compute_data_space
+
         details = built.info.details
+        final_space = compute_data_space(built.problem, final.x)
+        truth_space = compute_data_space(built.problem, built.info.x_true) if built.info.x_true is not None else None
         return {
             "settings": {"phantom_label": details["phantom_label"]},
             "geometry": details["geometry"],
             "model": details["model"],
             "fbp": dict(built.info.baseline_metrics),
+            "data_space": {
+                "residual_norm": final_space.norm,
+                "relative_residual": final_space.relative,
+                "residual_per_angle": final_space.row_norms.tolist(),
+                "noise_norm": truth_space.norm if truth_space is not None else None,
+                "noise_per_angle": truth_space.row_norms.tolist() if truth_space is not None else None,
+            },
         }
 
     def summary_line(self, built: BuiltProblem, final: Any) -> str:
