@@ -43,6 +43,16 @@ HISTORY = (
     "vertical lines mark parameter changes during the run; the solid one is the iteration shown."
 )
 
+DATA_SPACE = (
+    "Where the data are not explained. Top: the measured sinogram y (rows: projection angles, columns: "
+    "detector bins), the prediction A x_k of the shown iterate, and the residual A x_k − y (red: the iterate "
+    "projects too bright, blue: too dark; the colour scale is never narrower than the noise's). Bottom left: "
+    "the residual's norm per angle; the dashed curve is the ground truth's residual, i.e. the noise itself, so "
+    "angles where x_k lies far above it are the ones the reconstruction does not explain (limited-angle gaps, "
+    "sparse views). Bottom right: ‖A x − y‖ per iteration, with the noise's norm dashed: a data fit well below "
+    "it means the iterate fits the noise (over-fitting), far above it that the prior pulls away from the data."
+)
+
 CONVERGENCE_MAP = (
     "The paper's experiment on the toy: a grid of starting points on [−10, 10]² is run for a range of t_max "
     "values. Top: for every t_max (rows) and iteration (columns), the fraction of trajectories within 0.1 of "

@@ -44,12 +44,26 @@ from .icon import app_icon
 from .model import RunModel
 from .panes.convergence_map import ConvergenceMapPane
 from .panes.ct_view import CTViewPane
+from .panes.data_space import DataSpacePane
 from .panes.history import HistoryPane
 from .panes.landscape import LandscapePane
 from .panes.line_search import LineSearchPane
 from .panes.noise_level import NoiseLevelPane
 from .panes.slices import SlicePane
-from .protocol import Load, Pause, ProblemSpec, Reset, Run, SetConfig, SetInit, SetSpeed, SetView, Step, Stop
+from .protocol import (
+    Load,
+    Pause,
+    ProblemSpec,
+    RequestDataSpace,
+    Reset,
+    Run,
+    SetConfig,
+    SetInit,
+    SetSpeed,
+    SetView,
+    Step,
+    Stop,
+)
 from .redraw import Redraw
 from .session import SavedRun, Session, save_session
 from .settings import AppSettings
@@ -120,6 +134,7 @@ class MainWindow(QMainWindow):
         self.run_actions = window_menus.make_actions(self)
         self.landscape = LandscapePane()
         self.ct_view = CTViewPane()
+        self.data_space = DataSpacePane()
         self.noise = NoiseLevelPane()
         self.history = HistoryPane()
         self.map_pane = ConvergenceMapPane()
@@ -174,6 +189,7 @@ class MainWindow(QMainWindow):
             "controls": self._dock("Controls", self.controls, "dock-controls"),
             "landscape": self._dock("Energy landscape F(·, t)", self.landscape, "dock-landscape"),
             "ct": self._dock("CT reconstruction", self.ct_view, "dock-ct"),
+            "data": self._dock("Data space: sinogram and residual", self.data_space, "dock-data"),
             "noise": self._dock("Noise level t", self.noise, "dock-noise"),
             "history": self._dock("Descent and step-size history", self.history, "dock-history"),
             "map": self._dock("Convergence map (toy)", self.map_pane, "dock-map"),
@@ -191,6 +207,8 @@ class MainWindow(QMainWindow):
         # hidden members leaves a stray tab bar behind.
         self.splitDockWidget(d["landscape"], d["ct"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["ct"], d["noise"], Qt.Orientation.Horizontal)
+        # Data space under the image view: the iterate and what it predicts are seen together.
+        self.splitDockWidget(d["ct"], d["data"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["noise"], d["history"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["history"], d["map"])
         self.tabifyDockWidget(d["history"], d["slice"])
@@ -224,6 +242,7 @@ class MainWindow(QMainWindow):
         self.map_pane.load_requested.connect(lambda changes, start: map_actions.load_cell(self, changes, start))
         self.slider.valueChanged.connect(self._slider_moved)
         inspect_actions.connect(self)
+        self.data_space.wanted.connect(self._data_space_wanted)
 
     def default_layout(self) -> None:
         for dock in self.docks.values():
@@ -242,13 +261,23 @@ class MainWindow(QMainWindow):
         return self.docks[self.main_dock_key()].widget()
 
     def panes(self) -> tuple[Any, ...]:
-        return (self.landscape, self.ct_view, self.noise, self.history, self.map_pane, self.slice_pane, self.line_pane)
+        return (
+            self.landscape,
+            self.ct_view,
+            self.data_space,
+            self.noise,
+            self.history,
+            self.map_pane,
+            self.slice_pane,
+            self.line_pane,
+        )
 
     def show_problem_panes(self) -> None:
         """Show the current kind's main pane and extra docks, hide those of the other kinds."""
         kind = self.state.problem
         main_key = self.main_dock_key()
-        wanted = {main_key, *pane_table.extra_docks(kind)}
+        data_shape = self.info.data_shape if self.info is not None and self.info.kind == kind else ()
+        wanted = {main_key, *pane_table.extra_docks(kind, data_shape)}
         for key in pane_table.kind_docks():
             self.docks[key].setVisible(key in wanted)
         main = self.docks[main_key]
@@ -353,6 +382,11 @@ class MainWindow(QMainWindow):
         state = self.state
         self.worker.send(Load(ProblemSpec(state.problem, state.settings), state.config, state.init, token=token))
         return token
+
+    def _data_space_wanted(self, key: tuple, x: Any) -> None:
+        """Ask the solver thread (which owns the operator) to project an iterate for the data-space pane."""
+        request = self.new_request(lambda payload: self.data_space.set_data_space(key, payload))
+        self.worker.send(RequestDataSpace(request, x))
 
     def _start_clicked(self, x: float, y: float, add: bool) -> None:
         point = f"{round(x, 4)!r}, {round(y, 4)!r}"

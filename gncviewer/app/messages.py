@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PyQt6.QtWidgets import QStyle
 
 from . import inspect_actions
+from . import pane_table
 from .model import RunModel, Segment
 from .protocol import (
     Applied,
@@ -109,6 +110,9 @@ def _problem_ready(window: MainWindow, message: ProblemReady) -> bool:
     window.info = info
     window.device_label.setText(f"device: {info.device}")
     window.main_view().set_problem(info)
+    window.data_space.set_problem(info)
+    if info.kind not in pane_table.EXTRA_DOCKS:  # a kind shown by its data's shape: 2-D data add the data pane
+        window.show_problem_panes()
     state = window.state
     if info.kind == state.problem:
         # A fixed step left at the kind's default becomes the problem's safe step (CT: 1/‖A‖²).

@@ -18,7 +18,7 @@ from ..core.params import Settings
 from ..core.records import StepRecord
 
 #: Scalar columns kept per trajectory (StepRecord attributes); metrics get a column each as they appear.
-SCALARS = ("iteration", "t", "step_size", "descent_cos", "f", "F", "grad_norm", "line_search_trials")
+SCALARS = ("iteration", "t", "step_size", "descent_cos", "f", "F", "grad_norm", "line_search_trials", "data_term")
 
 
 class GrowingArray:

@@ -162,6 +162,15 @@ class RequestLineSearch:
     method: str = ""
 
 
+class RequestDataSpace:
+    """Project one iterate into data space (y, A x, A x − y); answered by one ``Reply`` carrying a
+    ``core.data_space.DataSpace`` (None when the problem's data are not 2-D).  ``x`` is a record's
+    NumPy iterate: the solver thread owns the operator, the GUI gets plain NumPy back."""
+
+    request_id: int
+    x: np.ndarray
+
+
 @dataclass(frozen=True)
 class Shutdown:
     pass

@@ -3,7 +3,7 @@
 Messages can arrive faster than anyone can look; ``Redraw.request`` coalesces them into at most one
 frame per ``MIN_FRAME`` and keeps drawing to about ``DRAW_SHARE`` of the GUI thread's time (the
 solver, the drawing and the rest of the desktop share the cores of a small machine).  While
-streaming, the secondary panes (history: 6 plots, noise level) are redrawn in slices, one per frame.
+streaming, the secondary panes (history: 6 plots, noise level, data space) are redrawn in slices, one per frame.
 """
 
 from __future__ import annotations
@@ -68,19 +68,26 @@ class Redraw:
         now = time.perf_counter()
         live = window.replay is None
         streaming = window.run_state == "running" and live
-        # While streaming, the secondary panes are redrawn in slices (noise level, then one pair of history
+        # While streaming, the secondary panes are redrawn in slices (noise level, data space, one pair of history
         # plots), one slice per frame and spaced so that they take a bounded share of the GUI thread.
-        interval = SECONDARY_INTERVAL / (HistoryPane.GROUPS + 1)
+        data_shown = window.docks["data"].isVisible()
+        slots = HistoryPane.GROUPS + 2
+        interval = SECONDARY_INTERVAL / slots
         if not streaming or now - self._last_secondary >= interval:
             self._last_secondary = now
             if not streaming:
                 window.noise.show_run(model, shown, trajectory, live)
                 window.history.show_run(model, shown, live)
+                if data_shown:
+                    window.data_space.show_run(model, shown, trajectory, live)
             else:
-                slot = self._slice % (HistoryPane.GROUPS + 1)
+                slot = self._slice % slots
                 self._slice += 1
                 if slot == HistoryPane.GROUPS:
                     window.noise.show_run(model, shown, trajectory, live)
+                elif slot == HistoryPane.GROUPS + 1:
+                    if data_shown:
+                        window.data_space.show_run(model, shown, trajectory, live)
                 else:
                     window.history.show_run(model, shown, live, group=slot)
         window.update_status(shown)

@@ -35,6 +35,7 @@ import torch
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..core.config import SolverConfig
+from ..core.data_space import compute_data_space, has_data_space
 from ..core.devices import resolve_device
 from ..core.landscape import compute_landscape
 from ..core.problem import Problem
@@ -54,6 +55,7 @@ from .protocol import (
     ProblemSpec,
     Records,
     Reply,
+    RequestDataSpace,
     RequestLandscapes,
     RequestLineSearch,
     RequestSlice,
@@ -453,6 +455,19 @@ class SolverEngine:
                 )
         self.post(Reply(cmd.request_id, fields), True)
 
+    def _reply_data_space(self, cmd: RequestDataSpace) -> None:
+        """One forward projection of the asked iterate (milliseconds), answered at once."""
+        problem = self.problem
+        if problem is None or not has_data_space(problem) or tuple(np.shape(cmd.x)) != problem.event_shape:
+            self.post(Reply(cmd.request_id, None), True)
+            return
+        try:
+            result = compute_data_space(problem, cmd.x)
+        except Exception:
+            self.post(Reply(cmd.request_id, None), True)  # the pane must not wait for an answer forever
+            raise
+        self.post(Reply(cmd.request_id, result), True)
+
 
 SolverEngine._HANDLERS.update(
     {
@@ -470,6 +485,7 @@ SolverEngine._HANDLERS.update(
         RequestSlice: lambda engine, cmd: engine.inspections.request_slice(cmd),
         RequestLineSearch: lambda engine, cmd: engine.inspections.request_line_search(cmd),
         CancelSlice: lambda engine, cmd: engine.inspections.cancel_slice(cmd),
+        RequestDataSpace: SolverEngine._reply_data_space,
     }
 )
 

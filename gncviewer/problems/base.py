@@ -104,6 +104,14 @@ class ProblemInfo:
     suggested_step: float = 1.0
     #: Extra facts for JSON reports (geometry, model path, …), plain JSON values.
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: The data's shape when they are one 2-D array (CT: angles × detector bins), else (): the explorer's
+    #: data-space pane is offered for 2-D data (``app/pane_table.py``).
+    data_shape: tuple[int, ...] = ()
+    #: Names of the data's two axes and the coordinate of each row (CT: the angle in degrees).
+    data_axes: tuple[str, str] = ("row", "column")
+    data_rows: np.ndarray | None = None
+    #: w in the data term ½ w ‖A x − y‖² (records carry the data term; its norm follows without projecting).
+    data_weight: float = 1.0
 
     @property
     def is_planar(self) -> bool:

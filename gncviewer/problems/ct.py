@@ -1,4 +1,4 @@
-"""2D parallel-beam CT with the learned energy prior, as a problem kind.
+"""2D CT (parallel or fan beam) with the learned energy prior, as a problem kind.
 
 ``F(x, t) = ½‖A x − y‖² − α_t log p_t(x)`` with ``A`` the ASTRA projector (``core/ct.py``), ``y`` the
 noisy sinogram of a phantom (``core/phantoms.py``), ``p_t`` the energy network (``core/energy_prior.py``)
@@ -16,7 +16,19 @@ from typing import Any
 import numpy as np
 
 from ..core.config import SolverConfig
-from ..core.ct_geometry import ANGLE_PLACEMENTS, DETECTOR_LAYOUTS, MAX_ANGLES, MAX_SIZE, MIN_SIZE, CTGeometry
+from ..core.ct_geometry import (
+    ANGLE_PLACEMENTS,
+    BEAMS,
+    DEFAULT_DETECTOR_FACTOR,
+    DEFAULT_SOURCE_FACTOR,
+    DETECTOR_LAYOUTS,
+    FULL_RANGE,
+    MAX_ANGLES,
+    MAX_DISTANCE_FACTOR,
+    MAX_SIZE,
+    MIN_SIZE,
+    CTGeometry,
+)
 from ..core.params import Param, declared, rule_from
 from ..core.phantoms import check_phantom_spec
 from ..errors import ConfigError, InputFileError
@@ -87,16 +99,60 @@ SIZE = Param(
 ANGLES = Param(
     "angles", "int", "angles", "number of projection angles (sparse view: few)", GROUP_GEOMETRY, low=1, high=MAX_ANGLES
 )
+
+
+def _fan_beam(settings: Any) -> bool:
+    return settings.beam == "fan"
+
+
+BEAM = Param(
+    "beam",
+    "choice",
+    "beam",
+    "parallel: parallel rays; fan: rays from a point source to a flat detector (ASTRA fanflat)",
+    GROUP_GEOMETRY,
+    choices=BEAMS,
+)
 ANGLE_RANGE = Param(
     "angle_range",
     "float",
     "angular range",
-    "degrees covered by the angles: 180 is the full parallel-beam range, less is limited angle",
+    f"degrees covered by the angles; full: the beam's full scan ({FULL_RANGE['parallel']:g} parallel, "
+    f"{FULL_RANGE['fan']:g} fan); less is limited angle",
     GROUP_GEOMETRY,
     unit="degrees",
     low=0.0,
     low_strict=True,
     high=360.0,
+    optional=True,
+    none_text="full",
+)
+SOURCE_DISTANCE = Param(
+    "source_distance",
+    "float",
+    "source distance",
+    f"fan beam: source to rotation axis; must exceed n/√2 (the image's corners); auto: {DEFAULT_SOURCE_FACTOR:g}·n",
+    GROUP_GEOMETRY,
+    unit="pixels",
+    low=0.0,
+    low_strict=True,
+    high=MAX_DISTANCE_FACTOR * MAX_SIZE,
+    optional=True,
+    none_text="auto",
+    active=_fan_beam,
+)
+DETECTOR_DISTANCE = Param(
+    "detector_distance",
+    "float",
+    "detector distance",
+    f"fan beam: rotation axis to the flat detector; auto: {DEFAULT_DETECTOR_FACTOR:g}·n",
+    GROUP_GEOMETRY,
+    unit="pixels",
+    low=0.0,
+    high=MAX_DISTANCE_FACTOR * MAX_SIZE,
+    optional=True,
+    none_text="auto",
+    active=_fan_beam,
 )
 ANGLE_START = Param(
     "angle_start",
@@ -121,8 +177,9 @@ DETECTOR_LAYOUT = Param(
     "detector_layout",
     "choice",
     "detector layout",
-    "unit: unit-width bins, ⌈√2 n⌉ with the parity of n; odl: 2⌈n/√2⌉ + 1 bins over the image "
-    "diagonal (the reference code's ODL default: 183 at 128²)",
+    "unit: unit-width bins (at the rotation axis), enough to cover the image with the parity of n; "
+    "odl: 2⌈n/√2⌉ + 1 bins over the image diagonal (the reference code's ODL default: 183 at 128²; "
+    "parallel beam only)",
     GROUP_GEOMETRY,
     choices=DETECTOR_LAYOUTS,
 )
@@ -130,7 +187,7 @@ DETECTORS = Param(
     "detectors",
     "int",
     "detector bins",
-    "number of detector bins (auto: cover the image diagonal)",
+    "number of detector bins; they must cover the image (auto: just cover it)",
     GROUP_GEOMETRY,
     low=1,
     high=4 * MAX_SIZE,
@@ -207,12 +264,15 @@ class CTSettings(ProblemSettings):
     size: int = declared(SIZE, 64)
     noise: float = declared(NOISE, 0.05)
     noise_seed: int = declared(NOISE_SEED, 0)
+    beam: str = declared(BEAM, "parallel")
     angles: int = declared(ANGLES, 30)
-    angle_range: float = declared(ANGLE_RANGE, 180.0)
+    angle_range: float | None = declared(ANGLE_RANGE, None)
     angle_start: float = declared(ANGLE_START, 0.0)
     angle_placement: str = declared(ANGLE_PLACEMENT, "start")
     detector_layout: str = declared(DETECTOR_LAYOUT, "unit")
     detectors: int | None = declared(DETECTORS, None)
+    source_distance: float | None = declared(SOURCE_DISTANCE, None)
+    detector_distance: float | None = declared(DETECTOR_DISTANCE, None)
     model: str | None = declared(MODEL, None)
     alpha: float = declared(ALPHA, CT_ALPHA)
     t_min: float = declared(T_MIN, CT_T_MIN)
@@ -230,6 +290,9 @@ class CTSettings(ProblemSettings):
             angle_start=self.angle_start,
             angle_placement=self.angle_placement,
             detector_layout=self.detector_layout,
+            beam=self.beam,
+            source_distance=self.source_distance,
+            detector_distance=self.detector_distance,
         )
 
 
@@ -391,7 +454,7 @@ class CTKind(ProblemKind):
     short_label = "CT"
     label = "CT"
     summary = (
-        "2D parallel-beam CT with the learned energy prior (VP SDE, alpha_t = alpha*s_t/mu_t); reports "
+        "2D CT (parallel or fan beam) with the learned energy prior (VP SDE, alpha_t = alpha*s_t/mu_t); reports "
         "PSNR/SSIM against the ground truth and the FBP baseline"
     )
     settings_type = CTSettings
@@ -454,8 +517,9 @@ class CTKind(ProblemKind):
         raw = problem.info
         geometry = raw["geometry"]
         n = settings.size
-        span = "" if settings.angle_range == 180.0 else f" over {settings.angle_range:g}°"
-        label = f"CT: {raw['phantom']}, {n}×{n}, {settings.angles} angles{span}, noise {settings.noise:g}"
+        span = "" if geometry.full_scan else f" over {geometry.angle_range:g}°"
+        beam = " fan beam," if geometry.beam == "fan" else ""
+        label = f"CT: {raw['phantom']}, {n}×{n},{beam} {settings.angles} angles{span}, noise {settings.noise:g}"
         info = ProblemInfo(
             kind=self.name,
             label=label,
@@ -476,6 +540,10 @@ class CTKind(ProblemKind):
                 "matrix_source": raw["matrix_source"],
                 "geometry": geometry.describe(),
             },
+            data_shape=tuple(geometry.sinogram_shape),
+            data_axes=("angle (°)", "detector bin"),
+            data_rows=np.degrees(geometry.angle_values),
+            data_weight=float(problem.data_weight),
         )
         return BuiltProblem(problem, info, settings)
 
@@ -492,12 +560,25 @@ class CTKind(ProblemKind):
         return [initial_point(init, built.problem)]
 
     def report(self, built: BuiltProblem, final: Any) -> dict[str, Any]:
+        """The geometry, model and FBP figures, and the final iterate in data space: ‖A x − y‖ per angle
+        and in total, beside the ground truth's (the noise), as the explorer's data-space pane shows."""
+        from ..core.data_space import compute_data_space
+
         details = built.info.details
+        final_space = compute_data_space(built.problem, final.x)
+        truth_space = compute_data_space(built.problem, built.info.x_true) if built.info.x_true is not None else None
         return {
             "settings": {"phantom_label": details["phantom_label"]},
             "geometry": details["geometry"],
             "model": details["model"],
             "fbp": dict(built.info.baseline_metrics),
+            "data_space": {
+                "residual_norm": final_space.norm,
+                "relative_residual": final_space.relative,
+                "residual_per_angle": final_space.row_norms.tolist(),
+                "noise_norm": truth_space.norm if truth_space is not None else None,
+                "noise_per_angle": truth_space.row_norms.tolist() if truth_space is not None else None,
+            },
         }
 
     def summary_line(self, built: BuiltProblem, final: Any) -> str:
