@@ -22,12 +22,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_data_space import cpu_name  # noqa: E402 - a sibling benchmark
+from bench_data_space import cpu_name
 
-from gncviewer.core.ct import CTGeometry, CTOperator, add_noise, fbp  # noqa: E402
-from gncviewer.core.ct_geometry import object_radius  # noqa: E402
-from gncviewer.core.metrics import psnr  # noqa: E402
-from gncviewer.core.phantoms import ellipses_phantom  # noqa: E402
+from gncviewer.core.ct import CTGeometry, CTOperator, add_noise, fbp
+from gncviewer.core.ct_geometry import object_radius
+from gncviewer.core.metrics import psnr
+from gncviewer.core.phantoms import ellipses_phantom
 
 
 def quality(geometry: CTGeometry, images: list[np.ndarray], noise: float) -> tuple[list[float], float]:

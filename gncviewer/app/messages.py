@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtWidgets import QStyle
 
-from . import inspect_actions
-from . import pane_table
+from . import inspect_actions, pane_table
 from .model import RunModel, Segment
 from .protocol import (
     Applied,

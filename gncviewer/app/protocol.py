@@ -162,6 +162,7 @@ class RequestLineSearch:
     method: str = ""
 
 
+@dataclass(frozen=True)
 class RequestDataSpace:
     """Project one iterate into data space (y, A x, A x − y); answered by one ``Reply`` carrying a
     ``core.data_space.DataSpace`` (None when the problem's data are not 2-D).  ``x`` is a record's
