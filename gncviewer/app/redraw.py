@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QTimer
 
+from . import pin_actions
 from .panes.history import HistoryPane
 
 if TYPE_CHECKING:
@@ -41,11 +42,12 @@ class Redraw:
         self._slice = 0
 
     def request(self) -> None:
-        """Redraw soon, at most every MIN_FRAME: bursts of messages cost one redraw."""
-        if self.timer.isActive():
-            return
-        frame = max(MIN_FRAME, self.cost / DRAW_SHARE)
+        """Redraw soon, at most every MIN_FRAME: bursts of messages cost one redraw.  While a run streams
+        in, frames are spaced so drawing keeps to DRAW_SHARE; once it stops, the next frame comes at once."""
+        frame = max(MIN_FRAME, self.cost / DRAW_SHARE) if self.window.run_state == "running" else MIN_FRAME
         wait = max(0.0, frame - (time.perf_counter() - self.last))
+        if self.timer.isActive() and self.timer.remainingTime() <= int(wait * 1000):
+            return
         self.timer.start(int(wait * 1000))
 
     def _frame_drawn(self, started: float) -> None:
@@ -83,5 +85,7 @@ class Redraw:
                 else:
                     window.history.show_run(model, shown, live, group=slot)
         window.update_status(shown)
+        if not streaming or now - window.table_refreshed >= pin_actions.TABLE_INTERVAL:
+            pin_actions.refresh_table(window)
         if window.run_state == "running":
             QTimer.singleShot(0, lambda: self._frame_drawn(started))

@@ -56,8 +56,9 @@ class StepRecord:
     ``t`` is the smoothing level used for the direction; ``f``, ``grad_norm``, ``data_term`` and
     ``prior_term`` describe the *new* iterate on the real problem f = F(·, t_min); ``F`` is the
     surrogate ``F(x_old, t)`` at the point where the direction was computed (free to report: the
-    direction needed it; NaN when the iteration was skipped).  ``descent_cos`` is cos∠(d, −∇f) at
-    the *old* iterate, the quantity the adaptive rule tests.
+    direction needed it; NaN when the iteration was skipped): F of record k belongs to iterate k − 1,
+    which is why tables call it ``F_prev`` (on plain descent, at t = t_min, it equals f of record k − 1).
+    ``descent_cos`` is cos∠(d, −∇f) at the *old* iterate, the quantity the adaptive rule tests.
     """
 
     iteration: int
@@ -96,7 +97,9 @@ class StepRecord:
             "line_search_ok": self.line_search_ok,
             "descent_cos": self.descent_cos,
             "f": self.f,
-            "F": self.F,
+            # F was evaluated at the iterate this iteration started from, not at x: the name says so, so a
+            # table row is never read as F(x_k) next to f(x_k) (docs/METHOD.md, "What the records hold").
+            "F_prev": self.F,
             "data_term": self.data_term,
             "prior_term": self.prior_term,
             "grad_norm": self.grad_norm,

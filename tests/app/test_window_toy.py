@@ -151,8 +151,15 @@ def test_parameter_change_mid_run_continues_as_a_marked_segment(make_window, toy
     qtbot.waitUntil(lambda: len(w.model.segments) == 2, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: w.info.alpha == 0.08, timeout=WAIT_MS)
     assert w.model.segments[1].settings.alpha == pytest.approx(0.08)
+    assert w.model.segments[1].label == "α 0.05 → 0.08"
     qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
-    assert w.model.last_iteration > 200 - 1
+    # The change kept the smoothing level: the run went on down the rest of the schedule, not from t_max.
+    change = w.model.segments[1]
+    assert change.note.startswith("continues at t = ")
+    ts = [r.t for r in w.model.trajectories[0].records]
+    assert ts[change.iteration + 1] <= ts[change.iteration] * (1 + 1e-9)
+    assert change.running is not None and change.running.t_max == pytest.approx(ts[change.iteration])
+    assert w.model.summary().end in ("budget", "line-search", "stationary")
 
 
 def test_replay_slider_shows_a_stored_iterate(make_window, toy_state, qtbot) -> None:
