@@ -90,7 +90,7 @@ def test_load_step_and_segments(engine) -> None:
     for index, record in rec.records():
         per_traj[index].append(record.iteration)
     assert per_traj[0] == list(range(len(per_traj[0]))) and per_traj[1] == list(range(len(per_traj[1])))
-    first_after = [r for i, r in rec.records() if i == 0 and r.iteration == 8][0]
+    first_after = next(r for i, r in rec.records() if i == 0 and r.iteration == 8)
     assert first_after.t <= t_before[0] * (1 + 1e-9)
     # Run after the end starts over; Stop ends a run; Step after the end explains itself.
     eng.handle(Stop())
