@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
             [d["controls"], self.docks[self.main_dock_key()], d["noise"]], [340, 720, 540], Qt.Orientation.Horizontal
         )
         self.resizeDocks([d["noise"], d["history"]], [300, 640], Qt.Orientation.Vertical)
-        self.resizeDocks([d["runs"]], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([d["runs"]], [200], Qt.Orientation.Vertical)
 
     def _make_status_bar(self) -> None:
         status = self.statusBar()
@@ -472,6 +472,10 @@ class MainWindow(QMainWindow):
 
     def export(self, kind: str, path: str | Path) -> bool:
         return export_actions.export_to(self, kind, path)
+
+    def export_runs(self, path: str | Path) -> bool:
+        """The runs table as CSV."""
+        return pin_actions.export_runs(self, path)
 
     def compute_map(self) -> bool:
         return map_actions.compute(self)

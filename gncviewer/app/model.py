@@ -21,7 +21,6 @@ from ..errors import NumericalError
 
 #: Scalar columns kept per trajectory (StepRecord attributes); metrics get a column each as they appear.
 SCALARS = ("iteration", "t", "step_size", "descent_cos", "f", "F", "grad_norm", "line_search_trials")
-#: Columns that belong to the iterate the step started from (``StepRecord``: F(x_{k−1}, t_k), cos at x_{k−1}).
 
 
 class GrowingArray:

@@ -208,6 +208,8 @@ def test_close_mid_run_stops_the_thread(make_window, toy_state, qtbot) -> None:
 def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> None:
     w = make_window(toy_state)
     pane = w.map_pane
+    # Before a study: a sentence saying what to do, not empty axes.
+    assert not pane.empty_label.isHidden() and pane.graphics.isHidden()
     pane.method.setCurrentText("gnc-flow")
     pane.t_lo.setText("0.5")
     pane.t_hi.setText("5")
@@ -223,6 +225,10 @@ def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> Non
     assert pane.near_image.image.shape == (3, 41)
     assert pane.start_image.image.shape == (5, 5, 3)
     assert pane.progress.value() == 100
+    assert pane.empty_label.isHidden() and not pane.graphics.isHidden()
+    # "Where each start ended" spans the grid of starts (±10 and half a cell), not ±30.
+    (x0, x1), (y0, y1) = pane.start_plot.getViewBox().viewRange()
+    assert -13.0 < x0 < -10.0 and 10.0 < x1 < 13.0 and -13.0 < y0 < -10.0 and 10.0 < y1 < 13.0
     # Clicking a starting point loads its configuration and start into the main view.
     pane.load_requested.emit(pane.cell_changes(1), pane.nearest_start(-10.0, 10.0))
     qtbot.waitUntil(lambda: w.model.config.t_max == pytest.approx(result.t_max[1]), timeout=WAIT_MS)

@@ -229,7 +229,7 @@ class LandscapePane(Pane):
                 brushes += [None, pg.mkBrush(*run.color, 200)]
                 pens += [pg.mkPen(*run.color, width=1.5), pg.mkPen("k", width=1)]
             data = np.concatenate(pieces) if pieces else np.zeros((0, 2))
-            ghost.setPen(pg.mkPen((*run.color, 170), width=1.6, style=Qt.PenStyle.DashLine))
+            ghost.setPen(pg.mkPen((*run.color, 230), width=2.2, style=Qt.PenStyle.DashLine))
             ghost.setData(data[:, 0], data[:, 1])
             self._ghost_entries.append(("┅", run.color, f"pinned {run.name}"))
         self.ghost_marks.setData(xs, ys, symbol=symbols, brush=brushes, pen=pens)
