@@ -102,7 +102,7 @@ def test_history_pane_draws_F_at_its_iterate(make_window, qtbot) -> None:
     w.step(20)
     qtbot.waitUntil(lambda: w.model.last_iteration >= 19 and w.run_state in ("paused", "finished"), timeout=WAIT_MS)
     wait_drawn(qtbot, w)
-    fx, fy = data(w.history.f)
+    _, fy = data(w.history.f)
     Fx, Fy = data(w.history.F)
     assert Fx[0] == 0 and np.all(np.diff(Fx) == 1)
     np.testing.assert_allclose(Fy, fy[Fx.astype(int)], rtol=1e-12)
