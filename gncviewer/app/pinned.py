@@ -49,6 +49,13 @@ class PinnedRun:
     model: RunModel
     #: The engine's run id it was copied from (re-pinning the same run replaces its older snapshot).
     source_run: int | None = None
+    _summary: RunSummary | None = None
+
+    def summary(self) -> RunSummary:
+        """The run's summary, computed once: a pinned snapshot never changes."""
+        if self._summary is None:
+            self._summary = self.model.summary()
+        return self._summary
 
     @property
     def kind(self) -> str:
@@ -241,16 +248,16 @@ def summary_row(
 def runs_rows(kind_name: str, live: RunModel | None, pinned: Sequence[PinnedRun]) -> list[dict[str, Any]]:
     """The live run (when it has records) and the pinned runs of a kind as table rows."""
     metrics = [m.name for m in get_kind(kind_name).metrics]
-    entries: list[tuple[int, str, tuple[int, int, int], RunModel]] = []
+    entries: list[tuple[int, str, tuple[int, int, int], RunModel, RunSummary | None]] = []
     if live is not None and live.kind == kind_name and live.trajectories and live.trajectories[0].records:
-        entries.append((LIVE, "live", LIVE_COLOR, live))
-    entries += [(p.number, p.name, p.color, p.model) for p in pinned]
+        entries.append((LIVE, "live", LIVE_COLOR, live, None))
+    entries += [(p.number, p.name, p.color, p.model, p.summary()) for p in pinned]
     if not entries:
         return []
     _, texts = differences(kind_name, [e[3] for e in entries])
     rows = []
-    for (key, name, color, model), text in zip(entries, texts):
-        rows.append(summary_row(key, name, color, model.summary(), text, metrics))
+    for (key, name, color, model, summary), text in zip(entries, texts):
+        rows.append(summary_row(key, name, color, summary or model.summary(), text, metrics))
     return rows
 
 

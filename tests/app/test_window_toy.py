@@ -226,9 +226,10 @@ def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> Non
     assert pane.start_image.image.shape == (5, 5, 3)
     assert pane.progress.value() == 100
     assert pane.empty_label.isHidden() and not pane.graphics.isHidden()
-    # "Where each start ended" spans the grid of starts (±10 and half a cell), not ±30.
+    # "Where each start ended" spans the grid of starts (±10 and half a cell: ±12.5 for 5 starts), not ±30.
     (x0, x1), (y0, y1) = pane.start_plot.getViewBox().viewRange()
-    assert -13.0 < x0 < -10.0 and 10.0 < x1 < 13.0 and -13.0 < y0 < -10.0 and 10.0 < y1 < 13.0
+    for low, high in ((x0, x1), (y0, y1)):
+        assert low == pytest.approx(-12.5, abs=1.0) and high == pytest.approx(12.5, abs=1.0)
     # Clicking a starting point loads its configuration and start into the main view.
     pane.load_requested.emit(pane.cell_changes(1), pane.nearest_start(-10.0, 10.0))
     qtbot.waitUntil(lambda: w.model.config.t_max == pytest.approx(result.t_max[1]), timeout=WAIT_MS)

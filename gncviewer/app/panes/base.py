@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 #: Colours for trajectories (Okabe–Ito: distinguishable with colour-vision deficiencies).
 PALETTE = (
@@ -120,6 +120,14 @@ class LegendStrip(QLabel):
     def set_entries(self, entries: list[tuple[str, tuple[int, ...], str]]) -> None:
         self.setText(legend_html(entries))
         self.setVisible(bool(entries))
+
+
+def cached(item: pg.PlotDataItem) -> pg.PlotDataItem:
+    """Draw ``item`` from a pixmap cache: a pinned run's curve does not change while the live run streams
+    in, and re-stroking eight long dashed, antialiased curves on every frame costs more than all the rest
+    of a redraw (the cache is only redrawn when the view's range changes)."""
+    item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
 
 
 def decimated(count: int, most: int = GHOST_POINTS) -> np.ndarray:

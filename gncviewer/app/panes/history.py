@@ -18,6 +18,7 @@ from .base import (
     DecadeAxis,
     LegendStrip,
     Pane,
+    cached,
     decimated,
     finite_or_nan,
     positive_or_nan,
@@ -191,7 +192,7 @@ class HistoryPane(Pane):
         while len(self._overlays) < len(runs):
             items = []
             for plot in self._overlay_plots:
-                item = plot.plot(connect="finite")
+                item = cached(plot.plot(connect="finite"))
                 item.setZValue(-1)
                 items.append(item)
             self._overlays.append(items)

@@ -12,7 +12,7 @@ from ...problems import ProblemInfo
 from .. import help_texts
 from ..model import RunModel
 from ..pinned import PinnedRun
-from .base import PALETTE, LegendStrip, Pane, colormap, decimated
+from .base import PALETTE, LegendStrip, Pane, cached, colormap, decimated
 
 #: Largest view span for which the landscape is recomputed (zooming out further just stretches it).
 MAX_SPAN = 400.0
@@ -205,7 +205,7 @@ class LandscapePane(Pane):
         """Draw the pinned runs' trajectories as ghosts (only planar ones; set once per change)."""
         item = self.plot.getPlotItem()
         while len(self._ghosts) < len(runs):
-            ghost = pg.PlotDataItem(connect="finite")
+            ghost = cached(pg.PlotDataItem(connect="finite"))
             ghost.setZValue(Z_GHOSTS)
             item.addItem(ghost)
             self._ghosts.append(ghost)

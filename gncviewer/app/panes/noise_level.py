@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QLabel, QWidget
 from .. import help_texts
 from ..model import RunModel, Segment
 from ..pinned import PinnedRun
-from .base import CURSOR_PEN, DecadeAxis, LegendStrip, Pane, decimated, positive_or_nan
+from .base import CURSOR_PEN, DecadeAxis, LegendStrip, Pane, cached, decimated, positive_or_nan
 from .history import marker_line, planned_extent
 
 SCHEDULE_COLOR = (170, 170, 170)
@@ -89,7 +89,7 @@ class NoiseLevelPane(Pane):
         """Overlay the pinned runs' levels t_k (dashed, in their colours) and update the key."""
         item = self.plot.getPlotItem()
         while len(self._overlays) < len(runs):
-            overlay = item.plot(connect="finite")
+            overlay = cached(item.plot(connect="finite"))
             overlay.setZValue(-1)
             self._overlays.append(overlay)
         for index, overlay in enumerate(self._overlays):

@@ -39,12 +39,28 @@ class RowsModel(QAbstractTableModel):
         super().__init__(parent)
         self.columns: list[Column] = []
         self.rows: list[dict[str, Any]] = []
+        #: Set when the last ``set_rows`` reset the model (the view then fits its columns again).
+        self.reset_done = False
 
-    def set_rows(self, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
+    def set_rows(self, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> bool:
+        """Show ``rows``; False when nothing changed.  Same runs and columns: the cells are updated in
+        place (the view keeps its selection and sort), otherwise the model is reset."""
+        rows = [dict(r) for r in rows]
+        columns = list(columns)
+        self.reset_done = False
+        if columns == self.columns and [r.get("key") for r in rows] == [r.get("key") for r in self.rows]:
+            if rows == self.rows:
+                return False
+            self.rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(columns) - 1))
+            return True
         self.beginResetModel()
-        self.columns = list(columns)
-        self.rows = [dict(r) for r in rows]
+        self.columns = columns
+        self.rows = rows
         self.endResetModel()
+        self.reset_done = True
+        return True
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
         return 0 if parent.isValid() else len(self.rows)
@@ -143,7 +159,9 @@ class RunsTablePane(Pane):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns are fitted when the runs change, not on every update of the live row (fitting measures
+        # every cell, which would cost more than the update itself while a run streams in).
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.setWordWrap(False)
         self.body.addWidget(self.view)
@@ -164,7 +182,10 @@ class RunsTablePane(Pane):
         keep = set(self.selected_keys())
         self._updating = True
         try:
-            self.model.set_rows(columns, rows)
+            if not self.model.set_rows(columns, rows):
+                return
+            if self.model.reset_done:
+                self.view.resizeColumnsToContents()
             selection = self.view.selectionModel()
             for r in range(self.proxy.rowCount()):
                 source = self.proxy.mapToSource(self.proxy.index(r, 0))
