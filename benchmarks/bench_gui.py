@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_gui.py [--problem ct|toy] [--method M] [--iterations N]
                                              [--model PATH] [--threads N] [--window 1600x1000] [--json PATH]
-                                             [--slice]
+                                             [--slice] [--pinned K]
 
 1. Headless: the same problem (built by the same code the solver thread uses) and the same solver
    config, iterated in a plain loop: iterations per second.
@@ -11,7 +11,10 @@
    latency (how late each tick fires); the solver's speed is iterations over wall time.
 
 It prints both speeds, their ratio, the latency percentiles and how often the panes were redrawn.
-Targets: p99 latency < 50 ms, solver ≥ 90 % of its headless speed.  Torch uses the app's thread
+Targets: p99 latency < 50 ms, solver ≥ 90 % of its headless speed.  ``--pinned K`` first pins K runs
+of the same length (solved headless, t_max spread over 0.1…10) and overlays them all, so the redraws
+include their ghosts in the landscape and their curves in the history and noise-level panes (issue
+target: 8 pinned runs of 1300 iterations, p99 ≤ 50 ms).  Torch uses the app's thread
 policy (all cores but one, so drawing keeps a core) for both runs unless --threads is given.
 
 With --slice the landscape-slice pane is in front during the run: slices through the newest iterate
@@ -57,6 +60,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--window", default="1600x1000", help="window size WxH (default 1600x1000)")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
     parser.add_argument("--slice", action="store_true", help="compute landscape slices during the run")
+    parser.add_argument("--pinned", type=int, default=0, help="pin and overlay this many runs first (at most 8)")
     return parser.parse_args()
 
 
@@ -180,7 +184,27 @@ class LatencyProbe:
         }
 
 
-def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
+def pinned_models(state, count: int) -> list:
+    """``count`` finished runs of the live run's length with t_max spread over 0.1…10, as the explorer keeps them."""
+    from gncviewer.app.model import RunModel
+    from gncviewer.core.devices import resolve_device
+    from gncviewer.core.solvers import make_solver
+
+    kind = state.kind
+    built = kind.build(state.settings, resolve_device("auto"))
+    models = []
+    for index, t_max in enumerate(np.logspace(-1, 1, count) if count > 1 else [2.0]):
+        config = state.config.with_changes(t_max=float(t_max))
+        x0 = kind.initial_points(built, state.init)[0]
+        records = list(make_solver(config).run(built.problem, x0))
+        model = RunModel.new(index + 1, kind.name, config, state.init, [records[0].x], np.zeros(0), state.settings)
+        model.add((0, r) for r in records)
+        model.finished = True
+        models.append(model)
+    return models
+
+
+def in_window(state, size: tuple[int, int], slices: bool = False, pinned: list | None = None) -> dict:
     import pyqtgraph as pg
     from PyQt6.QtWidgets import QApplication
 
@@ -193,6 +217,12 @@ def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
     window.show()
 
     wait(lambda: window.settled(0))
+    if pinned:
+        from gncviewer.app import pin_actions
+
+        for model in pinned:
+            window.pins.add(model, source_run=-model.run_id)
+        pin_actions.refresh(window)
     # Warm-up: first paints (font fallbacks, caches) are not what a user sees during a run.
     window.step(2)
     wait(lambda: window.settled(2))
@@ -256,6 +286,7 @@ def in_window(state, size: tuple[int, int], slices: bool = False) -> dict:
         "draw_ms": 1000 * draw_cost,
         "notifications": window.worker.stats["notifications"],
         "slices": slice_figures,
+        "pinned_overlaid": len(window.pins.runs(state.problem)),
     }
 
 
@@ -268,7 +299,8 @@ def main() -> int:
         state = _state(args, Path(tmp))
         # Headless before and after the explorer run: on a shared machine the load drifts.
         runs = [headless(state)]
-        gui = in_window(state, (width, height), args.slice)
+        pinned = pinned_models(state, min(args.pinned, 8)) if args.pinned > 0 else None
+        gui = in_window(state, (width, height), args.slice, pinned)
         runs.append(headless(state))
         base = statistics.mean(runs)
     ratio = gui["it_per_s"] / base
@@ -276,7 +308,8 @@ def main() -> int:
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     print(
         f"problem {args.problem}, method {state.config.method}, {state.config.iterations} iterations, "
-        f"torch threads {threads}, window {width}x{height}, Qt platform {os.environ.get('QT_QPA_PLATFORM')}"
+        f"torch threads {threads}, window {width}x{height}, Qt platform {os.environ.get('QT_QPA_PLATFORM')}, "
+        f"pinned runs overlaid {gui['pinned_overlaid']}"
     )
     print(f"headless solver:        {base:8.2f} it/s  (before and after: {', '.join(f'{r:.2f}' for r in runs)})")
     target = 0.8 if args.slice else 0.9
@@ -309,6 +342,7 @@ def main() -> int:
                     "headless_runs": runs,
                     "gui": gui,
                     "ratio": ratio,
+                    "pinned": gui["pinned_overlaid"],
                 },
                 indent=1,
             )

@@ -39,7 +39,7 @@ def test_records_are_immutable_and_complete(problem):
         "line_search_ok",
         "descent_cos",
         "f",
-        "F",
+        "F_prev",
         "data_term",
         "prior_term",
         "grad_norm",

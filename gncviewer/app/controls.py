@@ -77,6 +77,15 @@ class ControlsPanel(QScrollArea):
         )
         self.error_label.hide()
         self._layout.addWidget(self.error_label)
+        # While an earlier iterate is replayed the controls show the settings in force then, read-only.
+        self.replay_label = QLabel("")
+        self.replay_label.setWordWrap(True)
+        self.replay_label.setStyleSheet(
+            "QLabel { color: #dfe9ff; background: #23406b; border-radius: 4px; padding: 5px; }"
+        )
+        self.replay_label.hide()
+        self._layout.addWidget(self.replay_label)
+        self.replaying: int | None = None
         self._layout.addWidget(self._speed_row())
         self.problem_box = QComboBox()
         self.problem_box.setObjectName(PROBLEM_FIELD)
@@ -330,6 +339,22 @@ class ControlsPanel(QScrollArea):
             active_in_group[param.group] = active_in_group.get(param.group, False) or on
         for title, box in self.groups.items():
             box.setVisible(active_in_group.get(title, True))
+
+    def set_replay(self, iteration: int | None, state: ExplorerState) -> None:
+        """Show ``state`` read-only while iteration ``iteration`` is replayed; editable again with None."""
+        self.replaying = iteration
+        self.show_state(state)
+        editable = iteration is None
+        for widget in (self._groups_holder, self.problem_box, self.preset_box):
+            widget.setEnabled(editable)
+        if editable:
+            self.replay_label.hide()
+            return
+        self.replay_label.setText(
+            f"Replaying iteration {iteration}: the settings in force then, read-only. "
+            "Press Live (End) or drag the slider to the end to edit."
+        )
+        self.replay_label.show()
 
     # -- errors --------------------------------------------------------------------------------------
 

@@ -1,13 +1,17 @@
 """Exports: the history as CSV or JSON, panes as PNG, the run as an animated GIF or MP4.
 
 Column names come from ``core.history`` (the CLI's JSON uses the same), so files from the GUI and
-from ``gncviewer solve`` can be compared directly.  Every file is written atomically.
+from ``gncviewer solve`` can be compared directly.  Every file is written atomically.  The CSV starts
+with ``#`` lines that carry the run's settings, its mid-run changes, why each trajectory ended and
+what each column means (``pandas.read_csv(path, comment="#")`` skips them); both files say why the
+run ended (``core/runs.py``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from PyQt6.QtWidgets import QWidget
 
 from .. import __version__
 from ..core.files import atomic_file, writable_problem, write_atomic
-from ..core.history import history_columns
+from ..core.history import COLUMN_HELP, history_columns
 from ..core.jsonio import json_text
 from ..errors import InputFileError
 from .model import RunModel
@@ -38,15 +42,24 @@ def _target(path: str | Path, suffixes: Sequence[str]) -> Path:
     return target
 
 
+#: Public name for the other export modules (runs table).
+checked_target = _target
+
+
 def _require_run(model: RunModel) -> None:
     if not model.trajectories or not any(t.records for t in model.trajectories):
         raise InputFileError("there is no run to export yet; press Run or Step first")
 
 
 def history_csv_text(model: RunModel) -> str:
-    """One row per (trajectory, iteration); a ``trajectory`` column leads when several ran together."""
+    """One row per (trajectory, iteration); a ``trajectory`` column leads when several ran together.
+
+    A header of ``#`` lines says what the run was (problem, settings, solver config, start, changes)
+    and how each trajectory ended, so the file stands on its own."""
     _require_run(model)
     out = io.StringIO()
+    for line in _header_lines(model):
+        out.write(f"# {line}\n")
     writer = csv.writer(out)
     header: list[str] | None = None
     for index, traj in enumerate(model.trajectories):
@@ -57,6 +70,41 @@ def history_csv_text(model: RunModel) -> str:
         for row in zip(*columns.values()):
             writer.writerow([index + 1, *row])
     return out.getvalue()
+
+
+def _header_lines(model: RunModel) -> list[str]:
+    compact = {"separators": (",", ":"), "ensure_ascii": False}
+    lines = [
+        f"gncviewer {__version__} history of a {model.kind} run (read with pandas.read_csv(path, comment='#'))",
+        f"problem: {model.kind}",
+        "settings: " + json.dumps(model.settings.to_dict() if model.settings is not None else None, **compact),
+        "config: " + json.dumps(model.config.to_dict() if model.config is not None else None, **compact),
+        f"init: {model.init}",
+    ]
+    for seg in model.segments:
+        lines.append(
+            f"change at iteration {seg.iteration}: {seg.label or 'settings changed'}"
+            + (f" ({seg.note})" if seg.note else "")
+        )
+    for index in range(len(model.trajectories)):
+        summary = model.summary(index)
+        lines.append(
+            f"trajectory {index + 1} ended: {summary.end_text}"
+            + (f"; warning: {summary.warning}" if summary.warning else "")
+        )
+    lines.append("columns: " + "; ".join(f"{name} = {text}" for name, text in COLUMN_HELP.items()))
+    return lines
+
+
+def default_name(model: RunModel, suffix: str) -> str:
+    """A file name that says which run it holds: problem, method, iterations, end (toy-gnc-flow-1300it-budget)."""
+    config = model.config
+    method = config.method if config is not None else "run"
+    parts = [model.kind, method]
+    if model.trajectories and model.trajectories[0].records:
+        summary = model.summary(0)
+        parts += [f"{summary.iterations}it", summary.end]
+    return "-".join(parts) + suffix
 
 
 def export_csv(path: str | Path, model: RunModel) -> Path:
@@ -77,13 +125,24 @@ def export_json(path: str | Path, model: RunModel, state: ExplorerState, info: A
         "label": getattr(info, "label", None),
         "state": state.to_dict(),
         "config": model.config.to_dict() if model.config is not None else None,
+        "settings": model.settings.to_dict() if model.settings is not None else None,
+        "init": model.init,
+        **_end_fields(model, 0),
         "segments": [
-            {"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
+            {
+                "iteration": s.iteration,
+                "config": s.config.to_dict(),
+                "settings": s.settings.to_dict(),
+                "label": s.label,
+                "note": s.note,
+            }
             for s in model.segments
         ],
         "trajectories": [
             {
                 "start": np.asarray(model.starts[i]).tolist() if i < len(model.starts) and model.planar else None,
+                **_end_fields(model, i),
+                "summary": model.summary(i).to_dict(),
                 "history": history_columns(traj.records),
                 "x": [r.x.tolist() for r in traj.records] if model.planar else None,
                 "final_x": traj.records[-1].x.tolist() if traj.records else None,
@@ -94,6 +153,12 @@ def export_json(path: str | Path, model: RunModel, state: ExplorerState, info: A
     text = json_text(payload)
     write_atomic(target, text.encode("utf-8"))
     return target
+
+
+def _end_fields(model: RunModel, trajectory: int) -> dict[str, Any]:
+    """end, end_text and warning, as in the CLI's JSON (``SolveResult.to_json``)."""
+    summary = model.summary(trajectory)
+    return {"end": summary.end, "end_text": summary.end_text, "warning": summary.warning}
 
 
 def qimage_to_rgb(image: QImage) -> np.ndarray:

@@ -106,9 +106,16 @@ def _render(window: MainWindow, target: Path, iterations: list[int], fields: dic
     window.statusBar().showMessage(f"Exported {len(frames)} frames to {target}", 6000)
 
 
+def suggested_name(window: MainWindow, kind: str) -> str:
+    """The dialog's file name: for the history, one that names the run (problem, method, iterations, end)."""
+    if kind in ("csv", "json") and window.model.trajectories and window.model.trajectories[0].records:
+        return export.default_name(window.model, f"-history.{kind}")
+    return NAMES[kind]
+
+
 def export_dialog(window: MainWindow, kind: str) -> None:
     start = Path(window.settings.last_folder()) if window.settings else Path.home()
-    path, _ = QFileDialog.getSaveFileName(window, "Export", str(start / NAMES[kind]), FILTERS[kind])
+    path, _ = QFileDialog.getSaveFileName(window, "Export", str(start / suggested_name(window, kind)), FILTERS[kind])
     if path:
         if window.settings:
             window.settings.set_last_folder(path)

@@ -22,12 +22,17 @@ def open_tour(window: MainWindow) -> GuidedTour:
         if window.settings is not None:
             settings = window.settings
             tour.show_at_start.toggled.connect(lambda on: settings.set_show_tour(on))
-        geometry = window.geometry()
-        tour.move(geometry.x() + geometry.width() - 480, geometry.y() + 90)
         window.tour = tour
     window.tour.show()
+    window.tour.place()
     window.tour.raise_()
     return window.tour
+
+
+def tour_at_start(window: MainWindow) -> bool:
+    """Open the tour at start? Only when asked for and the window is on the toy problem: the tour is
+    about the toy, and must not open over a restored CT session."""
+    return window.settings is not None and window.settings.show_tour and window.state.problem == "toy"
 
 
 def open_method_help(window: MainWindow) -> MethodDialog:

@@ -11,9 +11,11 @@ LANDSCAPE = (
     "current smoothing level t (logarithmic scale: dark = low), with contour lines. The dashed line is Ax = y, "
     "where the data term vanishes; the prior decides where on it to stop. The star is the global minimum of the "
     "real objective f = F(·, t_min), the triangles its local minima. At large t the landscape is smooth with a "
-    "single basin; as t falls, the basins of the mixture components appear and the trajectory (line, current "
-    "point = large dot) must already be in the right one. Click to set the starting point, shift-click to add "
-    "more starting points that run together; the arrows (optional) show the direction d = −t∇F(x, t)."
+    "single basin; as t falls, the basins of the mixture components appear and the trajectory (line from the "
+    "start, the hollow square, to the current iterate, the dot) must already be in the right one. Pinned runs "
+    "are drawn as dashed ghosts in their colours (□ their start, ● their end), so GNC and plain descent from one "
+    "start can be seen side by side. Click to set the starting point, shift-click to add more starting points "
+    "that run together; the arrows (optional) show the direction d = −t∇F(x, t)."
 )
 
 CT_VIEW = (
@@ -22,25 +24,39 @@ CT_VIEW = (
     "bright, blue = too dark). Images use the fixed range [0, 1] and the error ±0.25, so frames can be compared "
     "by eye. PSNR (dB, higher is better) and SSIM (1 = identical structure) are computed against the ground "
     "truth after every iteration. Try several initialisations: the paper's claim is that the result barely "
-    "depends on where you start."
+    "depends on where you start. Layout 'compare runs' puts two runs (the live one or pinned ones, at the "
+    "iteration shown) against each other: A or B (the A ⇄ B button flips), a wipe between them, or A − B."
 )
 
 NOISE_LEVEL = (
     "The smoothing level t used at every iteration (log scale). The grey dashed curve is the schedule grid "
     "t_1 > … > t_N = t_min that the GNC flow walks down one step per iteration. The gradient-like method picks "
     "t adaptively: the largest level on the grid whose direction d(t) = −t∇F(x, t) still points downhill for "
-    "the real objective f; red crosses are levels it tried and rejected, orange triangles iterations the skip "
+    "the real objective f; red crosses are levels it tried and rejected, orange ▼ iterations the skip "
     "rule spent without moving. A curve that drops below the grid means the smoothed direction stopped being "
-    "useful and the method moved on to sharper levels."
+    "useful and the method moved on to sharper levels. Pinned runs are overlaid dash-dotted in their colours."
 )
 
 HISTORY = (
-    "How the iteration went, against the iteration number. Step size (log scale) and line-search trials (red "
-    "crosses: no Armijo trial passed, no step was taken); cos∠(d, −∇f) = 1 means the step points straight "
-    "downhill on f, ≤ 0 means it does not descend f at all (the GNC flow may do that early on: it descends F(·, t) "
-    "instead); f (the real objective) and F (the surrogate at the current t); the gradient norm ‖∇f‖, which "
-    "goes to zero at a stationary point; and the distance to the global minimum (toy) or PSNR (CT). Dashed "
-    "vertical lines mark parameter changes during the run; the solid one is the iteration shown."
+    "How the iteration went, against the iteration number. Step size (log scale; a red × marks a failed line "
+    "search, which took no step, at the step size the run was using) and line-search trials (red crosses: no "
+    "Armijo trial passed; methods with a fixed step have no line search and say so); cos∠(d, −∇f) = 1 means the "
+    "step points straight downhill on f, ≤ 0 means it does not descend f at all (the GNC flow may do that early "
+    "on: it descends F(·, t) instead); f (the real objective) and, dashed, F (the surrogate the next step "
+    "descends, at the same iterate); the gradient norm ‖∇f‖, which goes to zero at a stationary point; and the "
+    "distance to the global minimum (toy) or PSNR (CT). Dashed vertical lines mark settings changed during the "
+    "run (labelled, e.g. α 10 → 3; hover for how the run went on); the solid one is the iteration shown. "
+    "Pinned runs are overlaid dashed in their colours; the key above names the settings that differ."
+)
+
+RUNS_TABLE = (
+    "One row per run: the live one and the runs pinned for comparison (Pin run or P; with 'pin on change' a run "
+    "is pinned automatically before a change of method, start or problem settings replaces it; at most 8 per "
+    "problem, the oldest goes first). Columns: the settings that differ between the runs, the final f, ‖∇f‖ "
+    "and t, the problem's quality figures, iterations, failed line searches, solver time and why the run "
+    "ended (⚠: it ended before t reached t_min, so its last iterate belongs to a smoothed problem). Click a "
+    "header to sort; select rows to overlay only those (none selected: all pinned runs); Export CSV writes "
+    "the table."
 )
 
 DATA_SPACE = (

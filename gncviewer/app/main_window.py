@@ -36,6 +36,7 @@ from . import (
     map_actions,
     messages,
     pane_table,
+    pin_actions,
     session_actions,
     window_menus,
 )
@@ -49,7 +50,9 @@ from .panes.history import HistoryPane
 from .panes.landscape import LandscapePane
 from .panes.line_search import LineSearchPane
 from .panes.noise_level import NoiseLevelPane
+from .panes.runs_table import RunsTablePane
 from .panes.slices import SlicePane
+from .pinned import PinnedRun, PinStore
 from .protocol import (
     Load,
     Pause,
@@ -67,7 +70,7 @@ from .protocol import (
 from .redraw import Redraw
 from .session import SavedRun, Session, save_session
 from .settings import AppSettings
-from .state import ExplorerState
+from .state import ExplorerState, Setup
 from .style import STYLE
 from .tour import GuidedTour, MethodDialog
 from .worker import MapWorker, SolverWorker
@@ -130,6 +133,14 @@ class MainWindow(QMainWindow):
         self.redraw = Redraw(self)
         #: The slice and line-search panes' settings and requests (``inspect_actions.py``).
         self.inspect = inspect_actions.InspectState()
+        #: Pinned runs (per kind), the runs table's selection (what is overlaid; empty: all), and the
+        #: options of the Run menu: overlay pinned runs, pin on change, restart the schedule on mid-run changes.
+        self.pins = PinStore()
+        self.pin_overlay: list[int] = []
+        self.show_pinned = True
+        self.auto_pin = True
+        self.restart_schedule = False
+        self.table_refreshed = 0.0
 
         self.run_actions = window_menus.make_actions(self)
         self.landscape = LandscapePane()
@@ -140,6 +151,7 @@ class MainWindow(QMainWindow):
         self.map_pane = ConvergenceMapPane()
         self.slice_pane = SlicePane()
         self.line_pane = LineSearchPane()
+        self.runs_table = RunsTablePane()
         self.controls = ControlsPanel()
         self._make_docks()
         window_menus.make_menus(self)
@@ -195,6 +207,7 @@ class MainWindow(QMainWindow):
             "map": self._dock("Convergence map (toy)", self.map_pane, "dock-map"),
             "slice": self._dock("Landscape slice F(x_k + a u + b v, t)", self.slice_pane, "dock-slice"),
             "line-search": self._dock("Line search (shown iteration)", self.line_pane, "dock-line-search"),
+            "runs": self._dock("Runs", self.runs_table, "dock-runs"),
         }
         self._arrange_docks()
 
@@ -213,6 +226,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["history"], d["map"])
         self.tabifyDockWidget(d["history"], d["slice"])
         self.tabifyDockWidget(d["history"], d["line-search"])
+        # The runs table along the bottom, under every pane: comparing runs means reading it beside the plots,
+        # and its many columns want the whole width.
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d["runs"])
         for dock in d.values():
             dock.show()
         self.show_problem_panes()
@@ -220,6 +236,7 @@ class MainWindow(QMainWindow):
             [d["controls"], self.docks[self.main_dock_key()], d["noise"]], [340, 720, 540], Qt.Orientation.Horizontal
         )
         self.resizeDocks([d["noise"], d["history"]], [300, 640], Qt.Orientation.Vertical)
+        self.resizeDocks([d["runs"]], [200], Qt.Orientation.Vertical)
 
     def _make_status_bar(self) -> None:
         status = self.statusBar()
@@ -243,6 +260,14 @@ class MainWindow(QMainWindow):
         self.slider.valueChanged.connect(self._slider_moved)
         inspect_actions.connect(self)
         self.data_space.wanted.connect(self._data_space_wanted)
+        table = self.runs_table
+        table.pin_requested.connect(self.pin_current)
+        table.unpin_requested.connect(lambda keys: pin_actions.unpin(self, keys))
+        table.clear_requested.connect(lambda: pin_actions.clear(self))
+        table.export_requested.connect(lambda: pin_actions.export_dialog(self))
+        table.selection_changed.connect(lambda keys: pin_actions.selection_changed(self, keys))
+        table.auto_pin_toggled.connect(self.set_auto_pin)
+        table.overlay_toggled.connect(self.set_show_pinned)
 
     def default_layout(self) -> None:
         for dock in self.docks.values():
@@ -270,6 +295,7 @@ class MainWindow(QMainWindow):
             self.map_pane,
             self.slice_pane,
             self.line_pane,
+            self.runs_table,
         )
 
     def show_problem_panes(self) -> None:
@@ -286,6 +312,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([main], [max(main.width(), self.width() - 340 - 560)], Qt.Orientation.Horizontal)
         self.docks["history"].raise_()
         self.history.set_metric(self.state.kind.metrics[0] if self.state.kind.metrics else None)
+        self.pin_overlay = []
+        pin_actions.refresh(self)
 
     # -- commands from the user --------------------------------------------------------------------
 
@@ -309,6 +337,39 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.show_iteration(None)
         self.worker.send(Reset())
+
+    def pin_current(self) -> PinnedRun | None:
+        """Pin the live run for comparison (P); None when it has no iteration yet."""
+        return pin_actions.pin_current(self)
+
+    def set_auto_pin(self, on: bool) -> None:
+        self.auto_pin = bool(on)
+        for widget in (self.runs_table.auto_pin, self.run_actions.get("auto-pin")):
+            if widget is not None and widget.isChecked() != self.auto_pin:
+                widget.setChecked(self.auto_pin)
+
+    def set_show_pinned(self, on: bool) -> None:
+        self.show_pinned = bool(on)
+        if self.runs_table.overlay.isChecked() != self.show_pinned:
+            self.runs_table.overlay.setChecked(self.show_pinned)
+        pin_actions.refresh(self)
+
+    def set_restart_schedule(self, on: bool) -> None:
+        self.restart_schedule = bool(on)
+        action = self.run_actions.get("restart-schedule")
+        if action is not None and action.isChecked() != self.restart_schedule:
+            action.setChecked(self.restart_schedule)
+
+    def restore_defaults(self) -> None:
+        """The current problem's defaults (its preset's values when one is chosen), from iteration 0: the
+        way back from settings that diverge, also after a session brought them back."""
+        kind = self.state.kind
+        preset = self.state.setup.preset
+        setup = Setup.from_preset(kind, preset) if preset else Setup.default(kind)
+        self.load_state(self.state.with_setup(setup))
+        self.statusBar().showMessage(
+            f"Restored the defaults of {kind.label}" + (f" (preset {preset})" if preset else ""), 6000
+        )
 
     def stop(self) -> None:
         self.worker.send(Stop())
@@ -338,6 +399,8 @@ class MainWindow(QMainWindow):
     def change_state(self, new: ExplorerState, field: str | None) -> None:
         """Show ``new`` and send the solver thread what changed: a rebuild, a re-weighting or a new start."""
         old = self.state
+        if self.replay is not None:  # an edit goes to the live run: leave the replay first
+            self.show_iteration(None)
         if new == old:
             self.controls.show_state(new)
             return
@@ -347,6 +410,7 @@ class MainWindow(QMainWindow):
             self.worker.send(SetSpeed(new.speed))
             if replace(new, speed=old.speed) == old:
                 return
+        pin_actions.maybe_pin_before(self, old, new, field)
         token = self.new_token(old, field)
         kind = new.kind
         rebuild = new.problem != old.problem or kind.rebuild_needed(old.settings, new.settings)
@@ -358,7 +422,7 @@ class MainWindow(QMainWindow):
             self.show_iteration(None)
             self.worker.send(SetInit(new.init, token=token))
         else:
-            self.worker.send(SetConfig(new.config, new.settings, token=token))
+            self.worker.send(SetConfig(new.config, new.settings, token=token, restart_schedule=self.restart_schedule))
             if new.init != old.init:
                 self.worker.send(SetInit(new.init, token=next(self._tokens)))
         if new.problem == map_actions.MAP_KIND:
@@ -403,12 +467,29 @@ class MainWindow(QMainWindow):
             iteration = None
         self.replay = iteration
         self.live_action.setChecked(iteration is None)
+        self.show_replayed_settings(iteration)
         replay_t = None
         if iteration is not None and self.model.trajectories and self.model.trajectories[0].records:
             replay_t = float(self.model.trajectories[0].at(iteration).t)
         if replay_t != self.landscape_view.replay_t:
             self._set_landscape_view(replay_t=replay_t)
         self.redraw.refresh()
+
+    def show_replayed_settings(self, iteration: int | None) -> None:
+        """While replaying, the controls show (read-only) the settings in force at that iteration."""
+        if iteration is None:
+            self.controls.set_replay(None, self.state)
+            return
+        config, settings = self.model.setting_at(iteration)
+        shown = self.state
+        try:
+            if settings is not None and type(settings) is type(shown.settings):
+                shown = shown.with_settings(settings)
+            if config is not None:
+                shown = shown.with_config(config)
+        except ConfigError:
+            shown = self.state
+        self.controls.set_replay(iteration, shown)
 
     def _slider_moved(self, value: int) -> None:
         if not self._syncing_slider:
@@ -438,6 +519,10 @@ class MainWindow(QMainWindow):
 
     def export(self, kind: str, path: str | Path) -> bool:
         return export_actions.export_to(self, kind, path)
+
+    def export_runs(self, path: str | Path) -> bool:
+        """The runs table as CSV."""
+        return pin_actions.export_runs(self, path)
 
     def compute_map(self) -> bool:
         return map_actions.compute(self)
@@ -479,6 +564,35 @@ class MainWindow(QMainWindow):
         self._error_box.setText(text)
         self._error_box.open()
 
+    def update_state_label(self, message: str = "") -> None:
+        """The run's state and, once it ended, why (``core/runs.py``): the same words as the runs table."""
+        state = self.run_state
+        model = self.model
+        style = ""
+        if state == "finished" and model.trajectories and model.trajectories[0].records:
+            summary = model.summary(min(self.history.trajectory, len(model.trajectories) - 1))
+            text = summary.end_text if summary.end in ("diverged", "stopped") else f"finished: {summary.end_text}"
+            if summary.warning:
+                text += " ⚠"
+            tip = summary.end_text + (f"\n⚠ {summary.warning}" if summary.warning else "")
+            if summary.end == "diverged":
+                style = "color: #ff8a8a;"
+            elif summary.warning:
+                style = "color: #f0c85a;"
+        else:
+            text = {"idle": "ready", "paused": "paused", "running": "running"}.get(state, state)
+            if model.errors:
+                first = min(model.errors)
+                diverged = model.summary(first)
+                text += f" · trajectory {first + 1} {diverged.end_text}"
+                style = "color: #ff8a8a;"
+            elif message:
+                text += f" ({message})"
+            tip = text
+        self.state_label.setText(text)
+        self.state_label.setToolTip(tip)
+        self.state_label.setStyleSheet(style)
+
     def update_status(self, shown: int) -> None:
         model = self.model
         if model.trajectories and model.trajectories[0].records:
@@ -487,7 +601,10 @@ class MainWindow(QMainWindow):
             for metric in self.state.kind.metrics[:1]:
                 if metric.name in rec.metrics:
                     extra = f" · {metric.label} " + metric.status_format.format(rec.metrics[metric.name])
-            self.iteration_label.setText(f"iteration {rec.iteration} · t {rec.t:.3g} · f {rec.f:.5g}{extra}")
+            # After a divergence the newest record is the last finite iterate, not a result.
+            last_finite = 0 in model.errors and rec is model.trajectories[0].records[-1]
+            where = f"last finite iterate {rec.iteration}" if last_finite else f"iteration {rec.iteration}"
+            self.iteration_label.setText(f"{where} · t {rec.t:.3g} · f {rec.f:.5g}{extra}")
         now = time.perf_counter()
         self.rate = [(t, k) for t, k in self.rate if now - t < 2.0]
         if len(self.rate) >= 2 and self.run_state == "running":

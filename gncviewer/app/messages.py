@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtWidgets import QStyle
 
-from . import inspect_actions, pane_table
+from ..core.changes import change_label
+from ..core.config import SolverConfig
+from ..errors import NumericalError
+from . import inspect_actions, pane_table, pin_actions
 from .model import RunModel, Segment
 from .protocol import (
     Applied,
+    Diverged,
     ErrorMessage,
     LandscapeReady,
     LineSearchFailed,
@@ -58,32 +62,93 @@ def _landscape(window: MainWindow, message: LandscapeReady) -> bool:
 def _run_started(window: MainWindow, message: RunStarted) -> bool:
     saved = window.resume_runs.pop(message.resume_token, None) if message.resume_token else None
     window.model = RunModel.new(
-        message.run_id, window.state.problem, message.config, message.init, message.starts, message.grid
+        message.run_id,
+        window.state.problem,
+        message.config,
+        message.init,
+        message.starts,
+        message.grid,
+        message.settings if message.settings is not None else window.state.settings,
     )
     window.noise.clear_markers()
     window.history.clear_markers()
     window.rate.clear()
     if saved is not None:
+        if saved.settings is not None:
+            window.model.settings = saved.settings
+        if saved.config is not None:
+            window.model.config = saved.config
         for seg in saved.segments:
-            _mark_segment(window, Segment(seg["iteration"], seg["config"], seg["settings"], message.grid))
+            _mark_segment(
+                window,
+                Segment(seg["iteration"], seg["config"], seg["settings"], message.grid, label=seg.get("label", "")),
+            )
         for index, records in enumerate(saved.trajectories):
             window.model.add((index, r) for r in records)
-        _mark_segment(window, Segment(saved.last_iteration, message.config, window.state.settings, message.grid))
+        window.model.seconds = saved.seconds
+        window.model.errors = {e.trajectory: NumericalError(e.text, e.iteration, e.t, e.quantity) for e in saved.errors}
+        if saved.errors:
+            window.statusBar().showMessage(
+                f"The saved run {saved.errors[0].text.split(';')[0]}: Run → Restore defaults puts this "
+                "problem's defaults back",
+                15000,
+            )
+        # The run goes on from the saved iterates: marked, with what changed if the session's settings differ.
+        resumed = _labelled(window, saved.last_iteration, message.config, window.state.settings)
+        resumed.label = "resumed from the session" + (f": {resumed.label}" if resumed.label else "")
+        resumed.note = saved.resume_note
+        _mark_segment(window, resumed)
     window.replay = None
     window.live_action.setChecked(True)
+    window.show_replayed_settings(None)
+    pin_actions.refresh(window)
     return True
+
+
+def _labelled(window: MainWindow, iteration: int, config: SolverConfig, settings: Any, **extra: Any) -> Segment:
+    """A segment whose label names what changed from the settings in force before it ("α 10 → 3")."""
+    model = window.model
+    old_config, old_settings = model.current_config, model.current_settings
+    params = [*SolverConfig.params()]
+    old: dict[str, Any] = dict(old_config.to_dict()) if old_config is not None else {}
+    new: dict[str, Any] = dict(config.to_dict())
+    if old_settings is not None and type(old_settings) is type(settings):
+        params = [*settings.params(), *params]
+        old.update(old_settings.to_dict())
+        new.update(settings.to_dict())
+    label = change_label(params, old, new)
+    return Segment(iteration, config, settings, extra.pop("grid", model.grid), label=label, **extra)
 
 
 def _mark_segment(window: MainWindow, segment: Segment) -> None:
     window.model.segments.append(segment)
-    window.noise.add_marker(segment.iteration)
-    window.history.add_marker(segment.iteration)
+    window.noise.add_marker(segment)
+    window.history.add_marker(segment)
 
 
 def _segment_started(window: MainWindow, message: SegmentStarted) -> bool:
     if message.run_id == window.model.run_id:
-        _mark_segment(window, Segment(message.iteration, message.config, message.settings, message.grid))
-        window.model.config = message.config
+        segment = _labelled(
+            window,
+            message.iteration,
+            message.config,
+            message.settings,
+            grid=message.grid,
+            running=message.running,
+            note=message.note,
+        )
+        _mark_segment(window, segment)
+        what = segment.label or "settings changed"
+        window.statusBar().showMessage(f"{what} at iteration {message.iteration}: {message.note}", 10000)
+        window.status_messages.append(f"{what}: {message.note}")
+    return True
+
+
+def _diverged(window: MainWindow, message: Diverged) -> bool:
+    if message.run_id == window.model.run_id:
+        window.model.errors[message.trajectory] = NumericalError(
+            message.text, message.iteration, message.t, message.quantity
+        )
     return True
 
 
@@ -93,14 +158,16 @@ def _state_changed(window: MainWindow, message: StateChanged) -> bool:
     icon = QStyle.StandardPixmap.SP_MediaPause if running else QStyle.StandardPixmap.SP_MediaPlay
     window.run_actions["run"].setIcon(window.style().standardIcon(icon))
     window.run_actions["run"].setText("Pause" if running else "Run")
-    text = {"idle": "ready", "paused": "paused", "running": "running", "finished": "finished"}.get(
-        message.state, message.state
-    )
-    if message.message:
-        text += f" ({message.message})"
-    window.state_label.setText(text)
+    model = window.model
+    if message.seconds == message.seconds:  # not NaN
+        model.seconds = message.seconds
+    model.stopped = message.stopped
+    model.finished = message.state == "finished"
+    window.update_state_label(message.message)
     if message.message.startswith("device"):
         window.device_label.setText(message.message.replace("device", "device:"))
+    if not running:
+        pin_actions.refresh_table(window)
     return True
 
 
@@ -172,6 +239,7 @@ HANDLERS: dict[type, Callable[[Any, Any], bool]] = {
     StateChanged: _state_changed,
     ProblemReady: _problem_ready,
     Applied: _applied,
+    Diverged: _diverged,
     ErrorMessage: _error,
     Status: _status,
     Reply: _reply,

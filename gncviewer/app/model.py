@@ -16,6 +16,8 @@ import numpy as np
 from ..core.config import SolverConfig
 from ..core.params import Settings
 from ..core.records import StepRecord
+from ..core.runs import RunSummary, summarize
+from ..errors import NumericalError
 
 #: Scalar columns kept per trajectory (StepRecord attributes); metrics get a column each as they appear.
 SCALARS = ("iteration", "t", "step_size", "descent_cos", "f", "F", "grad_norm", "line_search_trials", "data_term")
@@ -32,6 +34,12 @@ class GrowingArray:
     def __len__(self) -> int:
         return self._size
 
+    def copy(self) -> GrowingArray:
+        out = GrowingArray.__new__(GrowingArray)
+        out._data = self._data[: max(self._size, 1)].copy()
+        out._size = self._size
+        return out
+
     def append(self, value: float | Sequence[float] | np.ndarray) -> None:
         if self._size == len(self._data):
             grown = np.full((2 * len(self._data), *self._data.shape[1:]), np.nan, dtype=np.float64)
@@ -47,12 +55,23 @@ class GrowingArray:
 
 @dataclass
 class Segment:
-    """A parameter change mid-run: from ``iteration`` on, the records come from ``config`` and ``settings``."""
+    """A parameter change mid-run: from ``iteration`` on, the records come from ``config`` and ``settings``.
+
+    ``running`` is the config the solver ran (the schedule cut to continue from the current t, see
+    ``SegmentStarted``); ``label`` what changed ("α 10 → 3"), ``note`` how the run went on."""
 
     iteration: int
     config: SolverConfig
     settings: Settings
     grid: np.ndarray
+    running: SolverConfig | None = None
+    label: str = ""
+    note: str = ""
+
+    @property
+    def planned(self) -> int:
+        """Iterations this segment's solver may run."""
+        return (self.running or self.config).iterations
 
 
 class Trajectory:
@@ -90,6 +109,16 @@ class Trajectory:
             if not cand.accepted:
                 self.rejected.append((record.iteration, cand.t))
 
+    def copy(self) -> Trajectory:
+        """A snapshot that later appends to this one do not change (pinned runs)."""
+        out = Trajectory.__new__(Trajectory)
+        out.records = list(self.records)
+        out.columns = {name: col.copy() for name, col in self.columns.items()}
+        out.metrics = {name: col.copy() for name, col in self.metrics.items()}
+        out.points = self.points.copy() if self.points is not None else None
+        out.rejected = self.rejected.copy()
+        return out
+
     def at(self, iteration: int) -> StepRecord:
         """The record shown at ``iteration`` (the last one if this trajectory stopped earlier)."""
         if not self.records:
@@ -118,23 +147,95 @@ class RunModel:
     starts: tuple[np.ndarray, ...] = ()
     trajectories: list[Trajectory] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
-    #: The config the run started with (``config`` follows the latest segment).
-    first_config: SolverConfig | None = None
+    #: The problem settings the run started with (None until the solver thread said).
+    settings: Settings | None = None
+    #: How the run stands: solver seconds, stopped by the user, ended, and per trajectory the
+    #: NumericalError that ended it.
+    seconds: float = math.nan
+    stopped: bool = False
+    finished: bool = False
+    errors: dict[int, NumericalError] = field(default_factory=dict)
 
     @classmethod
     def new(
-        cls, run_id: int, kind: str, config: SolverConfig, init: str, starts: Sequence[np.ndarray], grid: np.ndarray
+        cls,
+        run_id: int,
+        kind: str,
+        config: SolverConfig,
+        init: str,
+        starts: Sequence[np.ndarray],
+        grid: np.ndarray,
+        settings: Settings | None = None,
     ) -> RunModel:
         return cls(
             run_id=run_id,
             kind=kind,
             config=config,
-            first_config=config,
             init=init,
             grid=np.asarray(grid),
             starts=tuple(starts),
             trajectories=[Trajectory(_planar(s)) for s in starts],
+            settings=settings,
         )
+
+    def snapshot(self) -> RunModel:
+        """A copy whose trajectories no longer grow with the live run (for pinning)."""
+        return RunModel(
+            run_id=self.run_id,
+            kind=self.kind,
+            config=self.config,
+            init=self.init,
+            grid=self.grid,
+            starts=self.starts,
+            trajectories=[t.copy() for t in self.trajectories],
+            segments=list(self.segments),
+            settings=self.settings,
+            seconds=self.seconds,
+            stopped=self.stopped,
+            finished=self.finished,
+            errors=dict(self.errors),
+        )
+
+    @property
+    def current_config(self) -> SolverConfig | None:
+        """The solver settings in force at the newest iterate (``config``: those the run started with)."""
+        return self.segments[-1].config if self.segments else self.config
+
+    @property
+    def current_settings(self) -> Settings | None:
+        """The problem settings in force at the newest iterate."""
+        return self.segments[-1].settings if self.segments else self.settings
+
+    @property
+    def planned(self) -> int:
+        """The iteration budget counted from the first record: the last segment's start plus its budget."""
+        first = self.first_iteration
+        if self.segments:
+            return self.segments[-1].iteration + self.segments[-1].planned - first
+        return self.config.iterations if self.config is not None else 0
+
+    def summary(self, trajectory: int = 0) -> RunSummary:
+        """Final figures and why the run ended (``core/runs.py``), for one of its trajectories."""
+        settings = self.current_settings
+        t_min = float(getattr(settings, "t_min", math.nan))
+        records = self.records(trajectory)
+        return summarize(
+            records,
+            self.planned,
+            t_min,
+            error=self.errors.get(trajectory),
+            stopped=self.stopped,
+            finished=self.finished or trajectory in self.errors,
+            seconds=self.seconds,
+        )
+
+    def setting_at(self, iteration: int) -> tuple[SolverConfig | None, Settings | None]:
+        """The solver config and problem settings in force at ``iteration`` (replaying shows these)."""
+        config, settings = self.config, self.settings
+        for seg in self.segments:
+            if seg.iteration < iteration:
+                config, settings = seg.config, seg.settings
+        return config, settings
 
     @property
     def planar(self) -> bool:
@@ -153,11 +254,7 @@ class RunModel:
 
     def config_at(self, iteration: int) -> SolverConfig | None:
         """The solver config that produced the record of ``iteration`` (segments change it mid-run)."""
-        config = self.first_config or self.config
-        for segment in self.segments:
-            if segment.iteration < iteration:
-                config = segment.config
-        return config
+        return self.setting_at(iteration)[0]
 
     @property
     def last_iteration(self) -> int:

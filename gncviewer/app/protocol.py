@@ -40,6 +40,8 @@ class ResumeState:
     points: tuple[np.ndarray, ...]
     iterations: tuple[int, ...]
     token: int
+    #: The smoothing level each trajectory had reached: the run continues there (empty: from t_max).
+    ts: tuple[float, ...] = ()
 
 
 # -- commands (GUI → worker) -------------------------------------------------------------------------
@@ -59,11 +61,13 @@ class Load:
 @dataclass(frozen=True)
 class SetConfig:
     """A parameter change (solver settings, or problem settings that only re-weight the problem such as
-    α and t_min): mid-run it continues from the current iterates as a new, marked segment."""
+    α and t_min): mid-run it continues from the current iterates as a new, marked segment, at the
+    current smoothing level unless ``restart_schedule`` (docs/METHOD.md, "A change mid-run")."""
 
     config: SolverConfig
     settings: Settings
     token: int = 0
+    restart_schedule: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,8 @@ class RunStarted:
     starts: tuple[np.ndarray, ...]
     grid: np.ndarray
     resume_token: int | None = None
+    #: The problem settings the run is made with (what a pinned copy of it must remember).
+    settings: Settings | None = None
 
 
 @dataclass(frozen=True)
@@ -208,20 +214,42 @@ class Records:
 
 @dataclass(frozen=True)
 class SegmentStarted:
-    """Parameters changed mid-run at ``iteration``: later records come from a new iterator."""
+    """Parameters changed mid-run at ``iteration``: later records come from a new iterator.
+
+    ``config`` is what the user set; ``running`` what the first trajectory's solver runs (the schedule
+    cut to continue from the current t); ``note`` says which happened ("continues at t = 0.43")."""
 
     run_id: int
     iteration: int
     config: SolverConfig
     grid: np.ndarray
     settings: Settings
+    running: SolverConfig | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class StateChanged:
+    """The run's state; ``seconds`` the solver time the current run has taken so far, ``stopped`` when
+    the user ended it."""
+
     state: str
     iteration: int
     message: str = ""
+    seconds: float = float("nan")
+    stopped: bool = False
+
+
+@dataclass(frozen=True)
+class Diverged:
+    """A trajectory of run ``run_id`` met a NaN/Inf: where (iteration, the level t in force) and what."""
+
+    run_id: int
+    trajectory: int
+    text: str
+    iteration: int | None
+    t: float | None
+    quantity: str | None
 
 
 @dataclass(frozen=True)

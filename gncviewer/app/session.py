@@ -1,4 +1,4 @@
-"""Session files: the whole configuration, optionally the run, as versioned JSON.
+"""Session files: the whole configuration, optionally the run, and the pinned runs, as versioned JSON.
 
 Loading validates everything before anything changes (unknown keys, types, ranges, array shapes),
 and every defect becomes an ``InputFileError`` that names the file and the problem, so a corrupt
@@ -12,6 +12,7 @@ import base64
 import datetime as _dt
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,17 @@ from .. import __version__
 from ..core.config import SolverConfig
 from ..core.files import write_atomic
 from ..core.jsonio import json_text
+from ..core.params import Settings
 from ..core.records import SCALAR_FIELDS, STATUSES, Candidate, SearchTrace, StepRecord
 from ..errors import ConfigError, GncViewerError, InputFileError
-from ..problems import get_kind
+from ..problems import get_kind, kind_names
 from .model import RunModel
 from .state import ExplorerState, migrate_v1
 
 FORMAT = "gncviewer-session"
 #: Version 2: one setup per problem kind (settings, config, init), t_min among the problem settings.
-#: Version-1 files are migrated on reading.
+#: Version-1 files are migrated on reading.  Within version 2, optional additions that older readers
+#: ignore: "pinned" (the pinned runs), and in a run its starting settings, solver time and end.
 VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: Refuse to read files larger than this (a session with a long CT run is a few MB).
@@ -43,16 +46,51 @@ _SCALARS = SCALAR_FIELDS
 
 
 @dataclass
+class SavedError:
+    """The NumericalError that ended one trajectory of a saved run."""
+
+    trajectory: int
+    text: str
+    iteration: int | None = None
+    t: float | None = None
+    quantity: str | None = None
+
+
+@dataclass
 class SavedRun:
-    """A run restored from a file: per trajectory its records, plus the parameter-change marks."""
+    """A run restored from a file: per trajectory its records, plus the parameter-change marks.
+
+    ``config``, ``settings`` and ``init`` are what the run started with (None in files that predate
+    them); ``errors``, ``stopped`` and ``finished`` say how it ended, ``seconds`` its solver time."""
 
     kind: str
     trajectories: list[list[StepRecord]]
     segments: list[dict[str, Any]] = field(default_factory=list)
+    config: SolverConfig | None = None
+    settings: Settings | None = None
+    init: str | None = None
+    seconds: float = math.nan
+    stopped: bool = False
+    finished: bool = False
+    errors: list[SavedError] = field(default_factory=list)
 
     @property
     def last_iteration(self) -> int:
         return max(t[-1].iteration for t in self.trajectories)
+
+    @property
+    def resume_note(self) -> str:
+        t = self.trajectories[0][-1].t
+        return f"continues at t = {t:.3g}, where the saved run was"
+
+
+@dataclass
+class SavedPin:
+    """A pinned run read from a session: its number, colour and run."""
+
+    number: int
+    color: tuple[int, int, int]
+    run: SavedRun
 
 
 @dataclass
@@ -60,12 +98,16 @@ class Session:
     state: ExplorerState
     view: dict[str, Any] = field(default_factory=dict)
     run: SavedRun | None = None
+    pinned: list[SavedPin] = field(default_factory=list)
 
 
 # -- saving ---------------------------------------------------------------------------------------
 
 
-def session_payload(state: ExplorerState, view: dict[str, Any], model: RunModel | None) -> dict[str, Any]:
+def session_payload(
+    state: ExplorerState, view: dict[str, Any], model: RunModel | None, pinned: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """The session as JSON values; ``pinned`` are ``PinnedRun``s (number, color, model)."""
     payload: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -76,15 +118,41 @@ def session_payload(state: ExplorerState, view: dict[str, Any], model: RunModel 
         "run": None,
     }
     if model is not None and model.trajectories and all(t.records for t in model.trajectories):
-        payload["run"] = {
-            "kind": model.kind,
-            "segments": [
-                {"iteration": s.iteration, "config": s.config.to_dict(), "settings": s.settings.to_dict()}
-                for s in model.segments
-            ],
-            "trajectories": [_trajectory_payload(t.records) for t in model.trajectories],
-        }
+        payload["run"] = run_payload(model)
+    pins = [p for p in pinned if p.model.trajectories and all(t.records for t in p.model.trajectories)]
+    if pins:
+        payload["pinned"] = [{"number": p.number, "color": list(p.color), **run_payload(p.model)} for p in pins]
     return payload
+
+
+def run_payload(model: RunModel) -> dict[str, Any]:
+    """A run with what it started from and how it ended (the summaries are for readers; loading
+    recomputes them from the records)."""
+    return {
+        "kind": model.kind,
+        "config": model.config.to_dict() if model.config is not None else None,
+        "settings": model.settings.to_dict() if model.settings is not None else None,
+        "init": model.init,
+        "seconds": model.seconds,
+        "stopped": model.stopped,
+        "finished": model.finished,
+        "errors": [
+            {"trajectory": i, "text": str(e), "iteration": e.iteration, "t": e.t, "quantity": e.quantity}
+            for i, e in sorted(model.errors.items())
+        ],
+        "summary": [model.summary(i).to_dict() for i in range(len(model.trajectories))],
+        "segments": [
+            {
+                "iteration": s.iteration,
+                "config": s.config.to_dict(),
+                "settings": s.settings.to_dict(),
+                "label": s.label,
+                "note": s.note,
+            }
+            for s in model.segments
+        ],
+        "trajectories": [_trajectory_payload(t.records) for t in model.trajectories],
+    }
 
 
 def _trajectory_payload(records: list[StepRecord]) -> dict[str, Any]:
@@ -109,14 +177,20 @@ def _trajectory_payload(records: list[StepRecord]) -> dict[str, Any]:
     }
 
 
-def save_session(path: str | Path, state: ExplorerState, view: dict[str, Any], model: RunModel | None = None) -> Path:
+def save_session(
+    path: str | Path,
+    state: ExplorerState,
+    view: dict[str, Any],
+    model: RunModel | None = None,
+    pinned: Sequence[Any] = (),
+) -> Path:
     """Write a session atomically; the text is re-parsed first so only a loadable file is ever written."""
     target = Path(path).expanduser()
     if target.is_dir():
         raise InputFileError(f"{target}: is a folder; choose a file name")
     if not target.parent.is_dir():
         raise InputFileError(f"{target}: folder {target.parent} does not exist")
-    text = json_text(session_payload(state, view, model))
+    text = json_text(session_payload(state, view, model, pinned))
     parse_session(text, str(target))
     try:
         write_atomic(target, text.encode("utf-8"))
@@ -179,19 +253,54 @@ def _session(data: Any) -> Session:
         raise GncViewerError('"view" must be a JSON object')
     run = data.get("run")
     saved = None if run is None else _run(run, state, version)
-    return Session(state=state, view=view, run=saved)
+    if saved is not None and saved.kind != state.problem:
+        raise GncViewerError(
+            f"the saved run is for problem {saved.kind!r} but the session's problem is {state.problem!r}"
+        )
+    pinned_data = data.get("pinned") or []
+    if not isinstance(pinned_data, list):
+        raise GncViewerError('"pinned" must be a list')
+    pinned = [_pin(p, state, version, k) for k, p in enumerate(pinned_data)]
+    return Session(state=state, view=view, run=saved, pinned=pinned)
+
+
+def _pin(data: Any, state: ExplorerState, version: int, index: int) -> SavedPin:
+    where = f"pinned run {index + 1}"
+    if not isinstance(data, dict):
+        raise GncViewerError(f"{where}: must be a JSON object")
+    number = data.get("number")
+    color = data.get("color")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise GncViewerError(f"{where}: number must be a positive integer")
+    if (
+        not isinstance(color, list)
+        or len(color) != 3
+        or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in color)
+    ):
+        raise GncViewerError(f"{where}: color must be [r, g, b] with integers 0…255")
+    try:
+        run = _run(data, state, version)
+    except GncViewerError as err:
+        raise GncViewerError(f"{where}: {err}") from None
+    return SavedPin(number, (color[0], color[1], color[2]), run)
 
 
 def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
     if not isinstance(run, dict):
         raise GncViewerError('"run" must be a JSON object or null')
-    kind = run.get("kind")
-    if kind != state.problem:
-        raise GncViewerError(f"the saved run is for problem {kind!r} but the session's problem is {state.problem!r}")
+    kind_name = run.get("kind")
+    if kind_name not in kind_names():
+        raise GncViewerError(f"unknown problem kind {kind_name!r} (known: {', '.join(kind_names())})")
+    kind = get_kind(kind_name)
     trajectories_data = run.get("trajectories")
     if not isinstance(trajectories_data, list) or not trajectories_data:
         raise GncViewerError("the saved run has no trajectories")
-    event_shape = get_kind(state.problem).event_shape(state.settings)
+    settings_type = kind.settings_type
+    start_settings = None
+    if run.get("settings") is not None:
+        start_settings = settings_type.from_dict(run["settings"], "settings")
+    setup_settings = start_settings or state.setup_for(kind.name).settings
+    event_shape = kind.event_shape(setup_settings)
     trajectories = [_trajectory(t, event_shape, i) for i, t in enumerate(trajectories_data)]
     firsts = {t[0].iteration for t in trajectories}
     if len(firsts) != 1:
@@ -200,7 +309,6 @@ def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
     if not isinstance(segments, list):
         raise GncViewerError('"segments" must be a list')
     checked = []
-    settings_type = get_kind(state.problem).settings_type
     for seg in segments:
         if not isinstance(seg, dict) or not _count(seg.get("iteration")):
             raise GncViewerError(f'each segment needs an integer "iteration" between 0 and {MAX_COUNT}')
@@ -215,10 +323,69 @@ def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
             settings = state.settings.with_changes(**changes)
         else:
             settings = settings_type.from_dict(seg.get("settings"), "settings")
+        label = seg.get("label", "")
+        note = seg.get("note", "")
+        if not isinstance(label, str) or not isinstance(note, str):
+            raise GncViewerError("a segment's label and note must be text")
         checked.append(
-            {"iteration": seg["iteration"], "config": SolverConfig.from_dict(config_data), "settings": settings}
+            {
+                "iteration": seg["iteration"],
+                "config": SolverConfig.from_dict(config_data),
+                "settings": settings,
+                "label": label,
+                "note": note,
+            }
         )
-    return SavedRun(kind=state.problem, trajectories=trajectories, segments=checked)
+    config = SolverConfig.from_dict(run["config"], "config") if run.get("config") is not None else None
+    init = run.get("init")
+    if init is not None:
+        if not isinstance(init, str):
+            raise GncViewerError('"init" must be text')
+        init = kind.parse_init(init)
+    seconds = run.get("seconds")
+    if seconds is None:  # NaN (not measured) is saved as null
+        seconds = math.nan
+    elif isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
+        raise GncViewerError('"seconds" must be a non-negative number')
+    flags = {}
+    for name in ("stopped", "finished"):
+        value = run.get(name, False)
+        if not isinstance(value, bool):
+            raise GncViewerError(f'"{name}" must be true or false')
+        flags[name] = value
+    errors = [_saved_error(e, len(trajectories)) for e in (run.get("errors") or [])]
+    return SavedRun(
+        kind=kind.name,
+        trajectories=trajectories,
+        segments=checked,
+        config=config,
+        settings=start_settings,
+        init=init,
+        seconds=float(seconds),
+        errors=errors,
+        **flags,
+    )
+
+
+def _saved_error(data: Any, count: int) -> SavedError:
+    if not isinstance(data, dict):
+        raise GncViewerError("each saved error must be a JSON object")
+    index = data.get("trajectory")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+        raise GncViewerError(f"a saved error names trajectory {index!r}, the run has {count}")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise GncViewerError("a saved error needs its text")
+    iteration = data.get("iteration")
+    if iteration is not None and (isinstance(iteration, bool) or not isinstance(iteration, int)):
+        raise GncViewerError("a saved error's iteration must be an integer")
+    t = data.get("t")
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
+        raise GncViewerError("a saved error's t must be a number")
+    quantity = data.get("quantity")
+    if quantity is not None and not isinstance(quantity, str):
+        raise GncViewerError("a saved error's quantity must be text")
+    return SavedError(index, text, iteration, None if t is None else float(t), quantity)
 
 
 def _trajectory(data: Any, event_shape: tuple[int, ...], index: int) -> list[StepRecord]:

@@ -1,8 +1,8 @@
 """File → Open/Save session: the dialogs and applying a loaded session to the window.
 
-A session holds the explorer state (one setup per problem kind), the view settings and, optionally,
-the run; loading validates everything first (``session.py``), so a defective file only produces a
-message and the window keeps what it had.
+A session holds the explorer state (one setup per problem kind), the view settings, the pinned runs
+and, optionally, the live run; loading validates everything first (``session.py``), so a defective
+file only produces a message and the window keeps what it had.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PyQt6.QtWidgets import QFileDialog
 
-from ..errors import GncViewerError
+from ..errors import GncViewerError, NumericalError
 from . import inspect_actions
+from .model import RunModel, Segment
 from .protocol import Load, ProblemSpec, ResumeState, SetSpeed
-from .session import Session, load_session, save_session
+from .session import SavedRun, Session, load_session, save_session
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -36,12 +37,17 @@ def view_settings(window: MainWindow) -> dict[str, Any]:
         "trajectory": window.history.trajectory + 1,
         "landscape_bounds": list(view.bounds),
         **inspect_actions.view_settings(window),
+        "auto_pin": window.auto_pin,
+        "overlay_pinned": window.show_pinned,
+        "restart_schedule": window.restart_schedule,
     }
 
 
 def save(window: MainWindow, path: str | Path, include_run: bool = False) -> bool:
     try:
-        save_session(path, window.state, view_settings(window), window.model if include_run else None)
+        save_session(
+            path, window.state, view_settings(window), window.model if include_run else None, window.pins.all()
+        )
     except GncViewerError as err:
         window.show_error("Session not saved", str(err))
         return False
@@ -68,6 +74,10 @@ def apply(window: MainWindow, session: Session) -> None:
     window.controls.clear_errors()
     window.controls.show_state(window.state)
     apply_view(window, session.view)
+    window.pins.clear()
+    window.pin_overlay = []
+    for pin in session.pinned:
+        window.pins.restore(pin.number, pin.color, model_from_saved(pin.run, window))
     window.show_problem_panes()
     window.worker.send(SetSpeed(window.state.speed))
     token = window.new_token(old, None)
@@ -76,11 +86,40 @@ def apply(window: MainWindow, session: Session) -> None:
         saved = session.run
         points = tuple(np.asarray(t[-1].x) for t in saved.trajectories)
         iterations = tuple(t[-1].iteration for t in saved.trajectories)
-        resume = ResumeState(points, iterations, token)
+        levels = tuple(float(t[-1].t) for t in saved.trajectories)
+        resume = ResumeState(points, iterations, token, levels)
         window.resume_runs[token] = saved
     window.show_iteration(None)
     state = window.state
     window.worker.send(Load(ProblemSpec(state.problem, state.settings), state.config, state.init, resume, token=token))
+
+
+def model_from_saved(saved: SavedRun, window: MainWindow) -> RunModel:
+    """A saved run as a ``RunModel`` (pinned runs are kept as models, like the live one)."""
+    state = window.state
+    setup = state.setup_for(saved.kind)
+    config = saved.config or (saved.segments[0]["config"] if saved.segments else setup.config)
+    starts = tuple(np.asarray(t[0].x) for t in saved.trajectories)
+    model = RunModel.new(
+        0,
+        saved.kind,
+        config,
+        saved.init if saved.init is not None else setup.init,
+        starts,
+        np.zeros(0),
+        saved.settings or setup.settings,
+    )
+    for seg in saved.segments:
+        model.segments.append(
+            Segment(seg["iteration"], seg["config"], seg["settings"], np.zeros(0), label=seg["label"], note=seg["note"])
+        )
+    for index, records in enumerate(saved.trajectories):
+        model.add((index, r) for r in records)
+    model.seconds = saved.seconds
+    model.stopped = saved.stopped
+    model.finished = saved.finished
+    model.errors = {e.trajectory: NumericalError(e.text, e.iteration, e.t, e.quantity) for e in saved.errors}
+    return model
 
 
 def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
@@ -95,6 +134,13 @@ def apply_view(window: MainWindow, view: dict[str, Any]) -> None:
         window.landscape.directions_box.setChecked(view["directions"])
     if isinstance(view.get("contours"), bool):
         window.landscape.contours_box.setChecked(view["contours"])
+    if isinstance(view.get("auto_pin"), bool):
+        window.set_auto_pin(view["auto_pin"])
+    if isinstance(view.get("overlay_pinned"), bool):
+        window.show_pinned = view["overlay_pinned"]
+        window.runs_table.overlay.setChecked(window.show_pinned)
+    if isinstance(view.get("restart_schedule"), bool):
+        window.set_restart_schedule(view["restart_schedule"])
     bounds = view.get("landscape_bounds")
     if (
         isinstance(bounds, list)

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QByteArray, QSettings
 
 CONFIG_ENV = "GNCVIEWER_CONFIG_DIR"
 #: Bump when the dock layout changes so an old saved layout is not applied to new docks.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def config_dir() -> Path:

@@ -11,6 +11,10 @@ QLabel:disabled { color: #5d6673; }
 QToolButton, QPushButton { background: #2c3542; border: 1px solid #3d4859; border-radius: 4px; padding: 3px 8px; }
 QToolButton:hover, QPushButton:hover { background: #37435a; }
 QToolButton:checked { background: #3d5a80; }
+QToolButton:disabled, QPushButton:disabled { background: #20262e; border-color: #2a313b; color: #555e6b; }
+QTableView { background: #151a21; alternate-background-color: #1a2029; gridline-color: #2a313b; }
+QTableView::item:selected { background: #35577d; }
+QHeaderView::section { background: #262d38; border: none; padding: 3px 6px; }
 QToolBar { background: #20262f; border: none; spacing: 6px; }
 QStatusBar { background: #20262f; }
 QStatusBar QLabel { padding: 0 8px; }

@@ -2,12 +2,14 @@
 
 The tour walks a student through one GNC run on the toy problem.  Each page explains one idea and
 offers one button that makes the window demonstrate it (set up the run, descend part of the way,
-finish, compare with plain descent), so the explanation and the picture never drift apart.  The
-pages drive the window only through its public methods, like a user would.
+finish, compare with plain descent: the GNC run is pinned, so both trajectories are on one
+landscape), so the explanation and the picture never drift apart.  The pages drive the window only
+through its public methods, like a user would.
 
-The tour is a non-modal tool window: the student can still click, pan and change fields while it is
-open.  It is shown at start until "Show this tour when gncviewer starts" is unticked, and can always
-be reopened from Help.
+The tour is a non-modal tool window over the controls dock, which no page describes, so it never
+covers the pane a page talks about; the student can still click, pan and change fields while it is
+open.  It is shown at start (on the toy problem) until "Show this tour when gncviewer starts" is
+unticked, and can always be reopened from Help.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QRect, Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -44,6 +46,8 @@ class TourHost(Protocol):
     def step(self, count: int = 1) -> None: ...
 
     def run(self) -> None: ...
+
+    def pin_current(self) -> object: ...
 
 
 #: Iterations per second during the tour (one of the speed box's choices): 13 s for the whole run.
@@ -81,16 +85,21 @@ def _finish(window: TourHost) -> None:
 
 
 def _compare_descent(window: TourHost) -> None:
+    """Pin the GNC run (its ghost stays on the landscape), then run descent from the same start."""
+    window.pin_current()
     window.load_state(tour_state(window, "descent"))
     window.run()
 
 
 @dataclass(frozen=True)
 class TourPage:
+    """One page; ``panes`` are the docks it talks about (the tour must not cover them)."""
+
     title: str
     text: str
     action_label: str | None = None
     action: Callable[[TourHost], None] | None = None
+    panes: tuple[str, ...] = ("landscape",)
 
 
 PAGES: tuple[TourPage, ...] = (
@@ -113,6 +122,7 @@ PAGES: tuple[TourPage, ...] = (
         "<i>t</i> = 1 — what the landscape shows now — the five mixture bumps are blurred into one broad valley. "
         "The <b>Noise level</b> pane shows the schedule: <i>t</i> falls from <i>t</i><sub>max</sub> to "
         "<i>t</i><sub>min</sub>, one grid level per iteration.</p>",
+        panes=("landscape", "noise"),
     ),
     TourPage(
         "Why the landscape flattens",
@@ -133,6 +143,7 @@ PAGES: tuple[TourPage, ...] = (
         "<p>Press the button to finish the run.</p>",
         "Finish the run",
         _finish,
+        panes=("landscape", "history"),
     ),
     TourPage(
         "Why it escaped",
@@ -140,19 +151,25 @@ PAGES: tuple[TourPage, ...] = (
         "global minimum's valley: the start (−5, 5) lies in a local minimum's basin of <i>f</i>, but not in any "
         "trap of the blurred problems that decided the way. The distance to the global minimum (history, "
         "bottom right) ends near zero.</p>"
-        "<p>Compare with plain gradient descent on <i>f</i> from the same start.</p>",
+        "<p>Compare with plain gradient descent on <i>f</i> from the same start: the button <b>pins</b> the GNC "
+        "run — it stays on the landscape as a dashed ghost and in the <b>Runs</b> table — and runs descent.</p>",
         "Compare: plain descent",
         _compare_descent,
+        panes=("landscape", "history", "runs"),
     ),
     TourPage(
         "Your turn",
-        "<p>Descent stops in the local minimum next to the start. Now experiment:</p><ul>"
+        "<p>Descent stops in the local minimum next to the start, while the pinned GNC run's ghost goes on to the "
+        "star; the Runs table says how each ended. Now experiment:</p><ul>"
         "<li>set <b>t_max</b> to 0.1 (too little blurring) or 10 (too much for 1300 iterations);</li>"
         "<li>switch the <b>method</b> to gradient-like: it only takes steps that decrease <i>f</i> — safer, "
         "but far more conservative;</li>"
         "<li><b>click</b> the landscape to start elsewhere, <b>shift-click</b> to add starting points;</li>"
+        "<li>press <b>Pin</b> (P) to keep a run before trying the next, and select rows of the Runs table to "
+        "overlay only those;</li>"
         "<li>open the <b>Convergence map</b> tab for the paper's whole experiment.</li></ul>"
         "<p>Help → About the method explains both algorithms; every pane's <b>?</b> button says what it shows.</p>",
+        panes=("landscape", "runs"),
     ),
 )
 
@@ -166,7 +183,7 @@ class GuidedTour(QDialog):
         self.setWindowTitle("Guided tour — one GNC run")
         self.window_ = cast(TourHost, window)
         self.index = 0
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(300)
         layout = QVBoxLayout(self)
         self.heading = QLabel()
         self.heading.setStyleSheet("font-size: 15px; font-weight: bold; color: #9fc3e8;")
@@ -211,6 +228,23 @@ class GuidedTour(QDialog):
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setEnabled(self.index < len(PAGES) - 1)
         self.page_label.setText(f"{self.index + 1} / {len(PAGES)}")
+        self.place()
+
+    def place(self) -> None:
+        """Sit over the controls dock (no page describes it), or else the window's bottom-left corner."""
+        host = self.parentWidget()
+        docks = getattr(host, "docks", {})
+        controls = docks.get("controls")
+        if host is None:
+            return
+        if controls is not None and controls.isVisible() and not controls.isFloating():
+            area = QRect(controls.mapToGlobal(controls.rect().topLeft()), controls.size())
+        else:
+            frame = host.geometry()
+            area = QRect(frame.x(), frame.y() + frame.height() // 2, 340, frame.height() // 2)
+        width = max(self.minimumWidth(), min(area.width(), 460))
+        height = min(max(self.sizeHint().height(), 380), area.height())
+        self.setGeometry(area.x(), area.y() + area.height() - height, width, height)
 
     def do_action(self) -> None:
         if self.page.action is not None:

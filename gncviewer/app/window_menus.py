@@ -7,13 +7,13 @@ them up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QLabel, QSlider, QStyle, QToolBar
+from PyQt6.QtGui import QAction, QKeySequence, QMouseEvent
+from PyQt6.QtWidgets import QLabel, QSlider, QStyle, QStyleOptionSlider, QToolBar
 
-from . import export_actions, help_actions, session_actions
+from . import export_actions, help_actions, pin_actions, session_actions
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -43,6 +43,29 @@ RUN_ACTIONS = {
         "A new random initialisation (N)",
         "random_start",
     ),
+    "pin": (
+        "Pin",
+        QStyle.StandardPixmap.SP_DialogSaveButton,
+        ["P"],
+        "Keep the live run for comparison: drawn beside later runs, listed in the runs table (P)",
+        "pin_current",
+    ),
+}
+
+#: Run-menu switches: key → (text, tooltip, window attribute, window setter).
+RUN_OPTIONS = {
+    "auto-pin": (
+        "Pin runs automatically on change",
+        "Before a change of method, start or problem settings replaces a run, pin it",
+        "auto_pin",
+        "set_auto_pin",
+    ),
+    "restart-schedule": (
+        "Mid-run changes restart the schedule",
+        "Off: a change during a run continues at the current smoothing level t; on: the schedule starts again at t_max",
+        "restart_schedule",
+        "set_restart_schedule",
+    ),
 }
 
 
@@ -58,6 +81,19 @@ def make_actions(window: MainWindow) -> dict[str, QAction]:
         window.addAction(action)
         action.triggered.connect(lambda _=False, m=method: getattr(window, m)())
         actions[key] = action
+    for key, (text, tip, attribute, setter) in RUN_OPTIONS.items():
+        action = QAction(text, window)
+        action.setCheckable(True)
+        action.setChecked(bool(getattr(window, attribute)))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.toggled.connect(lambda on, m=setter: getattr(window, m)(on))
+        actions[key] = action
+    restore = QAction("Restore defaults", window)
+    restore.setShortcut(QKeySequence("Ctrl+D"))
+    restore.setStatusTip("Put back this problem's default settings (or its preset's) and start from iteration 0")
+    restore.triggered.connect(lambda _=False: window.restore_defaults())
+    actions["restore-defaults"] = restore
     return actions
 
 
@@ -69,6 +105,7 @@ def file_entries(window: MainWindow) -> tuple:
         ("Save session with run…", "Ctrl+Shift+S", lambda: session_actions.save_dialog(window, True)),
         None,
         ("Export history as CSV…", None, lambda: export_actions.export_dialog(window, "csv")),
+        ("Export runs table as CSV…", None, lambda: pin_actions.export_dialog(window)),
         ("Export history as JSON…", None, lambda: export_actions.export_dialog(window, "json")),
         ("Export window as PNG…", "Ctrl+P", lambda: export_actions.export_dialog(window, "png")),
         ("Export main view as PNG…", None, lambda: export_actions.export_dialog(window, "pane-png")),
@@ -106,6 +143,9 @@ def make_menus(window: MainWindow) -> None:
     run_menu = bar.addMenu("&Run")
     for key in RUN_ACTIONS:
         run_menu.addAction(window.run_actions[key])
+    run_menu.addSeparator()
+    for key in (*RUN_OPTIONS, "restore-defaults"):
+        run_menu.addAction(window.run_actions[key])
     view_menu = bar.addMenu("&View")
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
@@ -124,7 +164,7 @@ def make_replay_bar(window: MainWindow) -> None:
         bar.addAction(window.run_actions[key])
     bar.addSeparator()
     bar.addWidget(QLabel("  iteration "))
-    slider = QSlider(Qt.Orientation.Horizontal)
+    slider = JumpSlider(Qt.Orientation.Horizontal)
     slider.setRange(0, 0)
     slider.setToolTip("Replay any stored iterate of this run; drag to the right end to follow the solver")
     slider.setMinimumWidth(400)
@@ -141,3 +181,31 @@ def make_replay_bar(window: MainWindow) -> None:
     live.triggered.connect(lambda on: window.show_iteration(None) if on else None)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
     window.slider, window.slider_label, window.live_action = slider, label, live
+
+
+class JumpSlider(QSlider):
+    """A slider that jumps to where its groove is clicked (a plain QSlider steps by a page, 10 iterations),
+    then drags from there."""
+
+    def mousePressEvent(self, ev: QMouseEvent | None) -> None:
+        if ev is not None and ev.button() == Qt.MouseButton.LeftButton:
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            style = self.style()
+            handle = style.subControlRect(
+                QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+            )
+            if not handle.contains(ev.position().toPoint()):
+                self.setValue(self.value_at(ev.position().x()))
+        super().mousePressEvent(ev)
+
+    def value_at(self, x: Any) -> int:
+        """The value under horizontal position ``x`` (widget coordinates)."""
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self)
+        span = max(1, groove.width() - handle.width())
+        position = int(x) - groove.x() - handle.width() // 2
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), position, span, option.upsideDown)

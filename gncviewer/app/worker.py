@@ -40,6 +40,7 @@ from ..core.devices import resolve_device
 from ..core.landscape import compute_landscape
 from ..core.problem import Problem
 from ..core.records import StepRecord
+from ..core.schedules import continued_config
 from ..core.solvers import make_solver
 from ..errors import GncViewerError, NumericalError
 from ..problems import BuiltProblem, ProblemInfo, get_kind
@@ -47,6 +48,7 @@ from .inspections import Inspections
 from .protocol import (
     Applied,
     CancelSlice,
+    Diverged,
     ErrorMessage,
     LandscapeReady,
     Load,
@@ -126,6 +128,9 @@ class SolverEngine:
         self.iterations_done = 0
         #: Slices and line-search curves, computed between iterations (``inspections.py``).
         self.inspections = Inspections(post, lambda: self.built)
+        #: Solver time of the current run (seconds) and whether the user stopped it.
+        self.run_seconds = 0.0
+        self.stopped = False
 
     @property
     def problem(self) -> Problem | None:
@@ -223,6 +228,7 @@ class SolverEngine:
             for traj in self.trajectories:
                 traj.done = True
                 traj.iterator = None
+            self.stopped = True
             self._set_state("finished", "stopped")
 
     def _reset(self, cmd: Reset) -> None:
@@ -293,7 +299,7 @@ class SolverEngine:
         self.built, self.spec = built, ProblemSpec(self.spec.kind, settings)
         try:
             if mid_run:
-                self._new_segment(config)
+                self._new_segment(config, cmd.restart_schedule)
             else:
                 self._start_run(config, self.init)
         except Exception:
@@ -314,15 +320,20 @@ class SolverEngine:
         assert self.built is not None and self.spec is not None and config is not None
         problem = self.built.problem
         solver = make_solver(config)
+        levels: list[float | None]
         if resume is not None:
             starts = [torch.tensor(np.asarray(p, dtype=np.float64)) for p in resume.points]
             offsets = [int(k) for k in resume.iterations]
+            levels = [float(t) for t in resume.ts] if len(resume.ts) == len(starts) else [None] * len(starts)
         else:
             starts = get_kind(self.spec.kind).initial_points(self.built, init)
             offsets = [0] * len(starts)
+            levels = [None] * len(starts)
         trajectories = []
-        for x0, offset in zip(starts, offsets):
-            iterator = solver.run(problem, x0)
+        for x0, offset, level in zip(starts, offsets, levels):
+            # A resumed run keeps the level it had reached (docs/METHOD.md, "A change mid-run").
+            cut = continued_config(config, float(problem.t_min), level) if level is not None else None
+            iterator = (make_solver(cut) if cut is not None else solver).run(problem, x0)
             first = next(iterator)
             if offset:
                 first = replace(first, iteration=offset)
@@ -333,6 +344,8 @@ class SolverEngine:
         self.trajectories = trajectories
         self.iteration = max(offsets)
         self.grid = solver.grid(problem).numpy().copy()
+        self.run_seconds = 0.0
+        self.stopped = False
         self.post(
             RunStarted(
                 self.run_id,
@@ -341,6 +354,7 @@ class SolverEngine:
                 tuple(np.asarray(t.last.x).copy() for t in trajectories),
                 self.grid,
                 None if resume is None else resume.token,
+                self.spec.settings,
             ),
             True,
         )
@@ -348,29 +362,51 @@ class SolverEngine:
             self.post(Records(self.run_id, [(i, t.last) for i, t in enumerate(trajectories)]), True)
         self._landscape_key = None
 
-    def _new_segment(self, config: SolverConfig) -> None:
-        """Continue every live trajectory from its current iterate with ``config`` (marked in the history)."""
+    def _new_segment(self, config: SolverConfig, restart_schedule: bool = False) -> None:
+        """Continue every live trajectory from its current iterate with ``config`` (marked in the history).
+
+        Each trajectory keeps its current smoothing level (its solver runs the rest of the new schedule
+        from there, ``continued_config``) unless ``restart_schedule``, or unless nothing of the schedule
+        is left (t at t_min), when the schedule starts again at t_max; ``SegmentStarted.note`` says which.
+        """
         assert self.built is not None and self.spec is not None
         problem = self.built.problem
-        solver = make_solver(config)
+        t_min = float(problem.t_min)
         fresh: list[_Trajectory] = []
+        running: list[SolverConfig] = []
         for traj in self.trajectories:
             if traj.failed:
                 fresh.append(traj)
                 continue
+            effective = None if restart_schedule else continued_config(config, t_min, float(traj.last.t))
+            effective = effective or config
             x = torch.tensor(np.asarray(traj.last.x, dtype=np.float64))
-            iterator = solver.run(problem, x)
+            iterator = make_solver(effective).run(problem, x)
             next(iterator)  # the initial record repeats the current point
             fresh.append(_Trajectory(iterator, traj.last, traj.last.iteration))
+            running.append(effective)
+        first = running[0] if running else config
+        t_now = float(self.trajectories[0].last.t) if self.trajectories else math.nan
+        if config.method == "descent":
+            note = "descent has no schedule: it continues at t_min"
+        elif first is not config:
+            note = f"continues at t = {first.t_max:.3g} on the rest of the schedule ({first.iterations} levels)"
+        elif restart_schedule:
+            note = f"the schedule restarts at t_max = {config.t_max:g} (as asked)"
+        else:
+            note = (
+                f"t had reached {t_now:.3g}: nothing of the schedule is left, it restarts at t_max = {config.t_max:g}"
+            )
         self.config = config
         self.trajectories = fresh
-        self.grid = solver.grid(problem).numpy().copy()
-        self.post(SegmentStarted(self.run_id, self.iteration, config, self.grid, self.spec.settings), True)
+        self.grid = make_solver(first).grid(problem).numpy().copy()
+        self.post(SegmentStarted(self.run_id, self.iteration, config, self.grid, self.spec.settings, first, note), True)
 
     def _step(self) -> None:
         """One iteration of every live trajectory."""
         items: list[tuple[int, StepRecord]] = []
         error: str | None = None
+        started = time.perf_counter()
         for index, traj in enumerate(self.trajectories):
             if traj.done or traj.iterator is None:
                 continue
@@ -383,12 +419,19 @@ class SolverEngine:
             except NumericalError as err:
                 traj.done = traj.failed = True
                 traj.iterator = None
-                error = f"Trajectory {index + 1}: {err}" if len(self.trajectories) > 1 else str(err)
+                # The error's iteration counts from the start of its segment; the run's numbering adds the offset.
+                text = str(err)
+                where = None if err.iteration is None else err.iteration + traj.offset
+                if traj.offset and err.iteration is not None:
+                    text = text.replace(f"at iteration {err.iteration} ", f"at iteration {where} ", 1)
+                error = f"Trajectory {index + 1}: {text}" if len(self.trajectories) > 1 else text
+                self.post(Diverged(self.run_id, index, text, where, err.t, err.quantity), True)
                 continue
             if traj.offset:
                 record = replace(record, iteration=record.iteration + traj.offset)
             traj.last = record
             items.append((index, record))
+        self.run_seconds += time.perf_counter() - started
         if items:
             self.iteration = max(rec.iteration for _, rec in items)
             self.iterations_done += 1
@@ -412,10 +455,10 @@ class SolverEngine:
 
     def _set_state(self, state: str, message: str = "") -> None:
         self.state = state
-        self.post(StateChanged(state, self.iteration, message), True)
+        self.post(StateChanged(state, self.iteration, message, self.run_seconds, self.stopped), True)
 
     def _announce_state(self) -> None:
-        self.post(StateChanged(self.state, self.iteration, ""), True)
+        self.post(StateChanged(self.state, self.iteration, "", self.run_seconds, self.stopped), True)
 
     # -- landscapes --------------------------------------------------------------------------------
 

@@ -33,7 +33,8 @@ def register(root: Any) -> None:
         help="open the explorer (the default without a command)",
         description="Open the explorer on the toy problem or CT. Without --session the last session is restored "
         "(unless --fresh). With --screenshot, run --run-iterations iterations, save a PNG of the "
-        "window and exit.",
+        "window and exit; a screenshot never reads the last session or the saved layout, so the picture "
+        "depends on the flags alone (start from a file with --session FILE).",
     )
     from ..core.config import SolverConfig
     from ..problems import kind_names
@@ -75,7 +76,9 @@ def register(root: Any) -> None:
         help="run N iterations once the problem is ready",
     )
     parser.add_argument(
-        "--screenshot", metavar="PATH", help="after --run-iterations, save a PNG of the window and exit"
+        "--screenshot",
+        metavar="PATH",
+        help="after --run-iterations, save a PNG of the window and exit (ignores the last session: reproducible)",
     )
     parser.add_argument(
         "--window-size", type=_window_size, default=None, metavar="WxH", help="window size (default 1600x1000)"
@@ -323,7 +326,9 @@ async def _main(app: Any, window: Any, args: argparse.Namespace, screenshot: Any
     window.show()
     if args.show_pane:
         window.docks[args.show_pane].raise_()
-    if window.settings is not None and window.settings.show_tour and not args.run_iterations:
+    from ..app.help_actions import tour_at_start
+
+    if not args.run_iterations and tour_at_start(window):
         window.open_tour()
     try:
         if args.run_iterations or screenshot is not None:

@@ -126,6 +126,10 @@ SCALAR_FIELDS = (
     "status",
     "network_evals",
 )
+#: Names reports (summaries, history columns, CSV) give a field where its attribute name would mislead.
+REPORT_NAMES = {"F": "F_prev"}
+#: SCALAR_FIELDS under their report names, in the same order.
+REPORT_FIELDS = tuple(REPORT_NAMES.get(name, name) for name in SCALAR_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,9 @@ class StepRecord:
     ``t`` is the smoothing level used for the direction; ``f``, ``grad_norm``, ``data_term`` and
     ``prior_term`` describe the *new* iterate on the real problem f = F(·, t_min); ``F`` is the
     surrogate ``F(x_old, t)`` at the point where the direction was computed (free to report: the
-    direction needed it; NaN when the iteration was skipped).  ``descent_cos`` is cos∠(d, −∇f) at
-    the *old* iterate, the quantity the adaptive rule tests.
+    direction needed it; NaN when the iteration was skipped): F of record k belongs to iterate k − 1,
+    which is why tables call it ``F_prev`` (on plain descent, at t = t_min, it equals f of record k − 1).
+    ``descent_cos`` is cos∠(d, −∇f) at the *old* iterate, the quantity the adaptive rule tests.
     """
 
     iteration: int
@@ -168,4 +173,6 @@ class StepRecord:
 
     def summary(self) -> dict[str, Any]:
         """Scalars only (no x), as plain Python types for JSON and CSV."""
-        return {**{name: getattr(self, name) for name in SCALAR_FIELDS}, **dict(self.metrics)}
+        # F was evaluated at the iterate this iteration started from, not at x: tables call it F_prev, so a
+        # row is never read as F(x_k) next to f(x_k) (docs/METHOD.md, "What the records hold").
+        return {**{REPORT_NAMES.get(n, n): getattr(self, n) for n in SCALAR_FIELDS}, **dict(self.metrics)}

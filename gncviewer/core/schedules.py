@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from .config import SolverConfig
 
 
 def smoothing_grid(t_max: float, t_min: float, length: int, kind: str = "linear") -> torch.Tensor:
@@ -28,3 +32,18 @@ def smoothing_grid(t_max: float, t_min: float, length: int, kind: str = "linear"
         raise ConfigError("schedule", f"must be linear or log (got {kind!r})")
     grid[-1] = t_min  # exact, whatever the rounding of linspace/logspace
     return grid
+
+
+def continued_config(config: SolverConfig, t_min: float, t: float) -> SolverConfig | None:
+    """``config`` with its schedule cut to continue from level ``t``: the levels of its grid at or below
+    ``t`` (for a linear or log grid ``smoothing_grid(t', t_min, m)`` is exactly that tail), or None when
+    fewer than two are left (t already at t_min: nothing of the schedule remains to continue).
+
+    A change of a setting mid-run keeps the current smoothing level this way (docs/METHOD.md, "A change
+    mid-run").
+    """
+    grid = smoothing_grid(config.t_max, t_min, config.iterations, config.schedule)
+    tail = grid[grid <= float(t) * (1 + 1e-9)]
+    if len(tail) < 2:
+        return None
+    return config.with_changes(t_max=float(tail[0]), iterations=len(tail))

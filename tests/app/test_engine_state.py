@@ -76,16 +76,22 @@ def test_load_step_and_segments(engine) -> None:
     eng.handle(Step(7))
     _drive(eng)
     assert eng.iteration == 7 and eng.state == "paused"
+    t_before = [t.last.t for t in eng.trajectories]
     eng.handle(SetConfig(toy_defaults(iterations=40, armijo_tau=0.5), ToySettings(), token=2))
     seg = rec.of(SegmentStarted)[-1]
     assert seg.iteration == 7 and seg.config.armijo_tau == 0.5
+    # The change keeps each trajectory's level: its solver runs the rest of the schedule from there.
+    assert seg.running is not None and seg.running.t_max == pytest.approx(t_before[0])
+    assert seg.running.iterations < 40 and seg.note.startswith("continues at t = ")
     eng.handle(Run())
     _drive(eng)
-    assert eng.state == "finished" and eng.iteration == 47
-    per_traj = {0: [], 1: []}
+    assert eng.state == "finished" and eng.iteration < 47
+    per_traj: dict[int, list[int]] = {0: [], 1: []}
     for index, record in rec.records():
         per_traj[index].append(record.iteration)
-    assert per_traj[0] == list(range(48)) and per_traj[1] == list(range(48))
+    assert per_traj[0] == list(range(len(per_traj[0]))) and per_traj[1] == list(range(len(per_traj[1])))
+    first_after = next(r for i, r in rec.records() if i == 0 and r.iteration == 8)
+    assert first_after.t <= t_before[0] * (1 + 1e-9)
     # Run after the end starts over; Stop ends a run; Step after the end explains itself.
     eng.handle(Stop())
     eng.handle(Step())
@@ -96,6 +102,45 @@ def test_load_step_and_segments(engine) -> None:
     assert eng.state == "finished"
     eng.handle(Reset())
     assert eng.iteration == 0 and eng.state == "paused"
+
+
+def test_a_mid_run_change_can_restart_the_schedule(engine) -> None:
+    eng, rec = engine
+    flow = toy_defaults(method="gnc-flow", iterations=40)
+    eng.handle(Load(toy_spec(), flow, "-5, 5", token=3))
+    eng.handle(Step(7))
+    _drive(eng)
+    t7 = eng.trajectories[0].last.t
+    eng.handle(SetConfig(flow.with_changes(step_size=0.5), ToySettings(), token=4, restart_schedule=True))
+    seg = rec.of(SegmentStarted)[-1]
+    assert seg.running == seg.config and "restarts at t_max = 1" in seg.note
+    eng.handle(Step())
+    _drive(eng)
+    first_after = [r for i, r in rec.records() if i == 0 and r.iteration == 8][-1]
+    assert first_after.t == pytest.approx(1.0), "the schedule started again at t_max"
+    # Without restart_schedule the GNC flow goes on at the level it had (one level repeated at most).
+    eng.handle(SetConfig(flow, ToySettings(), token=5))
+    eng.handle(Step())
+    _drive(eng)
+    assert [r for i, r in rec.records() if i == 0][-1].t == pytest.approx(1.0)
+    assert t7 < 1.0
+
+
+def test_divergence_is_reported_with_where_and_the_run_offset(engine) -> None:
+    """A NaN ends the trajectory with a Diverged message naming the run's iteration and the level in force."""
+    from gncviewer.app.protocol import Diverged
+
+    eng, rec = engine
+    eng.handle(Load(toy_spec(), toy_defaults(method="gnc-flow", iterations=40, step_size=1e6), "-5, 5", token=3))
+    eng.handle(Run())
+    _drive(eng)
+    diverged = rec.of(Diverged)
+    assert eng.state == "finished" and len(diverged) == 1
+    where = diverged[0]
+    last = [r for i, r in rec.records() if i == 0][-1]
+    assert where.iteration == last.iteration + 1 and where.quantity
+    assert where.t == pytest.approx(eng.grid[where.iteration - 1])
+    assert f"at iteration {where.iteration} " in where.text
 
 
 def test_failed_command_keeps_the_previous_state(engine) -> None:

@@ -84,7 +84,8 @@ def test_exports(make_window, qtbot, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: w.run_state == "finished" and w.settled(30), timeout=WAIT_MS)
 
     assert w.export("csv", tmp_path / "h.csv")
-    rows = list(csv.DictReader((tmp_path / "h.csv").open()))
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    rows = list(csv.DictReader(line for line in lines if not line.startswith("#")))
     assert len(rows) == 2 * 31 and rows[0]["trajectory"] == "1" and "distance_to_global_min" in rows[0]
     assert float(rows[30]["f"]) == pytest.approx(w.model.trajectories[0].records[30].f)
 

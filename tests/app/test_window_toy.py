@@ -151,8 +151,15 @@ def test_parameter_change_mid_run_continues_as_a_marked_segment(make_window, toy
     qtbot.waitUntil(lambda: len(w.model.segments) == 2, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: w.info.alpha == 0.08, timeout=WAIT_MS)
     assert w.model.segments[1].settings.alpha == pytest.approx(0.08)
+    assert w.model.segments[1].label == "α 0.05 → 0.08"
     qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
-    assert w.model.last_iteration > 200 - 1
+    # The change kept the smoothing level: the run went on down the rest of the schedule, not from t_max.
+    change = w.model.segments[1]
+    assert change.note.startswith("continues at t = ")
+    ts = [r.t for r in w.model.trajectories[0].records]
+    assert ts[change.iteration + 1] <= ts[change.iteration] * (1 + 1e-9)
+    assert change.running is not None and change.running.t_max == pytest.approx(ts[change.iteration])
+    assert w.model.summary().end in ("budget", "line-search", "stationary")
 
 
 def test_replay_slider_shows_a_stored_iterate(make_window, toy_state, qtbot) -> None:
@@ -201,6 +208,8 @@ def test_close_mid_run_stops_the_thread(make_window, toy_state, qtbot) -> None:
 def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> None:
     w = make_window(toy_state)
     pane = w.map_pane
+    # Before a study: a sentence saying what to do, not empty axes.
+    assert not pane.empty_label.isHidden() and pane.graphics.isHidden()
     pane.method.setCurrentText("gnc-flow")
     pane.t_lo.setText("0.5")
     pane.t_hi.setText("5")
@@ -216,6 +225,11 @@ def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> Non
     assert pane.near_image.image.shape == (3, 41)
     assert pane.start_image.image.shape == (5, 5, 3)
     assert pane.progress.value() == 100
+    assert pane.empty_label.isHidden() and not pane.graphics.isHidden()
+    # "Where each start ended" spans the grid of starts (±10 and half a cell: ±12.5 for 5 starts), not ±30.
+    (x0, x1), (y0, y1) = pane.start_plot.getViewBox().viewRange()
+    for low, high in ((x0, x1), (y0, y1)):
+        assert low == pytest.approx(-12.5, abs=1.0) and high == pytest.approx(12.5, abs=1.0)
     # Clicking a starting point loads its configuration and start into the main view.
     pane.load_requested.emit(pane.cell_changes(1), pane.nearest_start(-10.0, 10.0))
     qtbot.waitUntil(lambda: w.model.config.t_max == pytest.approx(result.t_max[1]), timeout=WAIT_MS)

@@ -117,7 +117,18 @@ class ConvergenceMapPane(Pane):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#14181f")
+        # Until a study has been computed the plots would show empty, meaningless axes: say what to do instead.
+        self.empty_label = QLabel(
+            "No study yet. Choose the method, the t_max values, the grid of starts and the iterations above, then "
+            "press Compute: the heat maps show, per t_max and iteration, the fraction of starts at the global "
+            "minimum and the fraction that is stationary; below, where each start ended."
+        )
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet("QLabel { color: #9aa4b1; padding: 24px; }")
+        self.body.addWidget(self.empty_label, 1)
         self.body.addWidget(self.graphics, 1)
+        self.graphics.hide()
         self.near_plot, self.near_image = self._heatmap(0, 0, "at the global minimum")
         self.stat_plot, self.stat_image = self._heatmap(0, 1, "stationary (‖∇f‖ ≤ 0.1)")
         self.stat_plot.setYLink(self.near_plot)
@@ -133,7 +144,7 @@ class ConvergenceMapPane(Pane):
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
         self.start_plot.setTitle("where each start ended", color="#dde3ea", size="9pt")
-        self.start_plot.setAspectLocked(True)
+        # No locked aspect: in this wide, short plot it would stretch the x range to ±30 around a ±10 grid.
         self.start_plot.setMenuEnabled(False)
         self.start_plot.setLabel("bottom", "x₁ (start)")
         self.start_plot.setLabel("left", "x₂ (start)")
@@ -222,6 +233,8 @@ class ConvergenceMapPane(Pane):
     def set_result(self, result) -> None:
         self.result = result
         self.set_running(False)
+        self.empty_label.hide()
+        self.graphics.show()
         k, n1 = result.global_min_fraction.shape
         for plot, image, data in (
             (self.near_plot, self.near_image, result.global_min_fraction),
@@ -283,7 +296,9 @@ class ConvergenceMapPane(Pane):
         axis = np.asarray(result.axis, dtype=np.float64)
         step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
         self.start_image.setImage(rgb, levels=(0, 255))
-        self.start_image.setRect(QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis)))
+        extent = QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
+        self.start_image.setRect(extent)
+        self.start_plot.setRange(rect=extent, padding=0.02)
         self.global_marker.setData([result.global_min[0]], [result.global_min[1]])
         frac = result.global_min_fraction[row, -1]
         self.start_plot.setTitle(

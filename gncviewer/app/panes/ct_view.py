@@ -12,12 +12,16 @@ from PyQt6.QtWidgets import QComboBox, QLabel, QStackedWidget, QWidget
 from ...problems import ProblemInfo
 from .. import help_texts
 from ..model import RunModel
+from ..pinned import LIVE, PinnedRun
 from .base import Pane, colormap
+from .ct_compare import CTCompare
 
 #: Fixed display range of the images (phantoms are normalised to max 1) and of the error image.
 IMAGE_LEVELS = (0.0, 1.0)
 ERROR_RANGE = 0.25
 VIEWS = ("iterate", "ground truth", "FBP", "error")
+#: The layout that compares two runs (the live one and pinned ones).
+COMPARE = "compare runs"
 
 
 def _gray() -> pg.ColorMap:
@@ -51,8 +55,10 @@ class CTViewPane(Pane):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(help_texts.CT_VIEW, parent)
         self.layout_box = QComboBox()
-        self.layout_box.addItems(["side by side", *[f"only {v}" for v in VIEWS]])
-        self.layout_box.setToolTip("Show all four images, or one large (toggle)")
+        self.layout_box.addItems(["side by side", *[f"only {v}" for v in VIEWS], COMPARE])
+        self.layout_box.setToolTip(
+            "Show all four images, one large (toggle), or compare two runs: A, B, a wipe or their difference"
+        )
         self.metrics_label = QLabel("PSNR – · SSIM –")
         self.metrics_label.setToolTip("Quality of the shown iterate against the ground truth (FBP in brackets)")
         self.header.addWidget(QLabel("Layout:"))
@@ -92,13 +98,17 @@ class CTViewPane(Pane):
         self.single = _ImagePanel(self.single_widget.ci, 0, 0, "iterate x_k", gray, IMAGE_LEVELS)
         self.single_bar = pg.ColorBarItem(values=IMAGE_LEVELS, colorMap=gray, interactive=False, width=12)
         self.single_widget.ci.addItem(self.single_bar, row=1, col=1)
+        self.compare = CTCompare(gray, diverging, IMAGE_LEVELS, ERROR_RANGE)
         self.stack.addWidget(self.grid_widget)
         self.stack.addWidget(self.single_widget)
+        self.stack.addWidget(self.compare)
         self.body.addWidget(self.stack)
         self.layout_box.currentIndexChanged.connect(self._layout_changed)
 
         self.info: ProblemInfo | None = None
         self._shown: dict[str, np.ndarray | None] = dict.fromkeys(VIEWS)
+        self._pinned: list[PinnedRun] = []
+        self._last: tuple[RunModel, int, int] | None = None
         self.placeholder("CT: choose a phantom and a model in the controls.")
 
     # -- layout ------------------------------------------------------------------------------------
@@ -106,16 +116,24 @@ class CTViewPane(Pane):
     @property
     def mode(self) -> str:
         index = self.layout_box.currentIndex()
-        return "side by side" if index == 0 else VIEWS[index - 1]
+        if index == 0:
+            return "side by side"
+        return VIEWS[index - 1] if index <= len(VIEWS) else COMPARE
 
     def set_mode(self, mode: str) -> None:
-        index = 0 if mode == "side by side" else VIEWS.index(mode) + 1
+        if mode == COMPARE:
+            index = len(VIEWS) + 1
+        else:
+            index = 0 if mode == "side by side" else VIEWS.index(mode) + 1
         self.layout_box.setCurrentIndex(index)
 
     def _layout_changed(self) -> None:
         mode = self.mode
         if mode == "side by side":
             self.stack.setCurrentWidget(self.grid_widget)
+        elif mode == COMPARE:
+            self.stack.setCurrentWidget(self.compare)
+            self._update_compare()
         else:
             self.stack.setCurrentWidget(self.single_widget)
             error = mode == "error"
@@ -145,6 +163,7 @@ class CTViewPane(Pane):
         for view in [p.view for p in self.panels.values()] + [self.single.view]:
             view.disableAutoRange()
             view.setRange(QRectF(0, 0, n, n), padding=0.02)
+        self.compare.fit(n)
         self.metrics_label.setText(info.label)
 
     def _show(self, name: str, data: np.ndarray | None) -> None:
@@ -153,7 +172,29 @@ class CTViewPane(Pane):
         if self.mode == name:
             self.single.set(data)
 
+    def set_pinned(self, runs: list[PinnedRun], legend: list[tuple[str, tuple[int, int, int], str]]) -> None:
+        """The pinned runs the compare layout offers (with what differs, from the legend)."""
+        self._pinned = list(runs)
+        described = {name: text for name, _, text in legend}
+        sources = [(LIVE, "live" + (f": {described['live']}" if described.get("live") else ""))]
+        for run in runs:
+            text = described.get(run.name, "")
+            sources.append((run.number, run.name + (f": {text}" if text else "")))
+        self.compare.set_sources(sources)
+        self._update_compare()
+
+    def _update_compare(self) -> None:
+        if self.mode != COMPARE or self._last is None:
+            return
+        model, iteration, trajectory = self._last
+        images: dict[int, np.ndarray | None] = {LIVE: _iterate(model, iteration, trajectory)}
+        for run in self._pinned:
+            images[run.number] = _iterate(run.model, iteration, trajectory)
+        self.compare.set_images(images)
+
     def show_run(self, model: RunModel, iteration: int, trajectory: int = 0) -> None:
+        self._last = (model, iteration, trajectory)
+        self._update_compare()
         if not model.trajectories or not model.trajectories[min(trajectory, len(model.trajectories) - 1)].records:
             return
         traj = model.trajectories[min(trajectory, len(model.trajectories) - 1)]
@@ -171,3 +212,14 @@ class CTViewPane(Pane):
             f"iteration {record.iteration}: PSNR {psnr:.2f} dB · SSIM {ssim:.3f}   "
             f"(FBP {fbp.get('psnr', math.nan):.2f} dB · {fbp.get('ssim', math.nan):.3f})"
         )
+
+
+def _iterate(model: RunModel, iteration: int, trajectory: int) -> np.ndarray | None:
+    """A run's image at ``iteration`` (its last one when it ended earlier), or None."""
+    if not model.trajectories:
+        return None
+    traj = model.trajectories[min(trajectory, len(model.trajectories) - 1)]
+    if not traj.records:
+        return None
+    x = np.asarray(traj.at(iteration).x, dtype=np.float32)
+    return x if x.ndim == 2 else None

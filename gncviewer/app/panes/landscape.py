@@ -11,10 +11,16 @@ from ...core.landscape import LandscapeField
 from ...problems import ProblemInfo
 from .. import help_texts
 from ..model import RunModel
-from .base import PALETTE, Pane, log_field_items
+from ..pinned import PinnedRun
+from .base import PALETTE, LegendStrip, Pane, cached, decimated, log_field_items
 
 #: Largest view span for which the landscape is recomputed (zooming out further just stretches it).
 MAX_SPAN = 400.0
+#: Drawing order, back to front: pinned runs' ghosts, live paths, the minima, the current iterates (a
+#: small dot: the star around it stays visible), the starts (hollow squares: visible over any path).
+Z_GHOSTS, Z_PATHS, Z_MINIMA, Z_CURRENT, Z_STARTS = 4, 5, 8, 10, 11
+WHITE = (255, 255, 255)
+GOLD = (255, 215, 0)
 
 
 class LandscapePane(Pane):
@@ -41,6 +47,8 @@ class LandscapePane(Pane):
         self.header.addWidget(self.contours_box)
         self.header.addWidget(self.directions_box)
         self.finish_header()
+        self.legend = LegendStrip()
+        self.body.addWidget(self.legend)
 
         self.plot = pg.PlotWidget()
         self.plot.setBackground("#14181f")
@@ -66,23 +74,28 @@ class LandscapePane(Pane):
         )
         self.global_minimum = pg.ScatterPlotItem(
             symbol="star",
-            size=22,
+            size=24,
             pen=pg.mkPen("k", width=1),
-            brush=pg.mkBrush(255, 215, 0),
+            brush=pg.mkBrush(*GOLD),
             name="global minimum of f",
         )
-        item.addItem(self.local_minima)
-        item.addItem(self.global_minimum)
-        self.starts = pg.ScatterPlotItem(symbol="s", size=10, pen=pg.mkPen("w", width=1.5), brush=None)
+        for minimum in (self.local_minima, self.global_minimum):
+            minimum.setZValue(Z_MINIMA)
+            item.addItem(minimum)
+        self.starts = pg.ScatterPlotItem(symbol="s", size=13, pen=pg.mkPen(WHITE, width=2), brush=None)
+        self.starts.setZValue(Z_STARTS)
         item.addItem(self.starts)
         self._paths: list[pg.PlotDataItem] = []
-        self.current = pg.ScatterPlotItem(size=13, pen=pg.mkPen("k", width=1.5))
-        self.current.setZValue(10)
+        self.current = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen("k", width=1.2))
+        self.current.setZValue(Z_CURRENT)
         item.addItem(self.current)
-        legend = item.addLegend(offset=(8, 8), labelTextColor=(230, 230, 230), brush=pg.mkBrush(20, 24, 31, 200))
-        legend.addItem(self.global_minimum, "global minimum of f")
-        legend.addItem(self.local_minima, "local minima of f")
-        legend.addItem(self.starts, "starting points")
+        # Pinned runs: one dashed, translucent path per run and their starts (□) and ends (●).
+        self._ghosts: list[pg.PlotDataItem] = []
+        self.ghost_marks = pg.ScatterPlotItem(size=8)
+        self.ghost_marks.setZValue(Z_GHOSTS)
+        item.addItem(self.ghost_marks)
+        self._ghost_entries: list[tuple[str, tuple[int, int, int], str]] = []
+        self._show_legend()
         self.body.addWidget(self.plot)
 
         self.field: LandscapeField | None = None
@@ -168,12 +181,56 @@ class LandscapePane(Pane):
             self.arrows.setData([], [])
         self.t_label.setText(f"F(·, t) at t = {field.t:.4g}")
 
+    def _show_legend(self) -> None:
+        entries = [
+            ("★", GOLD, "global minimum of f"),
+            ("▼", WHITE, "local minima"),
+            ("□", WHITE, "start"),
+            ("●", PALETTE[0], "current iterate"),
+            *self._ghost_entries,
+        ]
+        self.legend.set_entries(entries)
+
+    def show_pinned(self, runs: list[PinnedRun]) -> None:
+        """Draw the pinned runs' trajectories as ghosts (only planar ones; set once per change)."""
+        item = self.plot.getPlotItem()
+        while len(self._ghosts) < len(runs):
+            ghost = cached(pg.PlotDataItem(connect="finite"))
+            ghost.setZValue(Z_GHOSTS)
+            item.addItem(ghost)
+            self._ghosts.append(ghost)
+        xs, ys, symbols, brushes, pens = [], [], [], [], []
+        self._ghost_entries = []
+        for index, ghost in enumerate(self._ghosts):
+            run = runs[index] if index < len(runs) else None
+            if run is None or not run.model.planar:
+                ghost.setData([], [])
+                continue
+            pieces = []
+            for traj in run.model.trajectories:
+                if traj.points is None or not len(traj.points):
+                    continue
+                pts = traj.points.view
+                pieces.append(pts[decimated(len(pts))])
+                pieces.append(np.full((1, 2), np.nan))
+                xs += [pts[0, 0], pts[-1, 0]]
+                ys += [pts[0, 1], pts[-1, 1]]
+                symbols += ["s", "o"]
+                brushes += [None, pg.mkBrush(*run.color, 200)]
+                pens += [pg.mkPen(*run.color, width=1.5), pg.mkPen("k", width=1)]
+            data = np.concatenate(pieces) if pieces else np.zeros((0, 2))
+            ghost.setPen(pg.mkPen((*run.color, 230), width=2.2, style=Qt.PenStyle.DashLine))
+            ghost.setData(data[:, 0], data[:, 1])
+            self._ghost_entries.append(("┅", run.color, f"pinned {run.name}"))
+        self.ghost_marks.setData(xs, ys, symbol=symbols, brush=brushes, pen=pens)
+        self._show_legend()
+
     def show_run(self, model: RunModel, iteration: int, trajectory: int = 0) -> None:
         """Trajectories up to ``iteration`` and the current points."""
         while len(self._paths) < len(model.trajectories):
             color = PALETTE[len(self._paths) % len(PALETTE)]
             path = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
-            path.setZValue(5)
+            path.setZValue(Z_PATHS)
             self.plot.getPlotItem().addItem(path)
             self._paths.append(path)
         xs, ys, brushes = [], [], []

@@ -10,9 +10,15 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QWidget
 
 from .. import help_texts
-from ..model import RunModel
-from .base import CURSOR_PEN, MARKER_PEN, DecadeAxis, Pane, positive_or_nan
-from .history import planned_extent
+from ..model import RunModel, Segment
+from ..pinned import PinnedRun
+from .base import CURSOR_PEN, DecadeAxis, LegendStrip, Pane, cached, decimated, positive_or_nan
+from .history import marker_line, planned_extent
+
+SCHEDULE_COLOR = (170, 170, 170)
+USED_COLOR = (86, 180, 233)
+REJECTED_COLOR = (230, 60, 60)
+SKIPPED_COLOR = (240, 160, 40)
 
 
 class NoiseLevelPane(Pane):
@@ -33,16 +39,15 @@ class NoiseLevelPane(Pane):
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         item.getViewBox().setLimits(minYRange=1.0)
-        legend = item.addLegend(offset=(8, -8), labelTextColor=(230, 230, 230), brush=pg.mkBrush(20, 24, 31, 200))
         self.schedule = item.plot(
-            pen=pg.mkPen((170, 170, 170), width=1, style=Qt.PenStyle.DashLine), connect="finite", name="schedule grid"
+            pen=pg.mkPen(SCHEDULE_COLOR, width=1, style=Qt.PenStyle.DashLine), connect="finite", name="schedule grid"
         )
-        self.chosen = item.plot(pen=pg.mkPen((86, 180, 233), width=2), name="t used")
+        self.chosen = item.plot(pen=pg.mkPen(USED_COLOR, width=2), name="t used")
         self.rejected = item.plot(
             pen=None,
             symbol="x",
             symbolSize=7,
-            symbolPen=pg.mkPen((230, 60, 60)),
+            symbolPen=pg.mkPen(REJECTED_COLOR),
             symbolBrush=None,
             name="rejected candidate",
         )
@@ -50,11 +55,15 @@ class NoiseLevelPane(Pane):
             pen=None,
             symbol="t",
             symbolSize=8,
-            symbolPen=None,
-            symbolBrush=pg.mkBrush(240, 160, 40),
+            symbolPen=pg.mkPen(SKIPPED_COLOR),
+            symbolBrush=pg.mkBrush(*SKIPPED_COLOR),
             name="skipped (no step)",
         )
-        legend.setParentItem(item.getViewBox())
+        # The key sits above the plot: a legend box inside it covered the first iterations' data.
+        self.legend = LegendStrip()
+        self.body.addWidget(self.legend)
+        self._overlays: list[pg.PlotDataItem] = []
+        self.show_pinned([], [])
         self.cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN)
         item.addItem(self.cursor)
         self._markers: list[pg.InfiniteLine] = []
@@ -66,10 +75,47 @@ class NoiseLevelPane(Pane):
             self.plot.getPlotItem().removeItem(line)
         self._markers.clear()
 
-    def add_marker(self, iteration: int) -> None:
-        line = pg.InfiniteLine(pos=iteration, angle=90, pen=MARKER_PEN)
+    def add_marker(self, segment: Segment) -> None:
+        """A dashed line at a mid-run change, labelled with what changed (also its tooltip)."""
+        line = marker_line(segment, label_it=True)
         self.plot.getPlotItem().addItem(line)
         self._markers.append(line)
+
+    @property
+    def markers(self) -> list[pg.InfiniteLine]:
+        return list(self._markers)
+
+    def show_pinned(self, runs: list[PinnedRun], legend: list[tuple[str, tuple[int, int, int], str]]) -> None:
+        """Overlay the pinned runs' levels t_k (dashed, in their colours) and update the key."""
+        item = self.plot.getPlotItem()
+        while len(self._overlays) < len(runs):
+            overlay = cached(item.plot(connect="finite"))
+            overlay.setZValue(-1)
+            self._overlays.append(overlay)
+        for index, overlay in enumerate(self._overlays):
+            run = runs[index] if index < len(runs) else None
+            if run is None or not run.model.trajectories:
+                overlay.setData([], [])
+                continue
+            traj = run.model.trajectories[0]
+            it = traj.columns["iteration"].view
+            keep = decimated(len(it))
+            it, t = it[keep], traj.columns["t"].view[keep]
+            used = it > 0
+            overlay.setPen(pg.mkPen((*run.color, 210), width=1.3, style=Qt.PenStyle.DashDotLine))
+            overlay.setData(it[used], positive_or_nan(t[used]))
+        entries = [
+            ("╌", SCHEDULE_COLOR, "schedule grid"),
+            ("━", USED_COLOR, "t used"),
+            ("×", REJECTED_COLOR, "rejected candidate"),
+            ("▼", SKIPPED_COLOR, "skipped (no step)"),
+        ]
+        entries += [
+            ("┅", color, f"pinned {name}{': ' + text if text else ''}")
+            for name, color, text in legend
+            if name != "live"
+        ]
+        self.legend.set_entries(entries)
 
     def show_run(self, model: RunModel, iteration: int, trajectory: int = 0, live: bool = False) -> None:
         x_extent = planned_extent(model)
@@ -103,7 +149,7 @@ class NoiseLevelPane(Pane):
             self.cursor.setValue(iteration)
         self.summary.setText(
             f"{int(skipped.sum())} skipped · {len(rejected)} rejected candidates"
-            if model.config is not None and model.config.method == "gradient-like"
+            if model.current_config is not None and model.current_config.method == "gradient-like"
             else ""
         )
 
