@@ -88,7 +88,7 @@ def _same_as_solve(row: dict[str, Any], tmp_path: Path) -> None:
 
 def test_ci_sweep_toy_and_ct_on_two_workers(client: Any, tiny_model: str, tmp_path: Path) -> None:
     out = tmp_path / "toy.parquet"
-    spec, cells, outcome = sweep(TOY, out, client, histories=True)
+    _, cells, outcome = sweep(TOY, out, client, histories=True)
     assert (outcome.ran, outcome.done, outcome.failed) == (8, 8, 0)
     results = read_results(out)
     assert results.axes == ("method", "t_max", "init") and len(results.rows) == 8
@@ -108,7 +108,7 @@ def test_ci_sweep_toy_and_ct_on_two_workers(client: Any, tiny_model: str, tmp_pa
     assert [h["iteration"] for h in mine] == list(range(1, 31)) and mine[-1]["f"] == pytest.approx(row["f"])
 
     ct_out = tmp_path / "ct.parquet"
-    _, ct_cells, ct_outcome = sweep(ct_spec(tiny_model), ct_out, client)
+    _, _, ct_outcome = sweep(ct_spec(tiny_model), ct_out, client)
     assert (ct_outcome.done, ct_outcome.failed) == (4, 0)
     ct_rows = read_results(ct_out).rows
     assert {(r["phantom"], r["init"]) for r in ct_rows} == {
@@ -138,7 +138,7 @@ def test_a_crashing_worker_marks_its_cell_failed_and_the_sweep_goes_on(client: A
     try:
         text = 'problem = "crashy"\n[solver]\niterations = 10\n[axes]\nalpha = [0.05, 0.5, 0.1, 0.2]\n'
         out = tmp_path / "crash.parquet"
-        _, cells, outcome = sweep(text, out, client)
+        _, _, outcome = sweep(text, out, client)
         assert (outcome.done, outcome.failed) == (3, 1)
         rows = {r["alpha"]: r for r in read_results(out).rows}
         assert rows[0.5]["status"] == "failed" and "worker process running this cell died" in rows[0.5]["error"]
@@ -196,7 +196,7 @@ def test_a_killed_sweep_resumes_with_every_cell_once(tmp_path: Path, capsys: pyt
     spec = tmp_path / "long.toml"
     spec.write_text(
         'problem = "toy"\nmethod = "gradient-like"\n[solver]\niterations = 150\n'
-        "[axes]\nt_max = [0.5, 1, 2, 5]\ninit = [\"-5, 5\", \"8, -3\", \"0, 9\", \"-9, -9\", \"3, 3\", \"7, 7\"]\n"
+        '[axes]\nt_max = [0.5, 1, 2, 5]\ninit = ["-5, 5", "8, -3", "0, 9", "-9, -9", "3, 3", "7, 7"]\n'
     )
     out = tmp_path / "long.parquet"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -48,7 +48,9 @@ def test_keys_cover_every_value_and_nothing_else() -> None:
     base = ("toy", {"alpha": 0.05, "t_min": 1e-3}, {"method": "gnc-flow", "t_max": 1.0}, "-5, 5", ("t_max",))
     key = cell_key(*base)
     assert key == cell_key(*base)
-    assert key != cell_key("toy", {"alpha": 0.05, "t_min": 1e-3}, {"method": "gnc-flow", "t_max": 1.0 + 1e-15}, "-5, 5", ("t_max",))
+    assert key != cell_key(
+        "toy", {"alpha": 0.05, "t_min": 1e-3}, {"method": "gnc-flow", "t_max": 1.0 + 1e-15}, "-5, 5", ("t_max",)
+    )
     assert key != cell_key("toy", base[1], base[2], "-5, 5", ())
 
 
@@ -64,13 +66,14 @@ iterations = 3
 [axes]
 phantom = { format = "ellipses:{}", count = 3 }
 descent_c = { range = [0.1, 0.3], count = 3 }
-angles_note = 1
-""".replace("angles_note = 1\n", ""),
+""",
         "s.toml",
     )
     assert spec.axes[0].values == ("ellipses:0", "ellipses:1", "ellipses:2")
     assert spec.axes[1].values == (0.1, 0.2, 0.3)
-    toy = parse_spec('problem = "toy"\npreset = "paper-gnc-flow"\n[axes]\niterations = { log = [10, 1000], count = 3 }\n')
+    toy = parse_spec(
+        'problem = "toy"\npreset = "paper-gnc-flow"\n[axes]\niterations = { log = [10, 1000], count = 3 }\n'
+    )
     cells = toy.cells()
     assert [c.config["iterations"] for c in cells] == [10, 100, 1000]
     assert all(c.config["method"] == "gnc-flow" and c.preset == "paper-gnc-flow" for c in cells)
@@ -106,7 +109,12 @@ def test_key_lines_finds_tables_keys_and_dotted_keys() -> None:
     ("text", "line", "field", "words"),
     [
         # unknown parameter, with a suggestion
-        (TOY.replace("t_max = {", "t_maks = {"), 8, "axes.t_maks", "unknown parameter 't_maks' for toy (did you mean t_max?)"),
+        (
+            TOY.replace("t_max = {", "t_maks = {"),
+            8,
+            "axes.t_maks",
+            "unknown parameter 't_maks' for toy (did you mean t_max?)",
+        ),
         # a value outside the declared range: the declaration's own message
         (TOY.replace("iterations = 40", "iterations = 0"), 5, "solver.iterations", "must be an integer between 1 and"),
         (TOY + "alpha = [0.05, -1]\n", 10, "axes.alpha", "must be a number > 0 and <= 1000 (got -1)"),
@@ -139,7 +147,9 @@ def test_too_many_cells_are_refused_before_expansion() -> None:
 
 
 def test_missing_files_are_refused_with_the_field(tmp_path: Path) -> None:
-    text = f'problem = "ct"\n[settings]\nsize = 16\nmodel = "{tmp_path / "missing.safetensors"}"\n[axes]\nalpha = [1, 2]\n'
+    text = (
+        f'problem = "ct"\n[settings]\nsize = 16\nmodel = "{tmp_path / "missing.safetensors"}"\n[axes]\nalpha = [1, 2]\n'
+    )
     err = spec_error(text)
     assert err.field == "settings.model" and err.line == 4 and "missing.safetensors" in str(err)
 

@@ -11,6 +11,7 @@ the explorer and runs it live.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -45,6 +46,14 @@ def _display(value: Any) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.5g}"
     return value_label(value)
+
+
+def _viridis(reverse: bool) -> pg.ColorMap:
+    """A private copy of viridis (pyqtgraph caches its maps: reversing the shared one would flip it everywhere)."""
+    cmap = copy.deepcopy(colormap("viridis"))
+    if reverse:
+        cmap.reverse()
+    return cmap
 
 
 class SweepTableModel(QAbstractTableModel):
@@ -187,6 +196,7 @@ class SweepViewer(Pane):
         higher = {m.name for m in results.metrics if m.higher_is_better}
         self.model = SweepTableModel(results.rows, columns, higher)
         self.table.setModel(self.model)
+        self.table.resizeColumnsToContents()
         if metrics:
             column = columns.index(metrics[0])
             order = Qt.SortOrder.DescendingOrder if metrics[0] in higher else Qt.SortOrder.AscendingOrder
@@ -201,7 +211,9 @@ class SweepViewer(Pane):
 
     # -- heat map ---------------------------------------------------------------------------------
 
-    def choose(self, metric: str | None = None, x: str | None = None, y: str | None = None, show: str | None = None) -> None:
+    def choose(
+        self, metric: str | None = None, x: str | None = None, y: str | None = None, show: str | None = None
+    ) -> None:
         """Pick what the heat map shows (tests, scripts); unknown names raise ValueError."""
         for box, value in ((self.metric_box, metric), (self.x_box, x), (self.y_box, y), (self.show_box, show)):
             if value is None:
@@ -233,9 +245,8 @@ class SweepViewer(Pane):
         if high <= low:
             high = low + (abs(low) * 1e-6 or 1.0)
         # Bright is good: a lower-is-better mean is drawn with the colour map reversed.
-        cmap = colormap("viridis")
-        if show == "mean" and not hm.metric.higher_is_better:
-            cmap.reverse()
+        reverse = show == "mean" and not hm.metric.higher_is_better
+        cmap = _viridis(reverse)
         self.image.setColorMap(cmap)
         self.bar.setColorMap(cmap)
         self.image.setImage(np.nan_to_num(data.astype(np.float32), nan=low), autoLevels=False, levels=(low, high))
@@ -252,7 +263,10 @@ class SweepViewer(Pane):
             for yi in range(ny):
                 for xi in range(nx):
                     text = self.cell_text(yi, xi)
-                    item = pg.TextItem(text, color="#ffffff", anchor=(0.5, 0.5))
+                    # Dark text on the bright (yellow-green) end of viridis, white on the dark end.
+                    level = (data[yi, xi] - low) / (high - low) if np.isfinite(data[yi, xi]) else 0.0
+                    bright = (1.0 - level if reverse else level) > 0.55
+                    item = pg.TextItem(text, color="#000000" if bright else "#ffffff", anchor=(0.5, 0.5))
                     item.setPos(xi, yi)
                     self.plot.addItem(item)
                     self.cell_texts.append(item)

@@ -35,7 +35,10 @@ def register(subparsers: Any) -> None:
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=positive_int, metavar="N", help="worker processes of the local cluster (default: one per core)"
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes of the local cluster (default: one per core)",
     )
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://HOST:8786)")
     where.add_argument("--serial", action="store_true", help="no Dask: run the cells one after another here")
@@ -67,7 +70,9 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="how long to wait for --scheduler (10)",
     )
-    parser.add_argument("--metric", metavar="NAME", help="sort the printed table by this column (default: the first metric)")
+    parser.add_argument(
+        "--metric", metavar="NAME", help="sort the printed table by this column (default: the first metric)"
+    )
     parser.add_argument("--top", type=positive_int, default=10, metavar="N", help="cells in the printed table (10)")
     parser.set_defaults(handler=run)
 
@@ -126,8 +131,14 @@ def _layout(spec: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep.cell import WorkerOptions
-    from ..sweep.engine import ClusterOptions, check_address, default_workers, estimate_seconds, format_duration
-    from ..sweep.engine import pending_cells
+    from ..sweep.engine import (
+        ClusterOptions,
+        check_address,
+        default_workers,
+        estimate_seconds,
+        format_duration,
+        pending_cells,
+    )
     from ..sweep.results import ResultsStore
     from ..sweep.spec import load_spec
 
@@ -165,8 +176,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if failed_before and not args.retry_failed:
         print(f"sweep: {failed_before} cells failed before and are kept as they are (--retry-failed runs them again)")
-    cluster = None if args.serial else ClusterOptions(
-        workers=workers, scheduler=args.scheduler, threads=threads, connect_timeout=args.connect_timeout
+    cluster = (
+        None
+        if args.serial
+        else ClusterOptions(
+            workers=workers, scheduler=args.scheduler, threads=threads, connect_timeout=args.connect_timeout
+        )
     )
     outcome = _run_with_progress(todo, spec, store, options, cluster)
     print(
@@ -175,7 +190,9 @@ def run(args: argparse.Namespace) -> int:
     )
     _print_report(out, args.metric, args.top)
     if outcome.failed:
-        print(f"sweep: {outcome.failed} cells failed; `gncviewer sweep-report {out} --failed` lists why", file=sys.stderr)
+        print(
+            f"sweep: {outcome.failed} cells failed; `gncviewer sweep-report {out} --failed` lists why", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -270,7 +287,10 @@ def run_report(args: argparse.Namespace) -> int:
             raise ConfigError(flag, f"{axis!r} is not a parameter of {results.path} (axes: {', '.join(results.axes)})")
     metric = _default_metric(results, args.metric)
     failed = [r for r in results.rows if r.get("status") != "done"]
-    print(f"{results.path}: {len(results.rows)} cells of {results.problem} ({len(failed)} failed); axes {', '.join(results.axes) or 'none'}")
+    print(
+        f"{results.path}: {len(results.rows)} cells of {results.problem} ({len(failed)} failed); "
+        f"axes {', '.join(results.axes) or 'none'}"
+    )
     hm = _print_report(results.path, metric, args.top, args.x, args.y)
     if args.failed:
         for row in failed:

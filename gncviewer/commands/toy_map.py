@@ -151,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_sharded(args: argparse.Namespace, config: Any, values: list[float], settings: dict, compile_kernels: Any) -> Any:
+def _run_sharded(
+    args: argparse.Namespace, config: Any, values: list[float], settings: dict, compile_kernels: Any
+) -> Any:
     """The study over Dask, sharded by t_max rows (``sweep/convergence.py``)."""
     from ..sweep.convergence import run_convergence_map_sharded, shards
     from ..sweep.engine import ClusterOptions, check_address

@@ -90,7 +90,7 @@ def check_address(address: str) -> str:
 @contextlib.contextmanager
 def open_client(options: ClusterOptions, env: dict[str, str] | None = None) -> Iterator[Any]:
     """A connected ``distributed.Client``: to ``options.scheduler``, or to a new LocalCluster it closes after."""
-    import dask
+    import dask.config
     from distributed import Client, LocalCluster
 
     if options.scheduler:
@@ -112,13 +112,15 @@ def open_client(options: ClusterOptions, env: dict[str, str] | None = None) -> I
     level = logging.CRITICAL if options.quiet else logging.WARNING
     config = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
     with dask.config.set(config):
+        # No dashboard: it needs bokeh and a free port; a cluster started by hand can have one.
+        no_dashboard: dict[str, Any] = {"dashboard_address": None}
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=max(1, options.threads),
             processes=True,
-            dashboard_address=None,
             silence_logs=level,
             env=dict(env or {}),
+            **no_dashboard,
         )
         try:
             with Client(cluster, set_as_default=False) as client:
@@ -140,7 +142,9 @@ class Outcome:
     interrupted: bool = False
 
 
-def pending_cells(cells: Sequence[Cell], store: ResultsStore, retry_failed: bool = False) -> tuple[list[Cell], int, int]:
+def pending_cells(
+    cells: Sequence[Cell], store: ResultsStore, retry_failed: bool = False
+) -> tuple[list[Cell], int, int]:
     """(cells to run, already done, already failed and not retried)."""
     todo: list[Cell] = []
     done = failed = 0
@@ -259,7 +263,9 @@ def estimate_seconds(
     times = [
         float(r["wall_seconds"])
         for r in store.rows.values()
-        if r.get("status") == STATUS_DONE and isinstance(r.get("wall_seconds"), float) and math.isfinite(r["wall_seconds"])
+        if r.get("status") == STATUS_DONE
+        and isinstance(r.get("wall_seconds"), float)
+        and math.isfinite(r["wall_seconds"])
     ]
     if times:
         per_cell = statistics.median(times)

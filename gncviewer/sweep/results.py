@@ -174,14 +174,16 @@ class ResultsStore:
                 self.rows[key] = row
         hist = histories_path(self.path)
         if self.histories and hist.exists():
-            import pyarrow.compute as pc
+            import pyarrow as pa
 
             try:
                 old = pq.read_table(hist)
             except Exception as err:
                 raise InputFileError(f"{hist}: not a readable Parquet histories file ({err})", field="out") from None
+            # Histories are written first: drop those of cells whose row did not reach the main file.
             done = [k for k, r in self.rows.items() if r.get("status") == STATUS_DONE]
-            self._history_tables.append(old.filter(pc.is_in(old["cell"], value_set=_string_array(done))))
+            keep = np.isin(np.asarray(old.column("cell").to_pylist(), dtype=object), done)
+            self._history_tables.append(old.filter(pa.array(keep, type=pa.bool_())))
 
     def status(self, key: str) -> str | None:
         row = self.rows.get(key)
@@ -223,12 +225,6 @@ class ResultsStore:
         meta = {**self.meta, "format": RESULTS_FORMAT, "axes": list(self.meta.get("axes", []))}
         schema = pa.schema(fields, metadata={META_KEY: json.dumps(meta).encode()})
         return pa.Table.from_pylist(list(self.rows.values()), schema=schema)
-
-
-def _string_array(values: list[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.array(values, type=pa.string())
 
 
 def _history_table(key: str, history: Mapping[str, Sequence[Any]]) -> Any:

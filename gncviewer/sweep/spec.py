@@ -53,7 +53,7 @@ from ..problems import ProblemKind, get_kind, kind_names
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10 (pyproject.toml installs tomli there)
-    import tomli as tomllib
+    import tomli as tomllib  # pyright: ignore[reportMissingImports]
 
 #: The key format of a cell's configuration hash; bump it when what the hash covers changes.
 KEY_FORMAT = 1
@@ -301,7 +301,7 @@ class SweepSpec:
                 config = base_config.with_changes(**{k: v for k, v in values.items() if k in config_names})
                 init = values.get("init", base_init)
                 settings, config, init = prepare(kind, settings, config, init)
-                files_key = tuple(getattr(settings, n) for n in text_params) + (init,)
+                files_key = (*(getattr(settings, n) for n in text_params), init)
                 if check_files and files_key not in checked:
                     kind.check_files(settings)
                     checked.add(files_key)
@@ -451,9 +451,7 @@ class _Parser:
     def formatted(self, kind: ProblemKind, param: Param, raw: dict[str, Any], field: str) -> tuple[Any, ...]:
         pattern = raw["format"]
         if param.kind != "text" or not isinstance(pattern, str) or pattern.count("{}") != 1:
-            raise self.error(
-                f"{field}.format", 'format is a text with one {} for a text parameter, e.g. "ellipses:{}"'
-            )
+            raise self.error(f"{field}.format", 'format is a text with one {} for a text parameter, e.g. "ellipses:{}"')
         if "count" in raw:
             count = raw["count"]
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -470,7 +468,8 @@ class _Parser:
     def ranged(self, param: Param, raw: dict[str, Any], form: str, field: str, mode: str) -> Axis:
         if param.kind not in ("int", "float"):
             raise self.error(
-                f"{field}.{form}", f"{form} needs a numeric parameter; {param.name} is {param.range_text()}: list its values"
+                f"{field}.{form}",
+                f"{form} needs a numeric parameter; {param.name} is {param.range_text()}: list its values",
             )
         bounds = raw[form]
         if (
@@ -573,7 +572,9 @@ def parse_spec(text: str, source: str = "<spec>", folder: str | Path = ".") -> S
     samples = sampling.get("samples")
     if mode == "random":
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-            raise parser.error("sampling.samples", f"a random sweep needs samples = a whole number >= 1 (got {samples})")
+            raise parser.error(
+                "sampling.samples", f"a random sweep needs samples = a whole number >= 1 (got {samples})"
+            )
     elif samples is not None:
         raise parser.error("sampling.samples", 'samples is for mode = "random"; a grid sweep runs every combination')
     seed = sampling.get("seed", 0)
@@ -588,7 +589,9 @@ def parse_spec(text: str, source: str = "<spec>", folder: str | Path = ".") -> S
 
     def claim(name: str, field: str) -> None:
         if name in fields:
-            raise parser.error(field, f"{name} is given twice (also as {fields[name]}, line {parser.line(fields[name])})")
+            raise parser.error(
+                field, f"{name} is given twice (also as {fields[name]}, line {parser.line(fields[name])})"
+            )
         fields[name] = field
 
     fixed_settings: dict[str, Any] = {}
