@@ -1,13 +1,13 @@
 """Sweeps on Dask against the serial loop, and the sharded toy map against the single-process one.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--phantoms 10] [--iterations 30] [--workers 2] [--skip-serial2]
+    .venv/bin/python benchmarks/bench_sweep.py [--phantoms 10] [--iterations 50] [--workers 2] [--skip-serial2]
 
 1. A CT sweep of ``4 × phantoms`` small runs (64×64, 30 angles, the shipped model; phantoms ×
-   {zeros, fbp} × α ∈ {5, 20}, gradient-like for ``--iterations``) is run three ways, each as a fresh
-   ``gncviewer sweep`` process into its own results file, timed end to end (start-up, cluster,
-   workers' imports and every cell): serially with 1 thread, serially with 2 threads, and on a local
-   Dask cluster of ``--workers`` workers × 1 thread.  The rows of the three files must agree
-   (same cells, same final f), so the speed-up compares equal work.
+   {zeros, fbp} × α ∈ {5, 20}, gradient-like for ``--iterations``, 50 by default) is run three ways,
+   each as a fresh ``gncviewer sweep`` process into its own results file, timed end to end (start-up,
+   cluster, workers' imports and every cell): serially with 1 thread, serially with 2 threads, and on
+   a local Dask cluster of ``--workers`` workers × 1 thread.  The final f of every cell is compared
+   with the serial 1-thread run (equal cells, so the speed-up compares equal work).
 2. ``gncviewer toy-map`` on a small study, in one process and sharded over the workers: the
    fractions must be equal, not close; both times are printed.
 
@@ -77,7 +77,7 @@ def rows(path: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--phantoms", type=int, default=10, help="phantoms (cells = 4 × phantoms; default 10)")
-    parser.add_argument("--iterations", type=int, default=30, help="iterations per CT run (30)")
+    parser.add_argument("--iterations", type=int, default=50, help="iterations per CT run (50)")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers (2)")
     parser.add_argument("--skip-serial2", action="store_true", help="skip the serial run with 2 threads")
     parser.add_argument("--map-grid", type=int, default=40, help="toy-map starts per axis (40)")

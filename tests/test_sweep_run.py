@@ -86,10 +86,20 @@ def _same_as_solve(row: dict[str, Any], tmp_path: Path) -> None:
     assert record == expected
 
 
-def test_ci_sweep_toy_and_ct_on_two_workers(client: Any, tiny_model: str, tmp_path: Path) -> None:
+def test_ci_sweep_toy_and_ct_on_two_workers(
+    client: Any, tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The toy cells through the command line, sent to the running cluster's scheduler.
+    spec_path = tmp_path / "toy.toml"
+    spec_path.write_text(TOY)
     out = tmp_path / "toy.parquet"
-    _, cells, outcome = sweep(TOY, out, client, histories=True)
-    assert (outcome.ran, outcome.done, outcome.failed) == (8, 8, 0)
+    address = client.scheduler.address
+    assert main(["sweep", str(spec_path), "--scheduler", address, "--histories", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert f"8 to run on the Dask scheduler at {address}" in printed
+    assert "sweep: 8 cells run in" in printed and "(8 done, 0 failed)" in printed
+    assert "best cells by ‖x − x*‖:" in printed and "t_max \\ method" in printed  # table and heat map
+    cells = parse_spec(TOY).cells()
     results = read_results(out)
     assert results.axes == ("method", "t_max", "init") and len(results.rows) == 8
     assert sorted(r["cell"] for r in results.rows) == sorted(c.key for c in cells)
@@ -120,6 +130,8 @@ def test_ci_sweep_toy_and_ct_on_two_workers(client: Any, tiny_model: str, tmp_pa
     # Rerun: every cell is there, nothing runs again.
     _, _, again = sweep(TOY, out, client)
     assert again.ran == 0 and len(read_results(out).rows) == 8
+    assert main(["sweep", str(spec_path), "--scheduler", address]) == 0
+    assert "8 done before, 0 failed before, 0 to run" in capsys.readouterr().out
 
 
 class CrashKind(ToyKind):
@@ -195,7 +207,7 @@ def _rows(path: Path) -> int:
 def test_a_killed_sweep_resumes_with_every_cell_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "long.toml"
     spec.write_text(
-        'problem = "toy"\nmethod = "gradient-like"\n[solver]\niterations = 150\n'
+        'problem = "toy"\nmethod = "gradient-like"\n[solver]\niterations = 80\n'
         '[axes]\nt_max = [0.5, 1, 2, 5]\ninit = ["-5, 5", "8, -3", "0, 9", "-9, -9", "3, 3", "7, 7"]\n'
     )
     out = tmp_path / "long.parquet"

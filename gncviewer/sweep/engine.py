@@ -10,10 +10,13 @@
 
 Cells finish in any order; each row goes to the ``ResultsStore`` as it arrives, which writes in
 batches.  A worker that dies while running a cell (a segfault, the out-of-memory killer) is
-restarted by its nanny; the scheduler retries the cell once elsewhere
-(``distributed.scheduler.allowed-failures`` = 1 on the embedded cluster, so a cell that was merely
-on the same worker gets a second chance) and a cell that kills a second worker is marked failed —
-the sweep goes on.  Interrupting (Ctrl-C, SIGTERM) writes every finished row before leaving.
+restarted by its nanny; the cell comes back as ``KilledWorker`` (at once on the embedded cluster,
+``distributed.scheduler.allowed-failures`` = 0, after the scheduler's own retries elsewhere) and the
+engine submits it once more, one such suspect at a time; a cell whose worker dies again is marked
+failed — the sweep goes on.
+The embedded cluster's workers hold one cell per thread at a time (``worker-saturation`` = 1), so a
+death touches only the cell that was running.  Interrupting (Ctrl-C, SIGTERM) writes every finished
+row before leaving.
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ from .spec import Cell
 
 #: Seconds to wait for an existing scheduler before giving up (``--connect-timeout``).
 DEFAULT_CONNECT_TIMEOUT = 10.0
-#: How often the embedded cluster's scheduler retries a cell whose worker died (then: failed).
-ALLOWED_FAILURES = 1
+#: The embedded cluster's scheduler gives up on a cell at the first death of its worker (Dask's
+#: ``allowed-failures``); the engine then submits it again this many times before marking it failed.
+ALLOWED_FAILURES = 0
+KILLED_RETRIES = 1
 #: Iterations of the dry run's trial cell (the estimate scales its time per iteration).
 TRIAL_ITERATIONS = 10
 
@@ -110,17 +115,22 @@ def open_client(options: ClusterOptions, env: dict[str, str] | None = None) -> I
         return
     workers = options.workers or default_workers()
     level = logging.CRITICAL if options.quiet else logging.WARNING
-    config = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+    # One task per worker thread at a time (no prefetched second task): when a worker dies, only the
+    # cell it was running is suspected, not an innocent one queued behind it.
+    config = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
     with dask.config.set(config):
-        # No dashboard: it needs bokeh and a free port; a cluster started by hand can have one.
-        no_dashboard: dict[str, Any] = {"dashboard_address": None}
+        # The scheduler's HTTP server (and dashboard, where bokeh is installed) on a free port: 8787
+        # may belong to another cluster on this machine.
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=max(1, options.threads),
             processes=True,
             silence_logs=level,
             env=dict(env or {}),
-            **no_dashboard,
+            dashboard_address=":0",
         )
         try:
             with Client(cluster, set_as_default=False) as client:
@@ -209,6 +219,12 @@ def run_cells(
 
 
 def _run_on(client: Any, cells: Sequence[Cell], kind: Any, options: WorkerOptions, keep: Callable) -> None:
+    """Submit every cell and keep each row as it arrives.
+
+    A cell whose worker died is a suspect: suspects are submitted again one at a time (so an innocent
+    cell that only shared a worker with a crashing one cannot die twice with it), and a suspect whose
+    worker dies ``KILLED_RETRIES`` more times is marked failed.
+    """
     from distributed import as_completed
 
     try:
@@ -216,27 +232,56 @@ def _run_on(client: Any, cells: Sequence[Cell], kind: Any, options: WorkerOption
     except ImportError:  # pragma: no cover - older distributed
         from distributed.scheduler import KilledWorker  # type: ignore[no-redef]
 
-    futures = {}
-    for cell in cells:
+    futures: dict[Any, Cell] = {}
+    deaths: dict[str, int] = {}
+    suspects: list[Cell] = []
+    running_suspect: list[Any] = []
+
+    def submit(cell: Cell) -> Any:
         future = client.submit(run_cell, cell, kind, options, pure=False, key=f"gncviewer-cell-{cell.index}-{_token()}")
         futures[future] = cell
+        return future
+
+    for cell in cells:
+        submit(cell)
+    stream = as_completed(list(futures), loop=client.loop)
     try:
-        for future in as_completed(list(futures), loop=client.loop):
+        for future in stream:
             cell = futures.pop(future)
+            if running_suspect and running_suspect[0] is future:
+                running_suspect.clear()
+            # A finished cell whose worker died before its result was fetched is recomputed: result()
+            # waits for that.
+            error: BaseException | None = None
+            row: dict[str, Any] | None = None
+            history: Any = None
             try:
                 row, history = future.result()
-            except KilledWorker:
-                row, history = (
-                    failed_row(
-                        cell,
-                        "the worker process running this cell died (a crash or the out-of-memory killer), "
-                        f"also when the cell was tried again: {cell.command}",
-                    ),
-                    None,
-                )
             except Exception as err:
-                row, history = failed_row(cell, f"{type(err).__name__}: {err}"), None
-            keep(row, history)
+                error = err
+            if error is None:
+                pass
+            elif isinstance(error, KilledWorker):
+                deaths[cell.key] = deaths.get(cell.key, 0) + 1
+                if deaths[cell.key] <= KILLED_RETRIES:
+                    suspects.append(cell)
+                else:
+                    row, history = (
+                        failed_row(
+                            cell,
+                            f"the worker process running this cell died {deaths[cell.key]} times (a crash or the "
+                            f"out-of-memory killer); run it alone to see why: {cell.command}",
+                        ),
+                        None,
+                    )
+            else:
+                row, history = failed_row(cell, f"{type(error).__name__}: {error}"), None
+            future.release()
+            if row is not None:
+                keep(row, history)
+            if suspects and not running_suspect:
+                running_suspect.append(submit(suspects.pop(0)))
+                stream.add(running_suspect[0])
     finally:
         if futures:
             client.cancel(list(futures))
