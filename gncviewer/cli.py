@@ -1,4 +1,5 @@
-"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, slice, line-search, train.
+"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, slice, line-search, sweep,
+sweep-report, train.
 
 Sub-commands live in ``gncviewer.commands``; each registers its own parser and keeps its heavy
 imports inside its handler, so ``--help`` answers at once.  ``solve`` has one sub-command per problem
@@ -25,6 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("gncviewer.commands.toy_map", "root"),
     ("gncviewer.commands.slice", "root"),
     ("gncviewer.commands.line_search", "root"),
+    ("gncviewer.commands.sweep", "root"),
     ("gncviewer.commands.train", "root"),
     ("gncviewer.commands.gui", "root"),
 )

@@ -99,6 +99,14 @@ LINE_SEARCH = (
     "enough. The curves are recomputed when the run is paused or you replay an iteration."
 )
 
+SWEEP_VIEWER = (
+    "The results of a sweep (gncviewer sweep SPEC): one row per run, every parameter, the final figures and why "
+    "the run ended. Click a column header to sort by it (missing values stay last). The heat map shows a metric "
+    "over two axes, averaged over all other axes; each cell reads mean ± standard deviation, and 'show' colours "
+    "by the mean, the spread or the number of runs. Click a row, or a heat-map cell (its best run), to load that "
+    "run's settings into the explorer and run it live."
+)
+
 CONTROLS = (
     "Problem, method and every solver parameter. Changes apply when you press Enter or leave a field; during a "
     "run the solver continues from the current iterate with the new settings (marked in the history). "

@@ -7,8 +7,8 @@ that can fail on the solver side (a missing model, an unreadable image) carries 
 the window puts the previous settings back, so what is shown always matches what the solver runs.
 
 Menus, sessions, export, help and the convergence map live in their own modules
-(``window_menus``, ``session_actions``, ``export_actions``, ``help_actions``, ``map_actions``); which
-pane shows which problem kind is in ``pane_table``.
+(``window_menus``, ``session_actions``, ``export_actions``, ``help_actions``, ``map_actions``,
+``sweep_actions`` for sweep results); which pane shows which problem kind is in ``pane_table``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from . import (
     pane_table,
     pin_actions,
     session_actions,
+    sweep_actions,
     window_menus,
 )
 from .controls import ControlsPanel
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         self.landscape_view = SetView((-12.0, 12.0, -12.0, 12.0))
         self.tour: GuidedTour | None = None
         self.method_help: MethodDialog | None = None
+        #: Open sweep-result viewers (File → Open sweep results…).
+        self.sweep_dialogs: list[Any] = []
         self._tokens = itertools.count(1)
         self._error_box: QMessageBox | None = None
         self._closing = False
@@ -524,6 +527,10 @@ class MainWindow(QMainWindow):
         """The runs table as CSV."""
         return pin_actions.export_runs(self, path)
 
+    def open_sweep_results(self, path: str | Path) -> Any:
+        """A viewer of a sweep's results file (None, with a message, when it cannot be read)."""
+        return sweep_actions.open_results(self, path)
+
     def compute_map(self) -> bool:
         return map_actions.compute(self)
 
@@ -650,6 +657,8 @@ class MainWindow(QMainWindow):
                 self.settings.sync()
             except (GncViewerError, OSError) as err:
                 print(f"gncviewer: could not save the settings: {err}", file=sys.stderr)
+        for dialog in list(self.sweep_dialogs):
+            dialog.close()
         solver_ok = self.worker.shutdown(1.0)
         map_ok = self.map_worker.shutdown(1.0)
         self.shutdown_ok = solver_ok and map_ok

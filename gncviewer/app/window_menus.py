@@ -13,7 +13,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence, QMouseEvent
 from PyQt6.QtWidgets import QLabel, QSlider, QStyle, QStyleOptionSlider, QToolBar
 
-from . import export_actions, help_actions, pin_actions, session_actions
+from . import export_actions, help_actions, pin_actions, session_actions, sweep_actions
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -103,6 +103,8 @@ def file_entries(window: MainWindow) -> tuple:
         ("Open session…", "Ctrl+O", lambda: session_actions.open_dialog(window)),
         ("Save session…", "Ctrl+S", lambda: session_actions.save_dialog(window, False)),
         ("Save session with run…", "Ctrl+Shift+S", lambda: session_actions.save_dialog(window, True)),
+        None,
+        ("Open sweep results…", None, lambda: sweep_actions.open_dialog(window)),
         None,
         ("Export history as CSV…", None, lambda: export_actions.export_dialog(window, "csv")),
         ("Export runs table as CSV…", None, lambda: pin_actions.export_dialog(window)),

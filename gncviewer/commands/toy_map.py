@@ -1,4 +1,8 @@
-"""``gncviewer toy-map``: the paper's convergence study (initial grid × t_max × iterations)."""
+"""``gncviewer toy-map``: the paper's convergence study (initial grid × t_max × iterations).
+
+With ``--workers N`` or ``--scheduler ADDRESS`` the study is sharded by t_max rows over Dask
+(``sweep/convergence.py``) and gives the same fractions as the single-process run.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +64,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--radius", type=positive_float, default=0.1, help="'reached' radius around the minimum")
     parser.add_argument("--tol", type=positive_float, default=0.1, help="'stationary' threshold on |grad f|")
     parser.add_argument("--no-compile", action="store_true", help="run eagerly instead of with torch.compile")
+    dask = parser.add_argument_group("on Dask (the study sharded by t_max rows; same fractions as one process)")
+    where = dask.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, metavar="N", help="a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask cluster (tcp://HOST:8786)")
+    dask.add_argument("--threads", type=positive_int, default=1, metavar="N", help="torch threads per worker (1)")
     parser.add_argument("--json", metavar="PATH", help="write the statistics as JSON")
     parser.add_argument("--png", metavar="PATH", help="draw the paper-style heat maps (iteration x t_max)")
     from ..core.toy import toy_defaults
@@ -110,25 +119,30 @@ def run(args: argparse.Namespace) -> int:
     values = t_max_values(args, settings.t_min)
     config = toy_defaults(method=DEFAULT_METHOD).with_changes(t_max=max(values), **changes)
     check_supported(config)
-    problem = kind.build(settings).problem
-    with progress(config.iterations, f"toy-map {config.method}") as bar:
+    compile_kernels = False if args.no_compile else None
+    if args.workers or args.scheduler:
+        result = _run_sharded(args, config, values, settings.to_dict(), compile_kernels)
+    else:
+        problem = kind.build(settings).problem
+        with progress(config.iterations, f"toy-map {config.method}") as bar:
 
-        def report(done: int, total: int) -> None:
-            bar.update(done - bar.n)
+            def report(done: int, total: int) -> None:
+                bar.update(done - bar.n)
 
-        result = run_convergence_map(
-            config,
-            values,
-            problem,
-            grid=args.grid,
-            radius=args.radius,
-            tol=args.tol,
-            progress=report,
-            compile=False if args.no_compile else None,
-        )
+            result = run_convergence_map(
+                config,
+                values,
+                problem,
+                grid=args.grid,
+                radius=args.radius,
+                tol=args.tol,
+                progress=report,
+                compile=compile_kernels,
+            )
+    where = f" on {args.workers} Dask workers" if args.workers else f" on {args.scheduler}" if args.scheduler else ""
     print(
         f"toy-map {config.method}: {len(values)} t_max x {args.grid}^2 starts x {config.iterations} iterations "
-        f"in {result.seconds:.1f} s; global minimum at ({result.global_min[0]:.4f}, {result.global_min[1]:.4f})"
+        f"in {result.seconds:.1f} s{where}; global minimum at ({result.global_min[0]:.4f}, {result.global_min[1]:.4f})"
     )
     print("   t_max   reached  stationary   (final iteration)")
     for i, t in enumerate(result.t_max):
@@ -141,3 +155,28 @@ def run(args: argparse.Namespace) -> int:
 
         write_atomic(png_path, convergence_map_png(result))
     return 0
+
+
+def _run_sharded(
+    args: argparse.Namespace, config: Any, values: list[float], settings: dict, compile_kernels: Any
+) -> Any:
+    """The study over Dask, sharded by t_max rows (``sweep/convergence.py``)."""
+    from ..sweep.convergence import run_convergence_map_sharded, shards
+    from ..sweep.engine import ClusterOptions, check_address
+
+    if args.scheduler:
+        check_address(args.scheduler)
+    cluster = ClusterOptions(workers=args.workers, scheduler=args.scheduler, threads=args.threads)
+    total = len(shards(len(values), args.workers or len(values)))
+    with progress(total, f"toy-map {config.method} shards", unit="shard") as bar:
+        return run_convergence_map_sharded(
+            config,
+            values,
+            settings,
+            cluster,
+            progress=lambda done, count: bar.update(done - bar.n),
+            grid=args.grid,
+            radius=args.radius,
+            tol=args.tol,
+            compile=compile_kernels,
+        )
