@@ -1,4 +1,4 @@
-"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, train.
+"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, sample, train.
 
 Sub-commands live in ``gncviewer.commands``; each registers its own parser and keeps its heavy
 imports inside its handler, so ``--help`` answers at once.  ``solve`` has one sub-command per problem
@@ -23,6 +23,7 @@ from .openmp import configure_openmp_wait
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("gncviewer.commands.solve", "solve"),
     ("gncviewer.commands.toy_map", "root"),
+    ("gncviewer.commands.sample", "root"),
     ("gncviewer.commands.train", "root"),
     ("gncviewer.commands.gui", "root"),
 )

@@ -29,7 +29,16 @@ from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSlid
 from .. import __version__
 from ..errors import ConfigError, GncViewerError
 from ..problems import ProblemInfo
-from . import export_actions, help_actions, map_actions, messages, pane_table, session_actions, window_menus
+from . import (
+    export_actions,
+    help_actions,
+    map_actions,
+    messages,
+    pane_table,
+    sampler_actions,
+    session_actions,
+    window_menus,
+)
 from .controls import ControlsPanel
 from .icon import app_icon
 from .model import RunModel
@@ -38,8 +47,10 @@ from .panes.ct_view import CTViewPane
 from .panes.history import HistoryPane
 from .panes.landscape import LandscapePane
 from .panes.noise_level import NoiseLevelPane
+from .panes.sampling import SamplingPane
 from .protocol import Load, Pause, ProblemSpec, Reset, Run, SetConfig, SetInit, SetSpeed, SetView, Step, Stop
 from .redraw import Redraw
+from .sampler_worker import SamplerWorker
 from .session import SavedRun, Session, save_session
 from .settings import AppSettings
 from .state import ExplorerState
@@ -110,6 +121,8 @@ class MainWindow(QMainWindow):
         self.noise = NoiseLevelPane()
         self.history = HistoryPane()
         self.map_pane = ConvergenceMapPane()
+        self.sampling = SamplingPane()
+        self.sampler = sampler_actions.SamplerState()
         self.controls = ControlsPanel()
         self._make_docks()
         window_menus.make_menus(self)
@@ -123,6 +136,9 @@ class MainWindow(QMainWindow):
         connect_queued(self.map_worker.progress, self.map_pane.set_progress)
         connect_queued(self.map_worker.finished, lambda r: map_actions.finished(self, r))
         connect_queued(self.map_worker.failed, lambda t: map_actions.failed(self, t))
+        self.sampler_worker = SamplerWorker(self)
+        connect_queued(self.sampler_worker.notify, lambda: sampler_actions.drain(self))
+        sampler_actions.connect(self)
 
         self.resize(*DEFAULT_SIZE)
         if restore_layout and settings is not None:
@@ -162,6 +178,7 @@ class MainWindow(QMainWindow):
             "noise": self._dock("Noise level t", self.noise, "dock-noise"),
             "history": self._dock("Descent and step-size history", self.history, "dock-history"),
             "map": self._dock("Convergence map (toy)", self.map_pane, "dock-map"),
+            "sampling": self._dock("Sampling (predictor–corrector)", self.sampling, "dock-sampling"),
         }
         self._arrange_docks()
 
@@ -176,6 +193,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["ct"], d["noise"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["noise"], d["history"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["history"], d["map"])
+        self.tabifyDockWidget(d["map"], d["sampling"])
         for dock in d.values():
             dock.show()
         self.show_problem_panes()
@@ -222,7 +240,7 @@ class MainWindow(QMainWindow):
         return self.docks[self.main_dock_key()].widget()
 
     def panes(self) -> tuple[Any, ...]:
-        return (self.landscape, self.ct_view, self.noise, self.history, self.map_pane)
+        return (self.landscape, self.ct_view, self.noise, self.history, self.map_pane, self.sampling)
 
     def show_problem_panes(self) -> None:
         """Show the current kind's main pane and extra docks, hide those of the other kinds."""
@@ -481,4 +499,5 @@ class MainWindow(QMainWindow):
                 print(f"gncviewer: could not save the settings: {err}", file=sys.stderr)
         solver_ok = self.worker.shutdown(1.0)
         map_ok = self.map_worker.shutdown(1.0)
-        self.shutdown_ok = solver_ok and map_ok
+        sampler_ok = self.sampler_worker.shutdown(1.0)
+        self.shutdown_ok = solver_ok and map_ok and sampler_ok

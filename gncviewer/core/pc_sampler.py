@@ -142,11 +142,11 @@ class PCSampler:
 
     def run(self) -> torch.Tensor:
         """The particles at t_end, (particles, d)."""
-        last = None
-        for last in self.frames():
-            pass
-        assert last is not None
-        return last.x
+        x = None
+        for frame in self.frames():
+            x = frame.x
+        assert x is not None
+        return x
 
     # -- the two kinds of step -----------------------------------------------------------------------
 
@@ -172,8 +172,8 @@ class PCSampler:
     def _check(self, x: torch.Tensor, what: str, step: int, t: float, detail: str) -> None:
         if not bool(torch.isfinite(x).all()):
             raise NumericalError(
-                f"non-finite particles after the {what} step {step + 1} at t = {t:.4g} ({detail}); "
-                "lower --snr or use more --predictor-steps"
+                f"non-finite particles after step {step + 1} of {self.settings.total_steps} ({what} at t = {t:.4g}, "
+                f"{detail}); lower --snr or use more --predictor-steps"
             )
 
 

@@ -1,4 +1,9 @@
-"""The 2D toy's energy landscape F(·, t), the line Ax = y, the minima and the trajectories."""
+"""The 2D toy's energy landscape F(·, t), the line Ax = y, the minima and the trajectories.
+
+While the predictor–corrector sampler has something to show, the pane can switch to its layer (the
+"samples" box): the exact target density −log p_t at the sampler's t in place of F(·, t), with the
+particles on top as one scatter item.
+"""
 
 from __future__ import annotations
 
@@ -37,9 +42,16 @@ class LandscapePane(Pane):
         self.contours_box.setToolTip("Contour lines of F(·, t)")
         self.directions_box = QCheckBox("descent directions")
         self.directions_box.setToolTip("Arrows along d = −t∇F(x, t) on a coarse grid")
+        self.samples_box = QCheckBox("samples")
+        self.samples_box.setToolTip(
+            "Show the predictor–corrector sampler's particles over the exact target density −log p_t "
+            "(instead of F(·, t)); run the sampler in the Sampling dock"
+        )
+        self.samples_box.setEnabled(False)
         self.header.addWidget(self.t_label)
         self.header.addWidget(self.contours_box)
         self.header.addWidget(self.directions_box)
+        self.header.addWidget(self.samples_box)
         self.finish_header()
 
         self.plot = pg.PlotWidget()
@@ -89,13 +101,24 @@ class LandscapePane(Pane):
         self.current = pg.ScatterPlotItem(size=13, pen=pg.mkPen("k", width=1.5))
         self.current.setZValue(10)
         item.addItem(self.current)
+        # The sampler's particles: one item for all of them, filled by ``show_samples`` (setData only).
+        self.samples = pg.ScatterPlotItem(
+            size=3, pen=None, brush=pg.mkBrush(255, 140, 40, 150), pxMode=True, name="samples"
+        )
+        self.samples.setZValue(8)
+        self.samples.setVisible(False)
+        item.addItem(self.samples)
         legend = item.addLegend(offset=(8, 8), labelTextColor=(230, 230, 230), brush=pg.mkBrush(20, 24, 31, 200))
         legend.addItem(self.global_minimum, "global minimum of f")
         legend.addItem(self.local_minima, "local minima of f")
         legend.addItem(self.starts, "starting points")
+        self.legend = legend
         self.body.addWidget(self.plot)
 
         self.field: LandscapeField | None = None
+        #: The sampler's target density at its current t (drawn instead of ``field`` while ``sampling``).
+        self.density: LandscapeField | None = None
+        self.sampling = False
         self.info: ProblemInfo | None = None
         self._view_timer = QTimer(self)
         self._view_timer.setSingleShot(True)
@@ -105,6 +128,7 @@ class LandscapePane(Pane):
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.contours_box.toggled.connect(self.contours.setVisible)
         self.directions_box.toggled.connect(self._directions_toggled)
+        self.samples_box.toggled.connect(self.set_sampling_layer)
         self.view_box.setRange(xRange=(-12, 12), yRange=(-12, 12), padding=0)
 
     # -- inputs --------------------------------------------------------------------------------
@@ -166,17 +190,57 @@ class LandscapePane(Pane):
             self.local_minima.setData([], [])
 
     def set_landscape(self, field: LandscapeField) -> None:
+        """F(·, t) from the solver thread; drawn unless the sampler's layer is shown."""
         self.field = field
+        if not self.sampling:
+            self._draw_field(field, f"F(·, t) at t = {field.t:.4g}")
+
+    def _draw_field(self, field: LandscapeField, title: str) -> None:
         x0, x1, y0, y1 = field.bounds
         self.image.setImage(field.image, autoLevels=False, levels=field.levels)
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.colorbar.setLevels(field.levels)
         self.contours.setData(*field.contours)
-        if field.directions is not None:
+        if field.directions is not None and not self.sampling:
             self.arrows.setData(*field.directions)
         else:
             self.arrows.setData([], [])
-        self.t_label.setText(f"F(·, t) at t = {field.t:.4g}")
+        self.t_label.setText(title)
+
+    # -- the sampler's layer -----------------------------------------------------------------------
+
+    def show_samples(self, points: np.ndarray) -> None:
+        """The particles (N, 2); switches the sampler's layer on the first time there are any."""
+        self.samples.setData(points[:, 0], points[:, 1])
+        if not self.samples_box.isEnabled():
+            self.samples_box.setEnabled(True)
+            self.samples_box.setChecked(True)
+
+    def show_density(self, field: LandscapeField) -> None:
+        """The exact target density at the sampler's t (drawn while the layer is on)."""
+        self.density = field
+        if self.sampling:
+            self._draw_field(field, f"−log p_t at t = {field.t:.4g}")
+
+    def set_sampling_layer(self, on: bool) -> None:
+        """Show the sampler's layer (target density + particles) or the landscape F(·, t)."""
+        if self.samples_box.isChecked() != on:
+            self.samples_box.setChecked(on)  # comes back here through ``toggled``
+            return
+        self.sampling = bool(on)
+        self.samples.setVisible(self.sampling)
+        self.arrows.setVisible(self.directions_box.isChecked() and not self.sampling)
+        if self.sampling:
+            self.colorbar.getAxis("left").setLabel("log₁₀(−log p_t − min)")
+            if self.legend.getLabel(self.samples) is None:
+                self.legend.addItem(self.samples, "samples (predictor–corrector)")
+            if self.density is not None:
+                self.show_density(self.density)
+        else:
+            self.colorbar.getAxis("left").setLabel("log₁₀(F − min F)")
+            self.legend.removeItem(self.samples)
+            if self.field is not None:
+                self.set_landscape(self.field)
 
     def show_run(self, model: RunModel, iteration: int, trajectory: int = 0) -> None:
         """Trajectories up to ``iteration`` and the current points."""
