@@ -8,8 +8,10 @@ Frames are "latest wins" (the GUI draws the newest particles, never a backlog) a
 ``FRAME_RATE`` per second; the result, failures and state changes are always delivered.  Nothing
 here touches a widget.
 
-Besides the particles, a frame carries the exact target density −log p_t at the frame's t on the
-landscape's view (``core/density_field.py``), recomputed only when t or the view changed.
+Besides the particles, a frame may carry the exact target density −log p_t at the frame's t on the
+landscape's view (``core/density_field.py``): recomputed when t or the view changed, at most
+``DENSITY_RATE`` times a second and within ``DENSITY_SHARE`` of the thread's time (as the solver
+thread bounds its landscapes), and always for the first and the last frame.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from ..errors import GncViewerError, NumericalError
 
 #: Most frames per second sent to the GUI while sampling.
 FRAME_RATE = 20.0
+#: While sampling, the target density may take at most this share of the sampler thread's time ...
+DENSITY_SHARE = 0.15
+#: ... and is recomputed at most this often (per second); the last frame always gets its own.
+DENSITY_RATE = 8.0
 
 Bounds = tuple[float, float, float, float]
 
@@ -144,6 +150,8 @@ class SamplerWorker(QObject):
         self._next_step = 0.0
         self._last_frame_sent = 0.0
         self._density_key: tuple | None = None
+        self._density_cost = 0.0
+        self._next_density = 0.0
         self._shown: tuple[PCSettings, float] | None = None
 
     # -- GUI side --------------------------------------------------------------------------------
@@ -255,9 +263,13 @@ class SamplerWorker(QObject):
             self._next_step = time.perf_counter()
 
     def _density(self, settings: PCSettings, t: float) -> LandscapeField:
+        started = time.perf_counter()
         sampler = PCSampler(settings) if self._job is None else self._job.sampler
         field = density_field(sampler.law_at(t), t, self._bounds)
         self._density_key = (settings.target, t, self._bounds)
+        now = time.perf_counter()
+        self._density_cost = 0.7 * self._density_cost + 0.3 * (now - started)
+        self._next_density = now + max(1.0 / DENSITY_RATE, self._density_cost / DENSITY_SHARE)
         return field
 
     def _advance(self, job: _Job) -> None:
@@ -275,7 +287,8 @@ class SamplerWorker(QObject):
 
     def _send_frame(self, job: _Job, frame: SamplerFrame) -> None:
         key = (job.settings.target, frame.t, self._bounds)
-        density = None if key == self._density_key else self._density(job.settings, frame.t)
+        due = frame.phase in ("start", "done") or time.perf_counter() >= self._next_density
+        density = self._density(job.settings, frame.t) if key != self._density_key and due else None
         self._shown = (job.settings, frame.t)
         self._post(
             SampleFrame(

@@ -143,7 +143,7 @@ class PCSettings(Settings):
     t1: float = declared(T1, 1.0)
     t1_corrector_steps: int = declared(T1_CORRECTOR_STEPS, 500)
     snr: float = declared(SNR, 0.16)
-    predictor_steps: int = declared(PREDICTOR_STEPS, 500)
+    predictor_steps: int = declared(PREDICTOR_STEPS, 200)
     path_corrector_steps: int = declared(PATH_CORRECTOR_STEPS, 0)
     t_end: float = declared(T_END, 1e-3)
     particles: int = declared(PARTICLES, 10_000)
