@@ -79,3 +79,11 @@ def test_unwritable_output_fails_before_sampling(tmp_path, capsys) -> None:
     assert "is a directory" in capsys.readouterr().err
     assert main(["sample", "--png", str(tmp_path / "missing" / "x.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_help_lists_the_declared_flags(capsys) -> None:
+    assert main(["sample", "--help"]) == 0
+    out = capsys.readouterr().out
+    for flag in ("--t1 ", "--t1-corrector-steps", "--snr", "--predictor-steps", "--path-corrector-steps", "--start"):
+        assert flag in out
+    assert "default 500" in out and "moment-matched" in out

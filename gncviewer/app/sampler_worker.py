@@ -175,7 +175,9 @@ class SamplerWorker(QObject):
         self._commands.put(_Stop())
 
     def set_view(self, bounds: Bounds) -> None:
-        self._commands.put(_View(tuple(float(b) for b in bounds)))  # type: ignore[arg-type]
+        """The landscape's view changed: the density follows it (nothing to do before the first run)."""
+        if self._thread is not None:
+            self._commands.put(_View(tuple(float(b) for b in bounds)))  # type: ignore[arg-type]
 
     def set_pace(self, steps_per_second: float | None) -> None:
         self._commands.put(_Pace(steps_per_second))

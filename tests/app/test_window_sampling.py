@@ -136,3 +136,8 @@ def test_a_numerical_breakdown_is_reported_and_the_thread_survives(make_window, 
     w.sampling.run_button.click()
     qtbot.waitUntil(lambda: w.sampler.result is not None, timeout=WAIT_MS)
     assert len(_sampler_threads()) == 1
+
+
+def test_the_sampling_dock_belongs_to_the_toy(make_window, ct_state) -> None:
+    w = make_window(ct_state)
+    assert not w.docks["sampling"].isVisible() and not w.docks["landscape"].isVisible()

@@ -77,6 +77,8 @@ class SamplingPane(Pane):
         )
         self.error_label.hide()
         layout.addWidget(self.error_label)
+        # Run/Stop, progress and results first (visible without scrolling), then the settings.
+        boxes: list[QGroupBox] = []
         groups: dict[str, list[Param]] = {}
         for param in PCSettings.params():
             groups.setdefault(param.group, []).append(param)
@@ -93,7 +95,7 @@ class SamplingPane(Pane):
                 label.setToolTip(tip)
                 widget.setToolTip(tip)
                 form.addRow(label, widget)
-            layout.addWidget(box)
+            boxes.append(box)
 
         row = QHBoxLayout()
         self.run_button = QPushButton("Run")
@@ -122,6 +124,8 @@ class SamplingPane(Pane):
         self.result.setTextFormat(Qt.TextFormat.RichText)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.result)
+        for box in boxes:
+            layout.addWidget(box)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
