@@ -1,5 +1,5 @@
-"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, slice, line-search, sweep,
-sweep-report, train.
+"""The ``gncviewer`` command line: gui (default), solve KIND, toy-map, sample, slice, line-search,
+sweep, sweep-report, train.
 
 Sub-commands live in ``gncviewer.commands``; each registers its own parser and keeps its heavy
 imports inside its handler, so ``--help`` answers at once.  ``solve`` has one sub-command per problem
@@ -24,6 +24,7 @@ from .openmp import configure_openmp_wait
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("gncviewer.commands.solve", "solve"),
     ("gncviewer.commands.toy_map", "root"),
+    ("gncviewer.commands.sample", "root"),
     ("gncviewer.commands.slice", "root"),
     ("gncviewer.commands.line_search", "root"),
     ("gncviewer.commands.sweep", "root"),

@@ -15,7 +15,9 @@ LANDSCAPE = (
     "start, the hollow square, to the current iterate, the dot) must already be in the right one. Pinned runs "
     "are drawn as dashed ghosts in their colours (□ their start, ● their end), so GNC and plain descent from one "
     "start can be seen side by side. Click to set the starting point, shift-click to add more starting points "
-    "that run together; the arrows (optional) show the direction d = −t∇F(x, t)."
+    "that run together; the arrows (optional) show the direction d = −t∇F(x, t). "
+    'After a run of the predictor–corrector sampler (Sampling dock), the "samples" box shows its particles '
+    "over the exact target density −log p_t at the sampler's current t instead of F."
 )
 
 CT_VIEW = (
@@ -157,3 +159,15 @@ using graduated optimisation</i>, arXiv:2404.18699 (2024).<br>
 F. Pedrotti, J. Maas, M. Mondelli: <i>Improved convergence of score-based diffusion models via
 prediction-correction</i>, arXiv:2305.14164 (2023).</p>
 """
+
+SAMPLING = (
+    "A real predictor–corrector sampler (Pedrotti, Maas, Mondelli, arXiv 2305.14164) on the toy, with exact "
+    "scores: the target (the mixture prior p, or the posterior ∝ exp(−f/α)) is a Gaussian mixture, and so is "
+    "its diffused version p_t at every t. The forward process runs only up to T₁, so the reverse process starts "
+    "from a simple Gaussian instead of the unknown p_{T₁}; Langevin steps targeting p_{T₁} (the corrector, step "
+    "size from the signal-to-noise ratio r) repair the start, then the reverse SDE (the predictor) carries the "
+    "particles down to t_end. Watch the landscape pane: the particles over −log p_t at the current t. With 0 "
+    "Langevin steps you get the plain reverse process; lower T₁ and compare the mass per component at the end "
+    "with the exact one: the plain process misplaces mass, the corrector puts it back. This is not the "
+    "annealed Langevin method of the Controls, which samples exp(−F(·, t)/T) of the GNC surrogate."
+)

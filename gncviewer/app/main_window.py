@@ -37,6 +37,7 @@ from . import (
     messages,
     pane_table,
     pin_actions,
+    sampler_actions,
     session_actions,
     sweep_actions,
     window_menus,
@@ -52,6 +53,7 @@ from .panes.landscape import LandscapePane
 from .panes.line_search import LineSearchPane
 from .panes.noise_level import NoiseLevelPane
 from .panes.runs_table import RunsTablePane
+from .panes.sampling import SamplingPane
 from .panes.slices import SlicePane
 from .pinned import PinnedRun, PinStore
 from .protocol import (
@@ -69,6 +71,7 @@ from .protocol import (
     Stop,
 )
 from .redraw import Redraw
+from .sampler_worker import SamplerWorker
 from .session import SavedRun, Session, save_session
 from .settings import AppSettings
 from .state import ExplorerState, Setup
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         self.slice_pane = SlicePane()
         self.line_pane = LineSearchPane()
         self.runs_table = RunsTablePane()
+        self.sampling = SamplingPane()
         self.controls = ControlsPanel()
         self._make_docks()
         window_menus.make_menus(self)
@@ -168,6 +172,10 @@ class MainWindow(QMainWindow):
         connect_queued(self.map_worker.progress, self.map_pane.set_progress)
         connect_queued(self.map_worker.finished, lambda r: map_actions.finished(self, r))
         connect_queued(self.map_worker.failed, lambda t: map_actions.failed(self, t))
+        self.sampler = sampler_actions.SamplerState(self)
+        self.sampler_worker = SamplerWorker(self)
+        connect_queued(self.sampler_worker.notify, lambda: sampler_actions.drain(self))
+        sampler_actions.connect(self)
 
         self.resize(*DEFAULT_SIZE)
         if restore_layout and settings is not None:
@@ -211,6 +219,7 @@ class MainWindow(QMainWindow):
             "slice": self._dock("Landscape slice F(x_k + a u + b v, t)", self.slice_pane, "dock-slice"),
             "line-search": self._dock("Line search (shown iteration)", self.line_pane, "dock-line-search"),
             "runs": self._dock("Runs", self.runs_table, "dock-runs"),
+            "sampling": self._dock("Sampling (predictor–corrector)", self.sampling, "dock-sampling"),
         }
         self._arrange_docks()
 
@@ -232,6 +241,7 @@ class MainWindow(QMainWindow):
         # The runs table along the bottom, under every pane: comparing runs means reading it beside the plots,
         # and its many columns want the whole width.
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d["runs"])
+        self.tabifyDockWidget(d["map"], d["sampling"])
         for dock in d.values():
             dock.show()
         self.show_problem_panes()
@@ -299,6 +309,7 @@ class MainWindow(QMainWindow):
             self.slice_pane,
             self.line_pane,
             self.runs_table,
+            self.sampling,
         )
 
     def show_problem_panes(self) -> None:
@@ -661,4 +672,5 @@ class MainWindow(QMainWindow):
             dialog.close()
         solver_ok = self.worker.shutdown(1.0)
         map_ok = self.map_worker.shutdown(1.0)
-        self.shutdown_ok = solver_ok and map_ok
+        sampler_ok = self.sampler_worker.shutdown(1.0)
+        self.shutdown_ok = solver_ok and map_ok and sampler_ok

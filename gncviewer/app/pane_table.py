@@ -1,9 +1,10 @@
 """The one place where the explorer maps problem kinds to panes.
 
 Every kind's iterates are shown in one *main* pane (the toy's energy landscape, CT's image view) and
-possibly in extra docks (the toy's convergence map, CT's data space).  A kind without an entry gets a main pane by the
-shape of its iterates: 2-D points → the landscape, images → the image view.  Adding a kind with a
-pane of its own is one line here (docs/ARCHITECTURE.md, "Adding a pane").
+possibly in extra docks (the toy's convergence map and predictor–corrector sampler, CT's data
+space).  A kind without an entry gets a main pane by the shape of its iterates: 2-D points → the
+landscape, images → the image view.  Adding a kind with a pane of its own is one line here
+(docs/ARCHITECTURE.md, "Adding a pane").
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 #: kind name → dock key of its main pane.
 MAIN_PANES: dict[str, str] = {"toy": "landscape", "ct": "ct"}
 #: kind name → dock keys shown only for that kind.
-EXTRA_DOCKS: dict[str, tuple[str, ...]] = {"toy": ("map",), "ct": ("data",)}
+EXTRA_DOCKS: dict[str, tuple[str, ...]] = {"toy": ("map", "sampling"), "ct": ("data",)}
 #: The data-space pane (y, A x_k, residual): for kinds in the table above that list it, and for kinds
 #: not in the table whose data are one 2-D array (``ProblemInfo.data_shape``).
 DATA_DOCK = "data"

@@ -1,4 +1,9 @@
-"""The 2D toy's energy landscape F(·, t), the line Ax = y, the minima and the trajectories."""
+"""The 2D toy's energy landscape F(·, t), the line Ax = y, the minima and the trajectories.
+
+While the predictor–corrector sampler has something to show, the pane can switch to its layer (the
+"samples" box): the exact target density −log p_t at the sampler's t in place of F(·, t), with the
+particles on top as one scatter item.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ MAX_SPAN = 400.0
 Z_GHOSTS, Z_PATHS, Z_MINIMA, Z_CURRENT, Z_STARTS = 4, 5, 8, 10, 11
 WHITE = (255, 255, 255)
 GOLD = (255, 215, 0)
+SAMPLES_COLOR = (255, 140, 40)
 
 
 class LandscapePane(Pane):
@@ -43,9 +49,16 @@ class LandscapePane(Pane):
         self.contours_box.setToolTip("Contour lines of F(·, t)")
         self.directions_box = QCheckBox("descent directions")
         self.directions_box.setToolTip("Arrows along d = −t∇F(x, t) on a coarse grid")
+        self.samples_box = QCheckBox("samples")
+        self.samples_box.setToolTip(
+            "Show the predictor–corrector sampler's particles over the exact target density −log p_t "
+            "(instead of F(·, t)); run the sampler in the Sampling dock"
+        )
+        self.samples_box.setEnabled(False)
         self.header.addWidget(self.t_label)
         self.header.addWidget(self.contours_box)
         self.header.addWidget(self.directions_box)
+        self.header.addWidget(self.samples_box)
         self.finish_header()
         self.legend = LegendStrip()
         self.body.addWidget(self.legend)
@@ -95,10 +108,20 @@ class LandscapePane(Pane):
         self.ghost_marks.setZValue(Z_GHOSTS)
         item.addItem(self.ghost_marks)
         self._ghost_entries: list[tuple[str, tuple[int, int, int], str]] = []
+        # The sampler's particles: one item for all of them, filled by ``show_samples`` (setData only).
+        self.samples = pg.ScatterPlotItem(
+            size=3, pen=None, brush=pg.mkBrush(*SAMPLES_COLOR, 150), pxMode=True, name="samples"
+        )
+        self.samples.setZValue(8)
+        self.samples.setVisible(False)
+        item.addItem(self.samples)
+        self.sampling = False
         self._show_legend()
         self.body.addWidget(self.plot)
 
         self.field: LandscapeField | None = None
+        #: The sampler's target density at its current t (drawn instead of ``field`` while ``sampling``).
+        self.density: LandscapeField | None = None
         self.info: ProblemInfo | None = None
         self._view_timer = QTimer(self)
         self._view_timer.setSingleShot(True)
@@ -108,6 +131,7 @@ class LandscapePane(Pane):
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.contours_box.toggled.connect(self.contours.setVisible)
         self.directions_box.toggled.connect(self._directions_toggled)
+        self.samples_box.toggled.connect(self.set_sampling_layer)
         self.view_box.setRange(xRange=(-12, 12), yRange=(-12, 12), padding=0)
 
     # -- inputs --------------------------------------------------------------------------------
@@ -169,17 +193,55 @@ class LandscapePane(Pane):
             self.local_minima.setData([], [])
 
     def set_landscape(self, field: LandscapeField) -> None:
+        """F(·, t) from the solver thread; drawn unless the sampler's layer is shown."""
         self.field = field
+        if not self.sampling:
+            self._draw_field(field, f"F(·, t) at t = {field.t:.4g}")
+
+    def _draw_field(self, field: LandscapeField, title: str) -> None:
         x0, x1, y0, y1 = field.bounds
         self.image.setImage(field.image, autoLevels=False, levels=field.levels)
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.colorbar.setLevels(field.levels)
         self.contours.setData(*field.contours)
-        if field.directions is not None:
+        if field.directions is not None and not self.sampling:
             self.arrows.setData(*field.directions)
         else:
             self.arrows.setData([], [])
-        self.t_label.setText(f"F(·, t) at t = {field.t:.4g}")
+        self.t_label.setText(title)
+
+    # -- the sampler's layer -----------------------------------------------------------------------
+
+    def show_samples(self, points: np.ndarray) -> None:
+        """The particles (N, 2); switches the sampler's layer on the first time there are any."""
+        self.samples.setData(points[:, 0], points[:, 1])
+        if not self.samples_box.isEnabled():
+            self.samples_box.setEnabled(True)
+            self.samples_box.setChecked(True)
+
+    def show_density(self, field: LandscapeField) -> None:
+        """The exact target density at the sampler's t (drawn while the layer is on)."""
+        self.density = field
+        if self.sampling:
+            self._draw_field(field, f"−log p_t at t = {field.t:.4g}")
+
+    def set_sampling_layer(self, on: bool) -> None:
+        """Show the sampler's layer (target density + particles) or the landscape F(·, t)."""
+        if self.samples_box.isChecked() != on:
+            self.samples_box.setChecked(on)  # comes back here through ``toggled``
+            return
+        self.sampling = bool(on)
+        self.samples.setVisible(self.sampling)
+        self._show_legend()
+        self.arrows.setVisible(self.directions_box.isChecked() and not self.sampling)
+        if self.sampling:
+            self.colorbar.getAxis("left").setLabel("log₁₀(−log p_t − min)")
+            if self.density is not None:
+                self.show_density(self.density)
+        else:
+            self.colorbar.getAxis("left").setLabel("log₁₀(F − min F)")
+            if self.field is not None:
+                self.set_landscape(self.field)
 
     def _show_legend(self) -> None:
         entries = [
@@ -189,6 +251,8 @@ class LandscapePane(Pane):
             ("●", PALETTE[0], "current iterate"),
             *self._ghost_entries,
         ]
+        if self.sampling:
+            entries.append(("●", SAMPLES_COLOR, "samples (predictor–corrector)"))
         self.legend.set_entries(entries)
 
     def show_pinned(self, runs: list[PinnedRun]) -> None:
