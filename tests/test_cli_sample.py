@@ -76,7 +76,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys) -> None:
 
 def test_unwritable_output_fails_before_sampling(tmp_path, capsys) -> None:
     assert main(["sample", "--json", str(tmp_path)]) == 2
-    assert "is a directory" in capsys.readouterr().err
+    assert "is a folder" in capsys.readouterr().err
     assert main(["sample", "--png", str(tmp_path / "missing" / "x.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
 

@@ -15,7 +15,8 @@ import torch
 
 from ..errors import GncViewerError
 from .gaussian_mixture import GaussianMixture
-from .landscape import CONTOUR_COUNT, LANDSCAPE_RESOLUTION, LandscapeField
+from .landscape import LANDSCAPE_RESOLUTION, LandscapeField
+from .slices import contour_lines
 
 
 def density_field(
@@ -44,7 +45,7 @@ def density_field(
     lo, hi = float(image.min()), float(image.max())
     if hi - lo < 1e-6:
         hi = lo + 1.0
-    contours = _contours(xs.numpy(), ys.numpy(), image, np.linspace(lo, hi, CONTOUR_COUNT + 2)[1:-1])
+    contours = contour_lines(xs.numpy(), ys.numpy(), image, (lo, hi))
     return LandscapeField(
         t=float(t),
         bounds=(float(x0), float(x1), float(y0), float(y1)),
@@ -55,20 +56,3 @@ def density_field(
         directions=None,
         seconds=time.perf_counter() - start,
     )
-
-
-def _contours(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every contour line as one NaN-separated polyline (one plot item draws them all)."""
-    import contourpy
-
-    gen = contourpy.contour_generator(xs, ys, z, line_type=contourpy.LineType.Separate)
-    parts: list[np.ndarray] = []
-    gap = np.array([[np.nan, np.nan]])
-    for level in levels:
-        for line in gen.lines(float(level)):  # type: ignore[union-attr]
-            parts.append(np.asarray(line))
-            parts.append(gap)
-    if not parts:
-        return np.zeros(0), np.zeros(0)
-    joined = np.concatenate(parts)
-    return joined[:, 0].copy(), joined[:, 1].copy()

@@ -50,14 +50,14 @@ def test_a_run_draws_the_samples_over_the_target_density(make_window, toy_state,
     assert density is not None and density.t == pytest.approx(0.001)
     np.testing.assert_array_equal(w.landscape.image.image, density.image)
     assert w.landscape.t_label.text() == "−log p_t at t = 0.001"
-    assert w.landscape.legend.getLabel(scatter) is not None
+    assert "samples (predictor–corrector)" in w.landscape.legend.text()
     # The dock reports the evaluation.
     assert "largest mass error" in w.sampling.result.text()
     assert w.sampling.progress.value() == 1000 and not w.sampling.stop_button.isEnabled()
     assert "done: 300 particles of the posterior" in w.sampling.status.text()
     # Switching the layer off shows F(·, t) again; on, the density.
     w.landscape.samples_box.setChecked(False)
-    assert not scatter.isVisible() and w.landscape.legend.getLabel(scatter) is None
+    assert not scatter.isVisible() and "samples" not in w.landscape.legend.text()
     np.testing.assert_array_equal(w.landscape.image.image, w.landscape.field.image)
     assert w.landscape.t_label.text().startswith("F(·, t) at t =")
     w.landscape.samples_box.setChecked(True)
