@@ -14,8 +14,9 @@ from typing import Any
 from .common import add_device_option, add_params, check_writable, given, progress, write_atomic, write_json
 
 EPILOG = (
-    "Fixed steps (gnc-flow, langevin, --step-rule fixed) default to the problem's safe step (CT: 1/|A|^2, "
-    "the largest safe step of the data term at t = 1; the toy's lambda = 1 would diverge on CT)."
+    "Fixed steps (gnc-flow, annealed-langevin, --step-rule fixed) default to the problem's safe step (CT: "
+    "1/|A|^2, the largest safe step of the data term at t = 1; the toy's lambda = 1 would diverge on CT), "
+    "unless --step-size or a preset sets one."
 )
 
 
@@ -34,7 +35,7 @@ def register(solve_subparsers: Any) -> None:
             parser,
             SolverConfig.params(),
             kind.default_config().to_dict(),
-            title="solver (defaults: this problem's reference setting)",
+            title="solver (defaults: gncviewer's setting for this problem; --preset for the reference code's runs)",
         )
         outputs = parser.add_argument_group("output")
         outputs.add_argument("--json", metavar="PATH", help="write settings, final figures and history as JSON")
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     init = given(args, (kind.init_param,)).get("init", base_init)
     changes = given(args, SolverConfig.params())
     config = base_config.with_changes(**changes)
+    # A preset's values are given values: a fixed step it sets is not replaced by the problem's safe step.
+    chosen = set(changes) | (set(kind.preset(args.preset).config) if args.preset is not None else set())
     settings, config, init = prepare(kind, settings, config, init)
 
     from ..core.devices import resolve_device
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             init,
             device,
-            given=changes,
+            given=chosen,
             on_record=lambda record: bar.update(1) if record.iteration else None,
             preset=args.preset,
         )

@@ -33,7 +33,7 @@ def evaluate(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -> Eval
     event_dims = len(problem.event_shape)
     residual = problem.operator.forward(x) - problem.y
     data = 0.5 * problem.data_weight * _sum_event(residual * residual, len(problem.operator.out_shape))
-    data_grad = problem.data_weight * problem.operator.adjoint(residual)
+    data_grad = problem.gradient_data_weight * problem.operator.adjoint(residual)
     log_p, score = problem.prior.log_density_and_score(x, t)
     t_tensor = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     weight = problem.sde.prior_weight(problem.alpha, t_tensor)
