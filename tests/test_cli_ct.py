@@ -63,7 +63,9 @@ def test_json_and_png(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFix
     # The full geometry is recorded, so another tool can rebuild the operator.
     assert geometry["angles_rad"] == pytest.approx([k * np.pi / 8 for k in range(8)])
     assert data["settings"]["phantom_label"] == "shepp-logan" and data["settings"]["init"] == "fbp"
-    assert data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5  # CT defaults: the reference line search
+    assert (
+        data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5
+    )  # CT defaults: the reference line search
     assert data["config"]["descent_c"] == 0.2  # the CT angle condition of Algorithm 2
     image = iio.imread(out_png)
     scale = PNG_MIN_PANEL // SIZE

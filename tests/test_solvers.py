@@ -197,6 +197,18 @@ def test_fixed_step_option_and_bb(problem):
     assert len({round(r.step_size, 9) for r in bb[2:] if r.moved}) > 1
 
 
+def test_bb_fallback(problem):
+    """non-positive (default): a BB estimate ≤ 0 falls back to bb_initial; zero (the reference CT loop): only
+    an exact 0 does, a negative estimate is kept."""
+    x_prev, x = torch.tensor([[0.0, 0.0]], dtype=torch.float64), torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    d_prev, d = torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([[2.0, 0.0]], dtype=torch.float64)
+    for fallback, expected in (("non-positive", 0.01), ("zero", 4.0 * (1.0 * -1.0) / 1.0)):
+        solver = make_solver(toy_defaults(method="descent", armijo_bb=True, bb_fallback=fallback))
+        assert solver._initial_beta(x_prev, d_prev, x, d, problem) == pytest.approx(expected)  # type: ignore[attr-defined]
+        assert solver._initial_beta(x, d_prev, x, d, problem) == 0.01, "s = 0: exactly zero"  # type: ignore[attr-defined]
+        assert solver._initial_beta(None, None, x, d, problem) == 0.01  # type: ignore[attr-defined]
+
+
 def test_annealed_langevin_is_seeded(problem):
     a = run(problem, method="annealed-langevin", iterations=50, seed=3)
     b = run(problem, method="annealed-langevin", iterations=50, seed=3)

@@ -32,6 +32,10 @@ SCHEDULES = ("linear", "log")
 #: reference code's CT rule).
 ADAPTIVE_RULES = ("largest-t", "skip", "walk")
 STEP_RULES = ("armijo", "fixed")
+#: When a Barzilai–Borwein estimate is replaced by ``bb_initial``: when it is not a positive finite number
+#: (gncviewer), or only when it is exactly 0 (the reference code's CT loop, which steps backwards along d
+#: from a negative estimate).
+BB_FALLBACKS = ("non-positive", "zero")
 #: What a failed Armijo search does: stay; take the last (smallest) trial β₀τ^(m−1); or backtrack once
 #: more and take β₀τ^m untested (the reference code's CT loop halves once more after its last trial).
 ON_LINE_SEARCH_FAILURE = ("no-step", "smallest", "one-more-backtrack")
@@ -213,6 +217,17 @@ BB_INITIAL = _positive(
     high=1e6,
     active=lambda c: _armijo(c) and c.armijo_bb,
 )
+BB_FALLBACK = Param(
+    "bb_fallback",
+    "choice",
+    "BB fallback",
+    "when the Barzilai–Borwein estimate is replaced by the first β₀: non-positive: when it is ≤ 0 or not "
+    "finite; zero: only when it is exactly 0, a negative estimate is used as it is and the trials step "
+    "backwards along d (the reference code's CT loop)",
+    GROUP_STEP,
+    choices=BB_FALLBACKS,
+    active=lambda c: _armijo(c) and c.armijo_bb,
+)
 ON_FAILURE = Param(
     "on_failure",
     "choice",
@@ -284,6 +299,7 @@ class SolverConfig(Settings):
     armijo_bb: bool = declared(ARMIJO_BB, False)
     bb_scale: float = declared(BB_SCALE, 4.0)
     bb_initial: float = declared(BB_INITIAL, 0.01)
+    bb_fallback: str = declared(BB_FALLBACK, "non-positive")
     on_failure: str = declared(ON_FAILURE, "no-step")
     corrector_steps: int = declared(CORRECTOR_STEPS, 1)
     temperature: float = declared(TEMPERATURE, 1.0)

@@ -253,7 +253,10 @@ class _StepRuleMixin(Solver):
         d: torch.Tensor,
         problem: Problem,
     ) -> float:
-        """β₀: fixed, or the Barzilai–Borwein estimate ⟨s, r⟩/⟨r, r⟩ · scale (s = Δx, r = −Δd)."""
+        """β₀: fixed, or the Barzilai–Borwein estimate ⟨s, r⟩/⟨r, r⟩ · scale (s = Δx, r = −Δd), replaced by
+        ``bb_initial`` at the first iteration and, per ``bb_fallback``, when it is not a positive finite
+        number or only when it is exactly 0 (then ⟨r, r⟩ = 0 gives a non-finite β₀ and the run stops
+        with a diagnostic, as the reference's loop would turn x into NaN)."""
         cfg = self.config
         if not cfg.armijo_bb:
             return cfg.armijo_beta0
@@ -264,6 +267,11 @@ class _StepRuleMixin(Solver):
         r = d_prev - d
         rr = float(inner(r, r, dims)[0])
         sr = float(inner(s, r, dims)[0])
+        if cfg.bb_fallback == "zero":
+            if rr == 0:
+                return float("nan") if sr == 0 else math.copysign(float("inf"), sr)
+            beta = cfg.bb_scale * sr / rr
+            return cfg.bb_initial if beta == 0 else beta
         beta = cfg.bb_scale * sr / rr if rr > 0 else float("nan")
         return beta if math.isfinite(beta) and beta > 0 else cfg.bb_initial
 

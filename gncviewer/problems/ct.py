@@ -301,8 +301,8 @@ _REFERENCE_PROBLEM: dict[str, Any] = {
     "adjoint": "odl",
 }
 #: Its solver: a log-spaced schedule 1 → 1e-3 over 200 iterations walked one level per iteration with no
-#: descent test, Armijo on f from a Barzilai–Borwein start (×4, first 0.01), τ = 0.5, 15 trials,
-#: c₁ = 1e-3, and after 15 failed trials the step β₀·0.5¹⁵.
+#: descent test, Armijo on f from a Barzilai–Borwein start (×4, first 0.01, a negative estimate used as it
+#: is), τ = 0.5, 15 trials, c₁ = 1e-3, and after 15 failed trials the step β₀·0.5¹⁵.
 _REFERENCE_SOLVER: dict[str, Any] = {
     "method": "gradient-like",
     "iterations": 200,
@@ -313,6 +313,7 @@ _REFERENCE_SOLVER: dict[str, Any] = {
     "armijo_bb": True,
     "bb_scale": 4.0,
     "bb_initial": 0.01,
+    "bb_fallback": "zero",
     "armijo_tau": 0.5,
     "armijo_max_tries": 15,
     "armijo_c1": 1e-3,
