@@ -290,7 +290,7 @@ def _candidate(
     inv: Tensor,
     const: Tensor,
     last: int,
-    descent_c: float,
+    descent_c: float | None,
 ):
     """Direction, ⟨d, g⟩ and admissibility at candidate levels ``cand`` (in the row starting at ``row``).
 

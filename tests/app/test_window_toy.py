@@ -243,7 +243,8 @@ def test_convergence_map_runs_the_paper_presets(make_window, toy_state, qtbot) -
     pane.load_requested.emit(pane.cell_changes(1), pane.nearest_start(0.0, 0.0))
     qtbot.waitUntil(lambda: w.state.setup.preset == "paper-gradient-like" and not w.pending, timeout=WAIT_MS)
     assert w.state.config.t_max == pytest.approx(2.0) and w.state.config.adaptive_rule == "skip"
-    assert w.state.setup.preset_changes(w.state.kind) == {"iterations": 20, "t_max": pytest.approx(2.0)}
+    changes = {"iterations": 20, "t_max": pytest.approx(2.0), "init": "0, 0"}
+    assert w.state.setup.preset_changes(w.state.kind) == changes
 
 
 def test_convergence_map_bad_input_and_cancel(make_window, toy_state, qtbot) -> None:

@@ -184,8 +184,9 @@ class ConvergenceMapPane(Pane):
         )
         self.start_plot.addItem(self.global_marker)
         self.xy_plot, self.xy_image = self._xy_plane()
-        self.xy_plot.setXLink(self.start_plot)
-        self.xy_plot.setYLink(self.start_plot)
+        # The two per-start maps share the heat maps' columns, so both get half the width.
+        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
         bar.setImageItem([self.near_image, self.stat_image, self.xy_image])
         # The key goes below the map (a legend box inside the plot would cover part of the grid).
         key = "&nbsp;&nbsp;&nbsp;".join(
@@ -214,8 +215,8 @@ class ConvergenceMapPane(Pane):
     def _xy_plane(self) -> tuple[pg.PlotItem, pg.ImageItem]:
         """The paper's xy-plane figure: the fraction of all t_max reaching x* per start, over contours of f,
         with the line Ax = y, the global minimum (star) and the other local minima (hollow circles)."""
-        plot = self.graphics.addPlot(row=1, col=1, colspan=2)
-        plot.setTitle("xy-plane: reaching x* over all t_max", color="#dde3ea", size="9pt")
+        plot = self.graphics.addPlot(row=1, col=1)
+        plot.setTitle("xy-plane: over all t_max", color="#dde3ea", size="9pt")
         plot.setAspectLocked(True)
         plot.setMenuEnabled(False)
         plot.setLabel("bottom", "x₁ (start)")
@@ -323,7 +324,9 @@ class ConvergenceMapPane(Pane):
         axis = np.asarray(result.axis, dtype=np.float64)
         step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
         self.xy_image.setImage(np.asarray(result.reach_rate, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
-        self.xy_image.setRect(QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis)))
+        rect = QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
+        self.xy_image.setRect(rect)
+        self.xy_plot.setRange(rect, padding=0.02)
         if result.landscape.size:
             self.contours.setData(*contour_path(np.asarray(result.landscape_axis), np.asarray(result.landscape)))
         else:
@@ -337,7 +340,7 @@ class ConvergenceMapPane(Pane):
         others = np.asarray(result.minima, dtype=np.float64).reshape(-1, 2)[1:]
         self.xy_local.setData(others[:, 0], others[:, 1])
         self.xy_plot.setTitle(
-            f"xy-plane: fraction of the {len(result.t_max)} t_max reaching x* (star; circles: local minima)",
+            f"xy-plane: share of all {len(result.t_max)} t_max reaching x*",
             color="#dde3ea",
             size="9pt",
         )
@@ -382,11 +385,13 @@ class ConvergenceMapPane(Pane):
         axis = np.asarray(result.axis, dtype=np.float64)
         step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
         self.start_image.setImage(rgb, levels=(0, 255))
-        self.start_image.setRect(QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis)))
+        rect = QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
+        self.start_image.setRect(rect)
+        self.start_plot.setRange(rect, padding=0.02)
         self.global_marker.setData([result.global_min[0]], [result.global_min[1]])
         frac = result.global_min_fraction[row, -1]
         self.start_plot.setTitle(
-            f"where each start ended, t_max = {result.t_max[row]:.3g}: {100 * frac:.1f} % at the global minimum",
+            f"t_max = {result.t_max[row]:.3g}: {100 * frac:.1f} % reach x*",
             color="#dde3ea",
             size="9pt",
         )
