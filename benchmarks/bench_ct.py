@@ -31,7 +31,7 @@ from gncviewer.core.priors import Prior
 from gncviewer.core.solvers import make_solver
 from gncviewer.problems.ct import CTSettings, build_ct_problem, ct_defaults, initial_point
 
-METHODS = ("gnc-flow", "gradient-like", "descent", "langevin")
+METHODS = ("gnc-flow", "gradient-like", "descent", "annealed-langevin")
 ANGLES = {64: 30, 128: 60}
 
 

@@ -63,7 +63,9 @@ def test_json_and_png(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFix
     # The full geometry is recorded, so another tool can rebuild the operator.
     assert geometry["angles_rad"] == pytest.approx([k * np.pi / 8 for k in range(8)])
     assert data["settings"]["phantom_label"] == "shepp-logan" and data["settings"]["init"] == "fbp"
-    assert data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5  # CT reference values
+    assert (
+        data["config"]["armijo_bb"] is True and data["config"]["armijo_tau"] == 0.5
+    )  # CT defaults: the reference line search
     assert data["config"]["descent_c"] == 0.2  # the CT angle condition of Algorithm 2
     image = iio.imread(out_png)
     scale = PNG_MIN_PANEL // SIZE
@@ -138,3 +140,36 @@ def test_comparison_png_layout() -> None:
     assert image[0, panel] == 255  # FBP clipped to [0, 1]
     assert image[0, 3 * panel] == round(0.1 / 0.25 * 255)  # error magnified x4
     assert image[0, 8 * scale] == 128  # grey gap
+
+
+def test_reference_presets(tiny_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reference CT run at 128 × 128 needs a model that does not ship: one line naming --model and how to
+    get one.  The reference algorithm runs with every reference rule (here shrunk to the tiny test model)."""
+    assert main(["solve", "ct", "--preset", "reference-ct", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--model: no shipped energy prior for 128×128" in err
+    assert "gncviewer train --size 128" in err and "reference-ct-64" in err
+    out = tmp_path / "reference.json"
+    small = ["--size", str(SIZE), "--angles", "8", "--model", tiny_model, "--iterations", "4", "--device", "cpu"]
+    assert main(["solve", "ct", "--preset", "reference-ct-64", *small, "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["preset"] == "reference-ct-64"
+    assert data["preset_changes"] == {"size": SIZE, "angles": 8, "model": tiny_model, "iterations": 4}
+    config = data["config"]
+    assert (config["adaptive_rule"], config["on_failure"], config["schedule"]) == ("walk", "one-more-backtrack", "log")
+    assert (config["armijo_bb"], config["bb_scale"], config["armijo_tau"], config["armijo_max_tries"]) == (
+        True,
+        4.0,
+        0.5,
+        15,
+    )
+    assert data["settings"]["init"] == "noise:10" and data["settings"]["adjoint"] == "odl"
+    geometry = data["geometry"]
+    assert (geometry["angle_placement"], geometry["detector_layout"]) == ("midpoint", "odl")
+    assert data["data_gradient_weight"] == pytest.approx(np.pi / 8 * geometry["detector_spacing"])
+    assert all(data["history"]["moved"]), "the walk rule with one-more-backtrack steps every iteration"
+    fixed = tmp_path / "fixed.json"
+    assert main(["solve", "ct", "--preset", "reference-ct-64-fixed-step", *small, "--json", str(fixed)]) == 0
+    data = json.loads(fixed.read_text())
+    assert data["config"]["step_size"] == 5e-4, "the preset's step is kept, not replaced by the safe step"
+    assert data["history"]["step_size"] == [5e-4] * 4

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gncviewer.cli import main
@@ -71,6 +72,25 @@ def test_toy_map_json_and_png(tmp_path):
     assert len(data["stationary_fraction"][1]) == 31
     assert data["global_min"][0] == pytest.approx(1.0, abs=1e-3)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_toy_map_with_the_paper_preset(tmp_path, capsys):
+    """--preset runs the reference code's rules; the JSON names the preset and what differs from it."""
+    assert main(["toy-map", "--preset", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "paper-gnc-flow" in listed and "paper-gradient-like" in listed and "adaptive_rule=skip" in listed
+    out = tmp_path / "map.json"
+    argv = ["toy-map", "--preset", "paper-gradient-like", "--t-max", "0.5,2", "--grid", "3", "--iterations", "20"]
+    assert main([*argv, "--json", str(out)]) == 0
+    assert "(preset paper-gradient-like)" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert data["preset"] == "paper-gradient-like" and data["preset_changes"] == {"iterations": 20}
+    config = data["config"]
+    assert (config["method"], config["adaptive_rule"], config["on_failure"]) == ("gradient-like", "skip", "smallest")
+    assert np.asarray(data["reach_rate"]).shape == (3, 3) and len(data["start_axis"]) == 3
+    assert main(["toy-map", "--preset", "paper-gnc-flow", "--t-max", "1", "--grid", "3", "--iterations", "5"]) == 0
+    assert main(["toy-map", "--preset", "no-such", "--grid", "3"]) == 2
+    assert "--preset: toy has no preset 'no-such'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from gncviewer.errors import ConfigError
 
 
 @pytest.mark.parametrize(
-    "method, rule", [("gnc-flow", "largest-t"), ("gradient-like", "largest-t"), ("gradient-like", "skip")]
+    "method, rule",
+    [("gnc-flow", "largest-t"), ("gradient-like", "largest-t"), ("gradient-like", "skip"), ("gradient-like", "walk")],
 )
 def test_batched_trajectories_match_the_iterator_solver(method, rule):
     config = toy_defaults(method=method, iterations=120, adaptive_rule=rule)
@@ -81,7 +82,7 @@ def test_bad_arguments(kwargs):
     ("changes", "field"),
     [
         ({"method": "descent"}, "method"),
-        ({"method": "langevin"}, "method"),
+        ({"method": "annealed-langevin"}, "method"),
         ({"method": "gnc-flow", "step_rule": "armijo"}, "step_rule"),
         ({"method": "gradient-like", "armijo_bb": True}, "armijo_bb"),
         ({"grad_tol": 0.1}, "grad_tol"),
@@ -93,10 +94,11 @@ def test_settings_the_engine_cannot_honour_are_refused(changes, field):
     assert err.value.field == field
 
 
-def test_on_failure_smallest_takes_the_last_trial_like_the_iterator_solver():
-    """With on_failure=smallest a failed Armijo search takes its smallest trial and keeps the level."""
+@pytest.mark.parametrize("on_failure", ["smallest", "one-more-backtrack"])
+def test_failure_rules_take_their_step_like_the_iterator_solver(on_failure):
+    """A failed Armijo search takes the smallest trial, or one τ beyond it, and keeps the level."""
     config = toy_defaults(
-        method="gradient-like", iterations=60, adaptive_rule="skip", armijo_max_tries=2, on_failure="smallest"
+        method="gradient-like", iterations=60, adaptive_rule="skip", armijo_max_tries=2, on_failure=on_failure
     )
     problem = toy_problem()
     result = run_convergence_map(config, [5.0], problem, grid=4, compile=False)
@@ -111,14 +113,66 @@ def test_on_failure_smallest_takes_the_last_trial_like_the_iterator_solver():
     assert close / total >= 0.9, f"only {close}/{total} trajectories agree"
 
 
+def test_xy_plane_statistic_and_its_background():
+    """Per start, the fraction of the t_max whose final iterate reached x*; the minima, f and Ax = y behind it."""
+    problem = toy_problem()
+    result = run_convergence_map(toy_defaults(method="gnc-flow", iterations=40), [0.5, 1.0, 2.0], problem, grid=6)
+    rate = result.reach_rate
+    assert rate.shape == (6, 6)
+    np.testing.assert_allclose(rate, result.final_reached.astype(float).mean(axis=0))
+    assert set(np.round(rate.ravel() * 3).astype(int)) <= {0, 1, 2, 3}
+    minima = problem.info["minima"]
+    np.testing.assert_allclose(result.minima, [m.x for m in minima])
+    np.testing.assert_allclose(result.minima[0], result.global_min)
+    axis, f = result.landscape_axis, result.landscape
+    assert f.shape == (len(axis), len(axis)) and axis[0] == -10.0 and axis[-1] == 10.0
+    i, j = np.unravel_index(np.argmin(f), f.shape)
+    assert np.hypot(axis[j] - 1.0, axis[i] - 1.0) < 0.2, "f is lowest next to x* = (1, 1)"
+    (px, py), (dx, dy) = result.data_line
+    assert px + py == pytest.approx(2.0) and dx + dy == pytest.approx(0.0, abs=1e-12), "the line x₁ + x₂ = 2"
+    data = result.to_json()
+    assert np.asarray(data["reach_rate"]).shape == (6, 6) and len(data["minima"]) == len(minima)
+
+
+#: The reference code's final fractions (alexdenker/GradOpt-SGM 2D_toy_example, run unchanged on a 20 × 20
+#: grid of starts, t_max = 0.1, 0.5, 1, 2, 5, 10, 1300 iterations; the stationary fraction recomputed at
+#: the final iterate, since the reference's own last column is never filled): reached x*, stationary.
+REFERENCE_20 = {
+    "paper-gnc-flow": ((0.0425, 0.48, 0.865, 0.835, 0.2325, 0.05), (1.0, 1.0, 1.0, 1.0, 0.86, 0.4175)),
+    "paper-gradient-like": (
+        (0.0375, 0.1225, 0.1525, 0.1425, 0.1025, 0.005),
+        (0.9975, 0.945, 0.81, 0.7975, 0.8475, 0.6225),
+    ),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("rule", ["largest-t", "skip"])
+@pytest.mark.parametrize("preset", sorted(REFERENCE_20))
+def test_the_paper_presets_reproduce_the_reference_code(preset):
+    """Within 0.02 at every t_max (0.05 at t_max = 10, where the reference is threshold-sensitive).
+    Slow: 2 × 6 × 400 trajectories × 1300 iterations, eagerly."""
+    from gncviewer.problems import get_kind
+
+    kind = get_kind("toy")
+    settings, config, _ = kind.apply_preset(preset)
+    t_max = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0]
+    problem = kind.build(settings).problem
+    result = run_convergence_map(config.with_changes(t_max=10.0), t_max, problem, grid=20, compile=False)
+    reached, stationary = REFERENCE_20[preset]
+    bound = np.array([0.02] * 5 + [0.05])
+    assert np.all(np.abs(result.global_min_fraction[:, -1] - reached) <= bound)
+    assert np.all(np.abs(result.stationary_fraction[:, -1] - stationary) <= bound)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule", ["largest-t", "skip", "walk"])
 def test_compiled_kernels_agree_with_the_eager_path(rule):
     """The compiled path (element-wise trials, level-by-level search rounds) and the eager one
     (stacked trials, block rounds) are different code for the same arithmetic; the compiler's fused
     multiply-adds round differently, so a few float32 trajectories part by ~1e-5, no more.
     Slow: compiling the kernels takes a minute or two on a fresh cache."""
-    config = toy_defaults(method="gradient-like", iterations=300, adaptive_rule=rule)
+    failure = "one-more-backtrack" if rule == "walk" else "no-step"
+    config = toy_defaults(method="gradient-like", iterations=300, adaptive_rule=rule, on_failure=failure)
     t_max = [0.05, 1.0, 10.0]
     eager = run_convergence_map(config, t_max, toy_problem(), grid=8, compile=False)
     compiled = run_convergence_map(config, t_max, toy_problem(), grid=8, compile=True)

@@ -15,12 +15,14 @@ from gncviewer.core.objective import evaluate_f
 from gncviewer.core.phantoms import ellipses_phantom
 from gncviewer.core.solvers import make_solver
 from gncviewer.errors import ConfigError, InputFileError, ModelError
+from gncviewer.problems import get_kind
 from gncviewer.problems.ct import (
     CTSettings,
     build_ct_problem,
     ct_defaults,
     default_fixed_step,
     initial_point,
+    odl_adjoint_weight,
     parse_init,
 )
 
@@ -104,6 +106,33 @@ def test_data_gradient_is_the_adjoint_residual(problem) -> None:
     _, score = problem.prior.log_density_and_score(x, problem.t_min)
     weight = float(problem.sde.prior_weight(problem.alpha, problem.t_min))
     torch.testing.assert_close(ev.grad, problem.operator.adjoint(residual) - weight * score, rtol=1e-4, atol=1e-3)
+
+
+def test_odl_adjoint_weights_the_data_gradient_only(problem, settings: CTSettings) -> None:
+    """adjoint=odl: the gradient's data part is Δθ·Δs·Aᵀ(Ax − y) (ODL's weighted adjoint, as the reference
+    code uses it); the values of f keep ½‖Ax − y‖²."""
+    kind = get_kind("ct")
+    odl = kind.reweight(kind.build(settings), settings.with_changes(adjoint="odl"))
+    geometry = settings.geometry
+    weight = np.pi / geometry.angles * geometry.detector_spacing
+    assert odl_adjoint_weight(geometry) == pytest.approx(weight)
+    assert odl.problem.gradient_data_weight == pytest.approx(weight) and problem.gradient_data_weight == 1.0
+    x = torch.rand(1, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+    plain, weighted = evaluate_f(problem, x), evaluate_f(odl.problem, x)
+    assert torch.equal(plain.value, weighted.value)
+    back = problem.operator.adjoint(problem.operator.forward(x) - problem.y)
+    torch.testing.assert_close(plain.grad - weighted.grad, (1.0 - weight) * back, rtol=1e-4, atol=1e-4)
+    built = build_ct_problem(settings.with_changes(adjoint="odl"))
+    assert built.gradient_data_weight == pytest.approx(weight)
+    assert default_fixed_step(built) == pytest.approx(default_fixed_step(problem) / weight)
+
+
+def test_odl_weight_of_the_reference_geometry() -> None:
+    """128², 60 angles at the midpoints of [0, π), 183 bins over the diagonal: Δθ·Δs = (π/60)·(128√2/183)."""
+    geometry = get_kind("ct").apply_preset("reference-ct")[0].geometry
+    assert geometry.detectors == 183 and geometry.angle_values[0] == pytest.approx(np.pi / 120)
+    assert odl_adjoint_weight(geometry) == pytest.approx(np.pi / 60 * 128 * np.sqrt(2) / 183)
+    assert odl_adjoint_weight(geometry) == pytest.approx(0.0518, abs=1e-4)
 
 
 def test_wrong_model_size(settings: CTSettings) -> None:

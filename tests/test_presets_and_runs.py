@@ -84,3 +84,21 @@ def test_every_end_reason() -> None:
         "the level in force, not t_min"
     )
     assert json.loads(json_text(result.to_json()))["end"] == "diverged"
+
+
+def test_sessions_with_the_old_langevin_name_are_read() -> None:
+    """``langevin`` was renamed ``annealed-langevin``: version-2 and version-1 sessions saying ``langevin``
+    load as the same solver; the name is refused everywhere else."""
+    state = ExplorerState.of("toy", config=toy_defaults(method="annealed-langevin", seed=3))
+    old_text = json_text(session_payload(state, {}, None)).replace('"annealed-langevin"', '"langevin"')
+    assert '"langevin"' in old_text
+    assert parse_session(old_text).state == state
+    v1 = {
+        "format": "gncviewer-session",
+        "version": 1,
+        "state": {"problem": "toy", "toy": {"config": {"method": "langevin", "t_min": 1e-3}, "starts": [[1, 2]]}},
+    }
+    loaded = parse_session(json.dumps(v1)).state
+    assert loaded.config.method == "annealed-langevin" and loaded.init == "1, 2"
+    with pytest.raises(ConfigError):
+        state.apply_text("method", "langevin")

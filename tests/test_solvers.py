@@ -127,6 +127,27 @@ def test_skip_rule_spends_the_iteration_without_moving(problem):
     assert [r.t_index for r in records[1:6]] == [0, 1, 2, 3, 4]
 
 
+def test_walk_rule_steps_at_every_level_and_only_records_the_descent_test(problem):
+    """The reference code's CT rule: level k at iteration k, a step whatever ⟨d, ∇f⟩, the cosine recorded."""
+    t_max, n = 10.0, 400
+    x, _ = _find_start_rejecting_t_max(problem, t_max)
+    records = run(
+        problem,
+        x0=tuple(x[0].tolist()),
+        method="gradient-like",
+        t_max=t_max,
+        iterations=n,
+        adaptive_rule="walk",
+        on_failure="one-more-backtrack",
+    )
+    first = records[1]
+    assert first.descent_cos <= 0, "the constructed start's first direction does not descend f"
+    assert first.moved and first.t_index == 0 and first.status in ("ok", "line-search-failed")
+    assert [r.t_index for r in records[1:]] == list(range(n))
+    assert all(r.moved and r.status != "skipped" for r in records[1:])
+    assert all(len(r.candidates) == 1 and r.candidates[0].accepted for r in records[1:])
+
+
 def test_failed_line_search_is_recorded_not_hidden(problem):
     records = run(problem, method="gradient-like", t_max=10.0, iterations=200, armijo_max_tries=1, armijo_beta0=1e4)
     failed = [r for r in records if r.status == "line-search-failed"]
@@ -145,6 +166,29 @@ def test_failed_line_search_is_recorded_not_hidden(problem):
     assert any(r.status == "line-search-failed" and r.moved for r in smallest)
 
 
+@pytest.mark.parametrize(("on_failure", "power"), [("smallest", 2), ("one-more-backtrack", 3)])
+def test_failure_rules_take_the_trial_they_name(problem, on_failure, power):
+    """smallest: the last trial β₀τ^(m−1); one-more-backtrack: β₀τ^m, one factor τ beyond it, untested."""
+    beta0, tau = 1e4, 0.5
+    records = run(
+        problem,
+        method="gradient-like",
+        t_max=10.0,
+        iterations=60,
+        armijo_max_tries=3,
+        armijo_beta0=beta0,
+        armijo_tau=tau,
+        on_failure=on_failure,
+    )
+    failed = [(a, b) for a, b in itertools.pairwise(records) if b.status == "line-search-failed"]
+    assert failed, "trials of length 1e4 must fail somewhere"
+    for before, after in failed:
+        assert after.moved and not after.line_search_ok and after.line_search_trials == 3
+        assert after.step_size == pytest.approx(beta0 * tau**power)
+        d = -after.t * evaluate(problem, torch.tensor(before.x)[None], after.t).grad[0].numpy()
+        np.testing.assert_allclose(after.x, before.x + after.step_size * d, rtol=1e-9, atol=1e-9)
+
+
 def test_fixed_step_option_and_bb(problem):
     fixed = run(problem, method="gradient-like", t_max=1.0, iterations=30, step_rule="fixed", step_size=0.3)
     assert all(r.step_size == 0.3 for r in fixed[1:] if r.moved)
@@ -153,10 +197,22 @@ def test_fixed_step_option_and_bb(problem):
     assert len({round(r.step_size, 9) for r in bb[2:] if r.moved}) > 1
 
 
-def test_langevin_is_seeded(problem):
-    a = run(problem, method="langevin", iterations=50, seed=3)
-    b = run(problem, method="langevin", iterations=50, seed=3)
-    c = run(problem, method="langevin", iterations=50, seed=4)
+def test_bb_fallback(problem):
+    """non-positive (default): a BB estimate ≤ 0 falls back to bb_initial; zero (the reference CT loop): only
+    an exact 0 does, a negative estimate is kept."""
+    x_prev, x = torch.tensor([[0.0, 0.0]], dtype=torch.float64), torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    d_prev, d = torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([[2.0, 0.0]], dtype=torch.float64)
+    for fallback, expected in (("non-positive", 0.01), ("zero", 4.0 * (1.0 * -1.0) / 1.0)):
+        solver = make_solver(toy_defaults(method="descent", armijo_bb=True, bb_fallback=fallback))
+        assert solver._initial_beta(x_prev, d_prev, x, d, problem) == pytest.approx(expected)  # type: ignore[attr-defined]
+        assert solver._initial_beta(x, d_prev, x, d, problem) == 0.01, "s = 0: exactly zero"  # type: ignore[attr-defined]
+        assert solver._initial_beta(None, None, x, d, problem) == 0.01  # type: ignore[attr-defined]
+
+
+def test_annealed_langevin_is_seeded(problem):
+    a = run(problem, method="annealed-langevin", iterations=50, seed=3)
+    b = run(problem, method="annealed-langevin", iterations=50, seed=3)
+    c = run(problem, method="annealed-langevin", iterations=50, seed=4)
     assert np.array_equal(a[-1].x, b[-1].x)
     assert not np.array_equal(a[-1].x, c[-1].x)
 
@@ -188,7 +244,7 @@ def test_config_validation_names_the_field(changes, field):
 
 
 def test_config_round_trip_and_unknown_keys():
-    cfg = toy_defaults(method="langevin", seed=7)
+    cfg = toy_defaults(method="annealed-langevin", seed=7)
     assert SolverConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="unknown"):
         SolverConfig.from_dict({**cfg.to_dict(), "bogus": 1})

@@ -34,8 +34,9 @@ NOISE_LEVEL = (
     "The smoothing level t used at every iteration (log scale). The grey dashed curve is the schedule grid "
     "t_1 > … > t_N = t_min that the GNC flow walks down one step per iteration. The gradient-like method picks "
     "t adaptively: the largest level on the grid whose direction d(t) = −t∇F(x, t) still points downhill for "
-    "the real objective f; red crosses are levels it tried and rejected, orange ▼ iterations the skip "
-    "rule spent without moving. A curve that drops below the grid means the smoothed direction stopped being "
+    "the real objective f; red crosses are levels it tried and rejected, orange triangles iterations the skip "
+    "rule spent without moving (the walk rule, the reference code's CT rule, takes every level in turn and "
+    "steps whatever the direction). A curve that drops below the grid means the smoothed direction stopped being "
     "useful and the method moved on to sharper levels. Pinned runs are overlaid dash-dotted in their colours."
 )
 
@@ -73,11 +74,16 @@ DATA_SPACE = (
 
 CONVERGENCE_MAP = (
     "The paper's experiment on the toy: a grid of starting points on [−10, 10]² is run for a range of t_max "
-    "values. Top: for every t_max (rows) and iteration (columns), the fraction of trajectories within 0.1 of "
-    "the global minimum (left) and the fraction that is stationary, ‖∇f‖ ≤ 0.1 (right). Bottom: where each "
-    "starting point ended for the selected t_max (green: global minimum, blue: another stationary point, grey: "
-    "neither yet). A too small t_max gives the smoothing no chance to merge basins; a too large one can "
-    "overshoot. Click a row to select t_max, click a starting point to load it into the main view."
+    "values. Choose a method (with the main view's other settings) or a preset: paper-gnc-flow and "
+    "paper-gradient-like are the reference code's exact rules, which the paper's figures come from. Top: for "
+    "every t_max (rows) and iteration (columns), the fraction of trajectories within 0.1 of the global "
+    "minimum (left) and the fraction that is stationary, ‖∇f‖ ≤ 0.1 (right). Bottom left: where each starting "
+    "point ended for the selected t_max (green: global minimum, blue: another stationary point, grey: neither "
+    "yet). Bottom right: the paper's xy-plane figure, for each starting point the fraction of all t_max values "
+    "whose run ends within 0.1 of the global minimum (star), over contour lines of f, with the line Ax = y "
+    "and the other local minima (circles). A too small t_max gives the smoothing no chance to merge basins; a "
+    "too large one can overshoot. Click a row to select t_max, click a starting point to load it into the "
+    "main view."
 )
 
 SLICES = (
@@ -137,14 +143,18 @@ fixed λ. Simple and robust; its limit points are stationary points of <i>f</i>,
 <i>d(t) = −t ∇F(x<sub>k</sub>, t)</i> is still a descent direction of the real objective <i>f</i>, then an
 <b>Armijo line search</b> on <i>f</i> (optionally started from a Barzilai–Borwein estimate). Every accepted step
 decreases <i>f</i>, and every limit point is stationary; the price is that it is more conservative than the flow.
-gncviewer also offers the reference code's <i>skip</i> rule (one grid level per iteration, no step when the
-direction does not descend), a fixed step, and plain gradient descent on <i>f</i> as the baseline. A failed
-line search is shown, never hidden.</p>
+The authors' public code walks the grid one level per iteration instead: on the toy it takes no step where the
+direction does not descend <i>f</i> (gncviewer's <i>skip</i> rule), on CT it steps at every level and only
+records the angle (<i>walk</i>). The presets <i>paper-gnc-flow</i> and <i>paper-gradient-like</i> (toy) and
+<i>reference-ct…</i> (CT) set every value as that code does. gncviewer also offers a fixed step and plain
+gradient descent on <i>f</i> as the baseline. A failed line search is shown, never hidden.</p>
 
-<h3>Sampling instead of optimising — predictor–corrector Langevin</h3>
-<p>The same scores drive annealed Langevin dynamics on <i>F(x, t)</i>:
-<i>x ← x − ε∇F(x, t) + √(2εT) z</i>, with corrector steps at each level — the sampling counterpart of GNC, whose
-convergence with a finite forward time and inexact Langevin correction is studied by Pedrotti et al.</p>
+<h3>Sampling the surrogate — annealed Langevin</h3>
+<p>The method <i>annealed-langevin</i> runs Langevin dynamics on the surrogate down the schedule: a GNC step to
+the next level, then <i>x ← x − ε∇F(x, t) + √(2εT) z</i> at that level, which targets
+<i>exp(−F(x, t)/T)</i>. As the temperature <i>T → 0</i> the noise vanishes and it becomes the GNC flow again.
+It is not the predictor–corrector scheme of Pedrotti et al. (run the forward process for a finite time,
+correct with Langevin dynamics targeting the diffused distribution there, then run the reverse process).</p>
 
 <h3>The two problems</h3>
 <p><b>2D toy</b>: <i>A = [[1, 1], [0, 0]]</i>, a five-component Gaussian mixture prior whose diffusion is exact at

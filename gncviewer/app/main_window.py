@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
             if new.init != old.init:
                 self.worker.send(SetInit(new.init, token=next(self._tokens)))
         if new.problem == map_actions.MAP_KIND:
-            self.map_pane.set_defaults(new.config)
+            self.map_pane.set_defaults(new.config, new.setup.preset)
 
     def new_token(self, previous: ExplorerState, field: str | None) -> int:
         """A token for a command that may fail; on failure the window returns to ``previous``."""

@@ -47,8 +47,12 @@ def failed(window: MainWindow, text: str) -> None:
 
 def load_cell(window: MainWindow, changes: dict, start: tuple[float, float] | None) -> None:
     """Load a map cell's configuration (and starting point) into the main view, reset and show it."""
+    changes = dict(changes)
+    preset = changes.pop("preset", None)
     try:
         state = window.state.apply("problem", MAP_KIND)
+        if preset is not None:  # the study's rules are the preset's: load it, so the view names it
+            state = state.apply("preset", preset)
         state = state.with_setup(replace(state.setup, config=state.config.with_changes(**changes)))
         if start is not None:
             state = state.apply("init", f"{start[0]!r}, {start[1]!r}")
@@ -58,7 +62,7 @@ def load_cell(window: MainWindow, changes: dict, start: tuple[float, float] | No
     window.change_state(state, None)
     window.docks["landscape"].raise_()
     window.statusBar().showMessage(
-        f"Loaded {changes['method']} with t_max = {changes['t_max']:.3g}"
+        f"Loaded {changes['method']}{f' (preset {preset})' if preset else ''} with t_max = {changes['t_max']:.3g}"
         + (f" from ({start[0]:.2f}, {start[1]:.2f})" if start else ""),
         6000,
     )

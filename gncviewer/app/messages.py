@@ -181,9 +181,10 @@ def _problem_ready(window: MainWindow, message: ProblemReady) -> bool:
         window.show_problem_panes()
     state = window.state
     if info.kind == state.problem:
-        # A fixed step left at the kind's default becomes the problem's safe step (CT: 1/‖A‖²).
+        # A fixed step left at the kind's default becomes the problem's safe step (CT: 1/‖A‖²); a preset's
+        # values stay as the preset has them (as on the command line, where they count as given).
         default = state.kind.explorer_config().step_size
-        if state.config.step_size == default and info.suggested_step != default:
+        if state.setup.preset is None and state.config.step_size == default and info.suggested_step != default:
             config = state.config.with_changes(step_size=float(f"{info.suggested_step:.4g}"))
             window.state = state.with_config(config)
             window.controls.show_state(window.state)

@@ -28,7 +28,7 @@ from ..core.records import SCALAR_FIELDS, STATUSES, Candidate, SearchTrace, Step
 from ..errors import ConfigError, GncViewerError, InputFileError
 from ..problems import get_kind, kind_names
 from .model import RunModel
-from .state import ExplorerState, migrate_v1
+from .state import ExplorerState, migrate_method_names, migrate_v1, renamed_method
 
 FORMAT = "gncviewer-session"
 #: Version 2: one setup per problem kind (settings, config, init), t_min among the problem settings.
@@ -247,7 +247,7 @@ def _session(data: Any) -> Session:
     raw_state = data.get("state")
     if version == 1:
         raw_state = migrate_v1(raw_state)
-    state = ExplorerState.from_dict(raw_state)
+    state = ExplorerState.from_dict(migrate_method_names(raw_state))
     view = data.get("view") or {}
     if not isinstance(view, dict):
         raise GncViewerError('"view" must be a JSON object')
@@ -312,7 +312,7 @@ def _run(run: Any, state: ExplorerState, version: int = VERSION) -> SavedRun:
     for seg in segments:
         if not isinstance(seg, dict) or not _count(seg.get("iteration")):
             raise GncViewerError(f'each segment needs an integer "iteration" between 0 and {MAX_COUNT}')
-        config_data = seg.get("config")
+        config_data = renamed_method(seg.get("config"))
         if version == 1:  # α beside the config, t_min inside it
             alpha = seg.get("alpha")
             if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):

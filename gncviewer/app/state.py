@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from ..core.config import SolverConfig
+from ..core.config import RENAMED_METHODS, SolverConfig
 from ..core.params import Param
 from ..errors import ConfigError
 from ..problems import DEFAULT_KIND, ProblemKind, get_kind, kind_names
@@ -295,3 +295,26 @@ def migrate_v1(state: Any) -> dict[str, Any]:
             setup["init"] = ct["init"]
         problems["ct"] = setup
     return {"problem": state.get("problem", DEFAULT_KIND), "speed": state.get("speed"), "problems": problems}
+
+
+def renamed_method(config: Any) -> Any:
+    """A saved solver config with a method renamed since (``langevin`` → ``annealed-langevin``) under its
+    current name; everything else, and anything that is not a config object, is returned unchanged."""
+    if isinstance(config, dict) and config.get("method") in RENAMED_METHODS:
+        return {**config, "method": RENAMED_METHODS[config["method"]]}
+    return config
+
+
+def migrate_method_names(state: Any) -> Any:
+    """A version-2 session state with every setup's method under its current name (see ``renamed_method``).
+
+    The session version stays: a renamed method is the same solver, so a file needs no other change."""
+    if not isinstance(state, dict) or not isinstance(state.get("problems"), dict):
+        return state
+    problems = {
+        name: {**setup, "config": renamed_method(setup["config"])}
+        if isinstance(setup, dict) and "config" in setup
+        else setup
+        for name, setup in state["problems"].items()
+    }
+    return {**state, "problems": problems}

@@ -167,7 +167,8 @@ PAGES: tuple[TourPage, ...] = (
         "<li><b>click</b> the landscape to start elsewhere, <b>shift-click</b> to add starting points;</li>"
         "<li>press <b>Pin</b> (P) to keep a run before trying the next, and select rows of the Runs table to "
         "overlay only those;</li>"
-        "<li>open the <b>Convergence map</b> tab for the paper's whole experiment.</li></ul>"
+        "<li>open the <b>Convergence map</b> tab for the paper's whole experiment (the presets there run the "
+        "authors' code's exact rules).</li></ul>"
         "<p>Help → About the method explains both algorithms; every pane's <b>?</b> button says what it shows.</p>",
         panes=("landscape", "runs"),
     ),
@@ -252,7 +253,7 @@ class GuidedTour(QDialog):
 
 
 class MethodDialog(QDialog):
-    """Help → About the method: both algorithms, the sampling counterpart, the two problems, the papers."""
+    """Help → About the method: both algorithms, annealed Langevin on the surrogate, the two problems, the papers."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

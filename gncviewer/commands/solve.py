@@ -14,8 +14,9 @@ from typing import Any
 from .common import add_device_option, add_params, check_writable, given, progress, write_atomic, write_json
 
 EPILOG = (
-    "Fixed steps (gnc-flow, langevin, --step-rule fixed) default to the problem's safe step (CT: 1/|A|^2, "
-    "the largest safe step of the data term at t = 1; the toy's lambda = 1 would diverge on CT)."
+    "Fixed steps (gnc-flow, annealed-langevin, --step-rule fixed) default to the problem's safe step (CT: "
+    "1/|A|^2, the largest safe step of the data term at t = 1; the toy's lambda = 1 would diverge on CT), "
+    "unless --step-size or a preset sets one."
 )
 
 
@@ -34,7 +35,7 @@ def register(solve_subparsers: Any) -> None:
             parser,
             SolverConfig.params(),
             kind.default_config().to_dict(),
-            title="solver (defaults: this problem's reference setting)",
+            title="solver (defaults: gncviewer's setting for this problem; --preset for the reference code's runs)",
         )
         outputs = parser.add_argument_group("output")
         outputs.add_argument("--json", metavar="PATH", help="write settings, final figures and history as JSON")
@@ -65,9 +66,11 @@ def presets_text(kind: Any) -> str:
     return "\n".join(lines)
 
 
-def requested_run(kind: Any, args: argparse.Namespace) -> tuple[Any, Any, str, dict[str, Any]]:
-    """(settings, config, init, solver flags given): the preset's values (or the kind's defaults) with the
-    flags on top, checked (``prepare``); ``slice`` and ``line-search`` make their runs from the same flags."""
+def requested_run(kind: Any, args: argparse.Namespace) -> tuple[Any, Any, str, set[str]]:
+    """(settings, config, init, solver settings given): the preset's values (or the kind's defaults) with
+    the flags on top, checked (``prepare``); ``slice`` and ``line-search`` make their runs from the same
+    flags.  A preset's solver values count as given: a fixed step it sets is not replaced by the
+    problem's safe step."""
     from ..core.config import SolverConfig
     from ..problems.run import prepare
 
@@ -79,8 +82,9 @@ def requested_run(kind: Any, args: argparse.Namespace) -> tuple[Any, Any, str, d
     init = given(args, (kind.init_param,)).get("init", base_init)
     changes = given(args, SolverConfig.params())
     config = base_config.with_changes(**changes)
+    chosen = set(changes) | (set(kind.preset(args.preset).config) if args.preset is not None else set())
     settings, config, init = prepare(kind, settings, config, init)
-    return settings, config, init, changes
+    return settings, config, init, chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if args.preset == "list":
         print(presets_text(kind))
         return 0
-    settings, config, init, changes = requested_run(kind, args)
+    settings, config, init, chosen = requested_run(kind, args)
 
     from ..core.devices import resolve_device
     from ..problems.run import solve
@@ -108,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             init,
             device,
-            given=changes,
+            given=chosen,
             on_record=lambda record: bar.update(1) if record.iteration else None,
             preset=args.preset,
         )

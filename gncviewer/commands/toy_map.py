@@ -2,6 +2,9 @@
 
 With ``--workers N`` or ``--scheduler ADDRESS`` the study is sharded by t_max rows over Dask
 (``sweep/convergence.py``) and gives the same fractions as the single-process run.
+
+``--preset paper-gnc-flow`` / ``paper-gradient-like`` runs each method with the reference code's rules
+(the toy kind's presets); without a preset the solver flags start from gncviewer's toy defaults.
 """
 
 from __future__ import annotations
@@ -40,9 +43,13 @@ def register(subparsers: Any) -> None:
         help="the paper's convergence map on the toy problem (grid of starts x t_max x iterations)",
         description="For every t_max, run the method from a grid x grid lattice of initial points on [-10,10]^2 "
         "and record, per iteration, the fraction of trajectories within --radius of the global "
-        "minimum and the fraction with |grad f| <= --tol.  Defaults: the paper's study "
-        "(100 log-spaced t_max in [1e-2, 10], 100 x 100 starts, 1300 iterations).  Every solver flag "
-        "is honoured or refused with a message; only gnc-flow and gradient-like run batched.",
+        "minimum and the fraction with |grad f| <= --tol.  The study's defaults are the paper's "
+        "(100 log-spaced t_max in [1e-2, 10], 100 x 100 starts, 1300 iterations).  --preset "
+        "paper-gnc-flow or paper-gradient-like runs the method exactly as the reference code does; "
+        "without a preset the solver flags default to gncviewer's toy settings (the GNC flow is the "
+        "reference's; the gradient-like method's level rule is largest-t, not the reference's skip).  "
+        "Every solver flag is honoured or refused with a message; only gnc-flow and gradient-like run "
+        "batched.",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -70,7 +77,19 @@ def register(subparsers: Any) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask cluster (tcp://HOST:8786)")
     dask.add_argument("--threads", type=positive_int, default=1, metavar="N", help="torch threads per worker (1)")
     parser.add_argument("--json", metavar="PATH", help="write the statistics as JSON")
-    parser.add_argument("--png", metavar="PATH", help="draw the paper-style heat maps (iteration x t_max)")
+    parser.add_argument(
+        "--png",
+        metavar="PATH",
+        help="draw the heat maps (iteration x t_max), the outcome per start at the best t_max and the "
+        "paper's xy-plane figure (per start, the fraction of all t_max reaching the global minimum)",
+    )
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        default=None,
+        help="start from a named set of solver values (paper-gnc-flow, paper-gradient-like: the reference "
+        "code's rules; 'list' describes them); flags given as well override it",
+    )
     from ..core.toy import toy_defaults
     from ..problems import get_kind
 
@@ -106,19 +125,31 @@ def run(args: argparse.Namespace) -> int:
     from ..core.convergence_map import check_memory_for, check_supported, run_convergence_map
     from ..core.toy import toy_defaults
     from ..problems import get_kind
+    from .solve import presets_text
 
     kind = get_kind("toy")
-    settings = kind.default_settings().with_changes(**given(args, kind.settings_type.params()))
+    if args.preset == "list":
+        print(presets_text(kind))
+        return 0
+    if args.preset is not None:
+        base_settings, base_config, _ = kind.apply_preset(args.preset)
+    else:
+        base_settings, base_config = kind.default_settings(), toy_defaults(method=DEFAULT_METHOD)
+    settings = base_settings.with_changes(**given(args, kind.settings_type.params()))
     changes = given(args, _solver_params())
     # The study's size before anything is built (even before the list of t_max values).
-    method = changes.get("method", DEFAULT_METHOD)
-    iterations = changes.get("iterations", toy_defaults(method=method).iterations)
+    method = changes.get("method", base_config.method)
+    iterations = changes.get("iterations", base_config.iterations)
     explicit = args.t_max is not None
     count = len(args.t_max) if explicit else args.t_max_count
     check_memory_for(method, count, args.grid, iterations, count_field="t_max" if explicit else "t_max_count")
     values = t_max_values(args, settings.t_min)
-    config = toy_defaults(method=DEFAULT_METHOD).with_changes(t_max=max(values), **changes)
+    config = base_config.with_changes(t_max=max(values), **changes)
     check_supported(config)
+    preset_changes = None
+    if args.preset is not None:  # t_max is the study's list, not a setting of the preset
+        as_set = config.with_changes(t_max=base_config.t_max)
+        preset_changes = kind.preset_changes(args.preset, settings, as_set, kind.apply_preset(args.preset)[2])
     compile_kernels = False if args.no_compile else None
     if args.workers or args.scheduler:
         result = _run_sharded(args, config, values, settings.to_dict(), compile_kernels)
@@ -141,15 +172,19 @@ def run(args: argparse.Namespace) -> int:
             )
     where = f" on {args.workers} Dask workers" if args.workers else f" on {args.scheduler}" if args.scheduler else ""
     print(
-        f"toy-map {config.method}: {len(values)} t_max x {args.grid}^2 starts x {config.iterations} iterations "
-        f"in {result.seconds:.1f} s{where}; global minimum at ({result.global_min[0]:.4f}, {result.global_min[1]:.4f})"
+        f"toy-map {config.method}{f' (preset {args.preset})' if args.preset else ''}: {len(values)} t_max x "
+        f"{args.grid}^2 starts x {config.iterations} iterations in {result.seconds:.1f} s{where}; global minimum at "
+        f"({result.global_min[0]:.4f}, {result.global_min[1]:.4f})"
     )
     print("   t_max   reached  stationary   (final iteration)")
     for i, t in enumerate(result.t_max):
         if len(values) <= 12 or i % max(1, len(values) // 10) == 0 or i == len(values) - 1:
             print(f"{t:8.3g}   {result.global_min_fraction[i, -1]:7.3f}   {result.stationary_fraction[i, -1]:9.3f}")
     if json_path is not None:
-        write_json(json_path, {**result.to_json(), "grid": args.grid})
+        write_json(
+            json_path,
+            {**result.to_json(), "grid": args.grid, "preset": args.preset, "preset_changes": preset_changes},
+        )
     if png_path is not None:
         from ..core.plots import convergence_map_png
 

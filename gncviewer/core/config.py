@@ -18,14 +18,27 @@ from .params import Param, Settings, declared
 #: Methods and a one-line summary each (the solvers themselves live in ``solvers.py``).
 METHODS: dict[str, str] = {
     "gnc-flow": "Algorithm 1: d = −t∇F(x, t) down a fixed schedule, fixed step λ",
-    "gradient-like": "Algorithm 2: adaptive t (d(t) must descend f), Armijo steps on f",
+    "gradient-like": "Algorithm 2: a smoothing level per iteration chosen by the adaptive rule, Armijo steps on f",
     "descent": "plain gradient descent on f (no smoothing): the baseline",
-    "langevin": "annealed Langevin dynamics on exp(−F(·, t)/T) down the schedule (sampling, not the paper's PC)",
+    "annealed-langevin": "annealed Langevin dynamics on exp(−F(·, t)/T) down the schedule: samples the "
+    "surrogate, T → 0 gives the GNC flow back (not a predictor–corrector sampler)",
 }
+#: Method names of earlier versions, for reading old sessions (``app/state.py``).
+RENAMED_METHODS = {"langevin": "annealed-langevin"}
 SCHEDULES = ("linear", "log")
-ADAPTIVE_RULES = ("largest-t", "skip")
+#: How the gradient-like method picks its level (docs/METHOD.md, "Algorithm 2"): the largest admissible
+#: one on the remaining grid; one level per iteration, no step at an inadmissible one (the reference
+#: code's toy rule); one level per iteration and always a step, the descent test only recorded (the
+#: reference code's CT rule).
+ADAPTIVE_RULES = ("largest-t", "skip", "walk")
 STEP_RULES = ("armijo", "fixed")
-ON_LINE_SEARCH_FAILURE = ("no-step", "smallest")
+#: When a Barzilai–Borwein estimate is replaced by ``bb_initial``: when it is not a positive finite number
+#: (gncviewer), or only when it is exactly 0 (the reference code's CT loop, which steps backwards along d
+#: from a negative estimate).
+BB_FALLBACKS = ("non-positive", "zero")
+#: What a failed Armijo search does: stay; take the last (smallest) trial β₀τ^(m−1); or backtrack once
+#: more and take β₀τ^m untested (the reference code's CT loop halves once more after its last trial).
+ON_LINE_SEARCH_FAILURE = ("no-step", "smallest", "one-more-backtrack")
 
 #: Upper bound on iterations: every record is kept (the explorer replays them), so 10⁶ is already
 #: several GB for CT iterates.
@@ -34,7 +47,7 @@ MAX_ITERATIONS = 1_000_000
 GROUP_METHOD = "Method and schedule"
 GROUP_ADAPTIVE = "Adaptive smoothing (gradient-like)"
 GROUP_STEP = "Step size"
-GROUP_LANGEVIN = "Langevin (sampling)"
+GROUP_LANGEVIN = "Annealed Langevin (sampling the surrogate)"
 
 
 def _method_is(*methods: str):
@@ -42,7 +55,11 @@ def _method_is(*methods: str):
 
 
 def _armijo(c: Any) -> bool:
-    return c.effective_step_rule == "armijo" and c.method != "langevin"
+    return c.effective_step_rule == "armijo" and c.method != "annealed-langevin"
+
+
+def _descent_tested(c: Any) -> bool:
+    return c.method == "gradient-like" and c.adaptive_rule != "walk"
 
 
 def _positive(name: str, label: str, help_text: str, group: str, unit: str = "", **extra: Any) -> Param:
@@ -87,8 +104,9 @@ ADAPTIVE_RULE = Param(
     "adaptive_rule",
     "choice",
     "rule",
-    "gradient-like: the largest admissible t on the remaining grid, or the reference code's skip "
-    "rule (one level per iteration, no step when d(t) does not descend f)",
+    "gradient-like: largest-t: the largest t on the remaining grid whose d(t) descends f; skip: one level "
+    "per iteration, no step when d(t) does not descend f (the reference code's toy rule); walk: one level "
+    "per iteration and always a step, the descent test only recorded (the reference code's CT rule)",
     GROUP_ADAPTIVE,
     choices=ADAPTIVE_RULES,
     active=_method_is("gradient-like"),
@@ -97,41 +115,41 @@ DESCENT_C = Param(
     "descent_c",
     "float",
     "descent c",
-    "gradient-like: accept d(t) when ⟨d, ∇f⟩ ≤ −c‖d‖‖∇f‖ (0 = strict descent)",
+    "gradient-like: accept d(t) when ⟨d, ∇f⟩ ≤ −c‖d‖‖∇f‖ (0 = strict descent; not used by the walk rule)",
     GROUP_ADAPTIVE,
     low=0.0,
     high=1.0,
     high_strict=True,
-    active=_method_is("gradient-like"),
+    active=_descent_tested,
 )
 CANDIDATE_BATCH = Param(
     "candidate_batch",
     "int",
     "batch",
-    "gradient-like: levels evaluated together after a rejection (speed only)",
+    "gradient-like: levels evaluated together after a rejection (speed only; largest-t rule)",
     GROUP_ADAPTIVE,
     low=1,
     high=1024,
-    active=_method_is("gradient-like"),
+    active=lambda c: c.method == "gradient-like" and c.adaptive_rule == "largest-t",
 )
 STEP_RULE = Param(
     "step_rule",
     "choice",
     "step rule",
-    "Armijo backtracking or a fixed step (auto: fixed for gnc-flow and langevin, Armijo otherwise)",
+    "Armijo backtracking or a fixed step (auto: fixed for gnc-flow and annealed-langevin, Armijo otherwise)",
     GROUP_STEP,
     choices=STEP_RULES,
     optional=True,
     none_text="auto",
-    active=lambda c: c.method != "langevin",
+    active=lambda c: c.method != "annealed-langevin",
 )
 STEP_SIZE = _positive(
     "step_size",
     "step size λ",
-    "fixed step size; the GNC flow's λ; Langevin's step factor (ε = λ t)",
+    "fixed step size; the GNC flow's λ; annealed Langevin's step factor (ε = λ t)",
     GROUP_STEP,
     high=1e6,
-    active=lambda c: c.effective_step_rule == "fixed" or c.method == "langevin",
+    active=lambda c: c.effective_step_rule == "fixed" or c.method == "annealed-langevin",
 )
 ARMIJO_BETA0 = _positive(
     "armijo_beta0",
@@ -199,11 +217,24 @@ BB_INITIAL = _positive(
     high=1e6,
     active=lambda c: _armijo(c) and c.armijo_bb,
 )
+BB_FALLBACK = Param(
+    "bb_fallback",
+    "choice",
+    "BB fallback",
+    "when the Barzilai–Borwein estimate is replaced by the first β₀: non-positive: when it is ≤ 0 or not "
+    "finite; zero: only when it is exactly 0, a negative estimate is used as it is and the trials step "
+    "backwards along d (the reference code's CT loop)",
+    GROUP_STEP,
+    choices=BB_FALLBACKS,
+    active=lambda c: _armijo(c) and c.armijo_bb,
+)
 ON_FAILURE = Param(
     "on_failure",
     "choice",
     "on failure",
-    "when no Armijo trial passes: stay where it is (no-step) or take the smallest trial",
+    "when no Armijo trial passes: no-step: stay where it is; smallest: take the last, smallest trial "
+    "β₀τ^(m−1) (the reference code's toy loop); one-more-backtrack: take β₀τ^m, one backtracking step "
+    "beyond the last trial, untested (the reference code's CT loop)",
     GROUP_STEP,
     choices=ON_LINE_SEARCH_FAILURE,
     active=_armijo,
@@ -212,19 +243,19 @@ CORRECTOR_STEPS = Param(
     "corrector_steps",
     "int",
     "corrector steps",
-    "langevin: Langevin steps per noise level",
+    "annealed-langevin: Langevin steps per noise level",
     GROUP_LANGEVIN,
     low=0,
     high=1000,
-    active=_method_is("langevin"),
+    active=_method_is("annealed-langevin"),
 )
 TEMPERATURE = _positive(
     "temperature",
     "temperature T",
-    "langevin: sample exp(−F/T)",
+    "annealed-langevin: sample exp(−F(·, t)/T) at each level (T → 0: the GNC flow)",
     GROUP_LANGEVIN,
     high=1e6,
-    active=_method_is("langevin"),
+    active=_method_is("annealed-langevin"),
 )
 SEED = Param(
     "seed",
@@ -234,7 +265,7 @@ SEED = Param(
     GROUP_LANGEVIN,
     low=0,
     high=2**63 - 1,
-    active=_method_is("langevin"),
+    active=_method_is("annealed-langevin"),
 )
 
 
@@ -242,9 +273,11 @@ SEED = Param(
 class SolverConfig(Settings):
     """Everything a solver needs besides the problem and the initial point.
 
-    Defaults are the paper's 2D toy setting; each problem kind has its own (``kind.default_config``).
-    ``step_rule=None`` means the method's own default: fixed step for the GNC flow and Langevin
-    (Algorithm 1 uses a fixed λ), Armijo for the gradient-like method and plain descent.
+    Defaults are gncviewer's 2D toy setting (the paper's values; the gradient-like method's level rule is
+    largest-t, the reference code's toy figures use ``skip``: the ``paper-*`` presets of the toy kind);
+    each problem kind has its own (``kind.default_config``).  ``step_rule=None`` means the method's own
+    default: fixed step for the GNC flow and annealed Langevin (Algorithm 1 uses a fixed λ), Armijo for
+    the gradient-like method and plain descent.
     """
 
     what = "solver setting"
@@ -266,6 +299,7 @@ class SolverConfig(Settings):
     armijo_bb: bool = declared(ARMIJO_BB, False)
     bb_scale: float = declared(BB_SCALE, 4.0)
     bb_initial: float = declared(BB_INITIAL, 0.01)
+    bb_fallback: str = declared(BB_FALLBACK, "non-positive")
     on_failure: str = declared(ON_FAILURE, "no-step")
     corrector_steps: int = declared(CORRECTOR_STEPS, 1)
     temperature: float = declared(TEMPERATURE, 1.0)
@@ -275,7 +309,7 @@ class SolverConfig(Settings):
     def effective_step_rule(self) -> str:
         if self.step_rule is not None:
             return self.step_rule
-        return "fixed" if self.method in ("gnc-flow", "langevin") else "armijo"
+        return "fixed" if self.method in ("gnc-flow", "annealed-langevin") else "armijo"
 
 
 def check_schedule(config: SolverConfig, t_min: float) -> None:

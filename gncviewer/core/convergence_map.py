@@ -85,6 +85,20 @@ class ConvergenceMapResult:
     seconds: float
     completed_iterations: int = -1
     config: dict = field(default_factory=dict)
+    #: Located minimisers of f, lowest first (the first is the global one), (M, 2); for the xy-plane figure.
+    minima: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    #: f = F(·, t_min) on a square grid over the box, the xy-plane figure's contours: ``landscape[i, j]``
+    #: at (landscape_axis[j], landscape_axis[i]).
+    landscape_axis: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    landscape: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: Where the data term vanishes when that is a line (A of rank 1): a point on it and its direction.
+    data_line: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+    @property
+    def reach_rate(self) -> np.ndarray:
+        """The paper's xy-plane statistic: per start, the fraction of the t_max values whose final
+        iterate is within ``radius`` of the global minimum, (G, G) with ``[i, j]`` ↔ start (axis[j], axis[i])."""
+        return self.final_reached.mean(axis=0)
 
     def to_json(self) -> dict:
         return {
@@ -99,6 +113,9 @@ class ConvergenceMapResult:
             "stationary_fraction": self.stationary_fraction.tolist(),
             "seconds": self.seconds,
             "config": self.config,
+            "start_axis": self.axis.tolist(),
+            "reach_rate": self.reach_rate.tolist(),
+            "minima": self.minima.tolist(),
         }
 
 
@@ -259,8 +276,10 @@ def _stats(c: _Consts, x0: Tensor, x1: Tensor, g0: Tensor, g1: Tensor) -> tuple[
     return (e0 * e0 + e1 * e1) <= c.r2, (g0 * g0 + g1 * g1) <= c.tol2
 
 
-def _descent(dg: Tensor, d0: Tensor, d1: Tensor, g0: Tensor, g1: Tensor, descent_c: float) -> Tensor:
-    """⟨d, g⟩ < 0 and ⟨d, g⟩ ≤ −c‖d‖‖g‖."""
+def _descent(dg: Tensor, d0: Tensor, d1: Tensor, g0: Tensor, g1: Tensor, descent_c: float | None) -> Tensor:
+    """⟨d, g⟩ < 0 and ⟨d, g⟩ ≤ −c‖d‖‖g‖; ``descent_c=None`` (the walk rule): no test, every direction passes."""
+    if descent_c is None:
+        return torch.ones_like(dg, dtype=torch.bool)
     ok = dg < 0
     if descent_c > 0:
         ok = ok & (dg * dg >= descent_c * descent_c * (d0 * d0 + d1 * d1) * (g0 * g0 + g1 * g1))
@@ -279,7 +298,7 @@ def _candidate(
     inv: Tensor,
     const: Tensor,
     last: int,
-    descent_c: float,
+    descent_c: float | None,
 ):
     """Direction, ⟨d, g⟩ and admissibility at candidate levels ``cand`` (in the row starting at ``row``).
 
@@ -387,9 +406,9 @@ def _settle(
     armijo: bool,
     rule: str,
     last: int,
-    descent_c: float,
+    descent_c: float | None,
     unrolled: bool = True,
-    take_last: bool = False,
+    fail_beta: float | None = None,
 ):
     """Everything left of one iteration for n trajectories that ``_propose``'s first trial did not move, fused.
 
@@ -401,9 +420,10 @@ def _settle(
       only for a direction new in this kernel; elsewhere ``_propose`` made it already.  Compiled
       (``unrolled``), the trials run one after another, element-wise, which fuses better than stacking
       them as a (tries, n) block; eagerly the block wins (ten times fewer operations).
-    * A failed search keeps x and, with the largest-t rule, rejects the level; the skip rule moves on.
-      With ``take_last`` (``on_failure="smallest"``) it takes the last, smallest trial instead and keeps
-      the level, as the iterator solver does.
+    * A failed search keeps x and, with the largest-t rule, rejects the level; the skip and walk rules
+      move on.  With ``fail_beta`` (``on_failure="smallest"``: the last, smallest trial;
+      ``"one-more-backtrack"``: one factor τ beyond it) it takes that step instead and keeps the level,
+      as the iterator solver does.  ``descent_c=None`` is the walk rule: no descent test.
 
     ``lv`` is each trajectory's table row (level), ``row`` the first one of its t_max.  Returns the
     new x, the new level and the ``far`` flags.
@@ -453,13 +473,13 @@ def _settle(
         pick = ok.byte().argmax(0, keepdim=True)
         y0 = torch.where(moved, z0.gather(0, pick)[0], a0)
         y1 = torch.where(moved, z1.gather(0, pick)[0], a1)
-    if take_last and armijo:
+    if fail_beta is not None and armijo:
         failed = searching & ~moved
-        y0 = torch.where(failed, a0 + trials[-1][0] * d0, y0)
-        y1 = torch.where(failed, a1 + trials[-1][0] * d1, y1)
+        y0 = torch.where(failed, a0 + fail_beta * d0, y0)
+        y1 = torch.where(failed, a1 + fail_beta * d1, y1)
         moved = moved | failed
     step_down = (p + 1).clamp_max(last)
-    p = step_down if rule == "skip" else torch.where(searching & ~moved, step_down, p)
+    p = torch.where(searching & ~moved, step_down, p) if rule == "largest-t" else step_down
     return y0, y1, row + p, far
 
 
@@ -470,6 +490,31 @@ def _counts(
     _, g0, g1 = _objective_at_min(c, x0, x1, inv_m, const_m)
     near, stationary = _stats(c, x0, x1, g0, g1)
     return near.sum(-1), stationary.sum(-1)
+
+
+#: Points per axis of the f landscape behind the xy-plane figure.
+LANDSCAPE_POINTS = 201
+
+
+def _landscape(problem: Problem, box: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """f on a LANDSCAPE_POINTS² grid over ``box``² in the problem's dtype (one batched evaluation)."""
+    from .objective import evaluate_f
+
+    axis = torch.linspace(box[0], box[1], LANDSCAPE_POINTS, dtype=problem.dtype)
+    yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+    with torch.no_grad():
+        values = evaluate_f(problem, torch.stack((xx, yy), -1).to(problem.device)).value
+    return axis.double().numpy(), values.double().cpu().numpy()
+
+
+def _data_line(A: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """{x : Ax = y} (least squares) when it is a line in the plane: A 2 × 2 of rank 1; else None."""
+    if A.shape != (2, 2) or np.linalg.matrix_rank(A) != 1:
+        return None
+    point = np.linalg.pinv(A) @ y
+    _, _, vt = np.linalg.svd(A)
+    direction = vt[-1]
+    return (float(point[0]), float(point[1])), (float(direction[0]), float(direction[1]))
 
 
 def _padded(fn: Callable, *rows: Tensor) -> tuple[Tensor, ...]:
@@ -523,7 +568,7 @@ def _propose(
     inv_m: Sequence[Tensor],
     const_m: Sequence[Tensor],
     c1: float,
-    descent_c: float,
+    descent_c: float | None,
     armijo: bool,
 ):
     """Algorithm 2's iteration for every trajectory as far as the first line-search trial, fused.
@@ -615,8 +660,9 @@ def check_supported(config: SolverConfig) -> None:
     """Refuse, naming the setting, what the batched engine cannot honour (it never ignores a setting).
 
     Honoured: method (gnc-flow, gradient-like), iterations, schedule, step rule and size, the Armijo
-    constants, on_failure, adaptive rule and descent c; candidate_batch only changes the speed of the
-    iterator solver, and the Langevin settings do not apply to these methods.
+    constants, on_failure (all three), adaptive rule (all three) and descent c; candidate_batch only
+    changes the speed of the iterator solver, and the annealed-Langevin settings do not apply to
+    these methods.
     """
     if config.method not in ("gnc-flow", "gradient-like"):
         raise ConfigError("method", f"the convergence map supports gnc-flow and gradient-like (got {config.method})")
@@ -752,6 +798,10 @@ class _Engine:
         gm = problem.global_min if problem.global_min is not None else problem.x_true
         assert gm is not None
         self.global_min = gm.double().numpy()
+        found = problem.info.get("minima", ())
+        self.minima = np.array([m.x for m in found], dtype=np.float64).reshape(-1, 2)
+        self.landscape_axis, self.landscape = _landscape(problem, box)
+        self.data_line = _data_line(A.numpy(), problem.y.double().cpu().numpy())
         self.c = _Consts(
             a=cast(tuple[float, float, float, float], tuple(float(v) for v in A.reshape(-1))),
             y=(float(problem.y[0]), float(problem.y[1])),
@@ -772,6 +822,8 @@ class _Engine:
         self.const_m = [v.to(dev) for v in self.const_m]
         self.row_base, self.rows = self.row_base.to(dev), self.rows.to(dev)
         self.compiled = use_compile
+        #: The step a failed Armijo search takes (``on_failure``), None: no step; set by the loop.
+        self.fail_beta: float | None = None
         self.gnc_step = _maybe_compile(_gnc_step, use_compile)
         self.propose = _maybe_compile(_propose, use_compile)
         # Follow-ups work on compacted subsets whose size changes every iteration: one dynamic-shape kernel.
@@ -835,6 +887,10 @@ class _Engine:
             seconds=time.perf_counter() - start,
             completed_iterations=done,
             config=self.config.to_dict(),
+            minima=self.minima.copy(),
+            landscape_axis=self.landscape_axis,
+            landscape=self.landscape,
+            data_line=self.data_line,
         )
 
     def _iterations(self, state: list[Tensor], progress: ProgressFn | None, should_stop: Callable[[], bool] | None):
@@ -881,8 +937,8 @@ class _Engine:
         ``_propose`` counts the statistics of its input, so iteration k's counts are yielded during
         iteration k + 1, before its result replaces the state (an early stop leaves the state of the
         iteration yielded last); the last iteration's are counted apart.  With the largest-t rule each
-        trajectory has its own current level (its row in the level tables); the skip rule uses the
-        iteration's level for everybody.
+        trajectory has its own current level (its row in the level tables); the skip and walk rules use
+        the iteration's level for everybody.
         """
         cfg = self.config
         K, N, P = self.K, self.N, self.P
@@ -890,9 +946,11 @@ class _Engine:
         beta0 = cfg.armijo_beta0 if armijo else cfg.step_size
         rule = cfg.adaptive_rule
         tries = cfg.armijo_max_tries if armijo else 1
-        beta = beta0 * cfg.armijo_tau ** torch.arange(tries, dtype=torch.float32)
+        beta = beta0 * cfg.armijo_tau ** torch.arange(tries + 1, dtype=torch.float32)
         c1_beta = torch.tensor(cfg.armijo_c1, dtype=torch.float32) * beta
-        trials = tuple((float(b), float(cb)) for b, cb in zip(beta, c1_beta))  # float32 values, exact
+        trials = tuple((float(b), float(cb)) for b, cb in zip(beta[:tries], c1_beta[:tries]))  # float32, exact
+        self.fail_beta = {"smallest": trials[-1][0], "one-more-backtrack": float(beta[tries])}.get(cfg.on_failure)
+        descent_c = None if rule == "walk" else cfg.descent_c
         levels = self.rows.clone()
         x0, x1 = state
         for k in range(1, N + 1):
@@ -909,7 +967,7 @@ class _Engine:
                 self.inv_m,
                 self.const_m,
                 cfg.armijo_c1,
-                cfg.descent_c,
+                descent_c,
                 armijo,
             )
             if k > 1:
@@ -954,9 +1012,9 @@ class _Engine:
                 armijo,
                 cfg.adaptive_rule,
                 self.N - 1,
-                cfg.descent_c,
+                None if cfg.adaptive_rule == "walk" else cfg.descent_c,
                 self.compiled,
-                cfg.on_failure == "smallest",
+                self.fail_beta,
             ),
             state[0][idx],
             state[1][idx],

@@ -47,7 +47,7 @@ def evaluate(problem: Problem, x: torch.Tensor, t: float | torch.Tensor) -> Eval
     """``F(x, t)`` with ``x`` of shape ``(*batch, *event)`` and ``t`` a float or ``(*batch,)`` tensor."""
     event_dims = len(problem.event_shape)
     residual, data = _residual_and_data(problem, x)
-    data_grad = problem.data_weight * problem.operator.adjoint(residual)
+    data_grad = problem.gradient_data_weight * problem.operator.adjoint(residual)
     log_p, score = problem.prior.log_density_and_score(x, t)
     weight = _prior_weight(problem, x, t)
     w_b = (

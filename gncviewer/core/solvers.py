@@ -8,14 +8,16 @@ Methods (the mathematics: docs/METHOD.md; where solvers fit: docs/ARCHITECTURE.m
 
 * ``gnc-flow`` (Algorithm 1): ``d_k = −t_k ∇F(x_k, t_k)`` along a fixed grid, ``x_{k+1} = x_k + λ d_k``
   (or an Armijo search on ``F(·, t_k)``, offered for comparison).
-* ``gradient-like`` (Algorithm 2): the smoothing level is chosen adaptively so that ``d(t)`` is a descent
-  direction of ``f``; step sizes by Armijo backtracking on ``f`` (optionally Barzilai–Borwein started)
-  or fixed.  A failed line search is recorded, never hidden.
+* ``gradient-like`` (Algorithm 2): a smoothing level per iteration by ``adaptive_rule`` — the largest
+  level whose ``d(t)`` descends ``f`` (``largest-t``), or the reference code's one level per iteration,
+  without a step where ``d(t)`` does not descend (``skip``, its toy rule) or always with one (``walk``,
+  its CT rule); step sizes by Armijo backtracking on ``f`` (optionally Barzilai–Borwein started) or
+  fixed.  A failed line search is recorded, never hidden; ``on_failure`` says what it does.
 * ``descent``: gradient descent on ``f`` itself, the baseline graduated optimisation must beat.
-* ``langevin``: annealed Langevin dynamics on the surrogate: a GNC step moves to the next noise level,
-  then Langevin steps at that level sample ``exp(−F(·, t)/T)``; as T → 0 it becomes the GNC flow.
-  Seeded.  (This is *not* the predictor–corrector sampler of Pedrotti et al., 2305.14164, which runs
-  the reverse SDE of a finite-time forward process.)
+* ``annealed-langevin``: annealed Langevin dynamics on the surrogate: a GNC step moves to the next
+  noise level, then Langevin steps at that level sample ``exp(−F(·, t)/T)``; as T → 0 it becomes the
+  GNC flow.  Seeded.  (This is *not* the predictor–corrector sampler of Pedrotti et al., 2305.14164,
+  which runs the reverse SDE of a finite-time forward process.)
 
 A failed line search that left nothing changed (no step taken, and the next iteration would use the
 same level, direction and first trial — descent always, the gradient-like method at ``t_min``) ends
@@ -147,7 +149,7 @@ class Solver(ABC):
         return -inner(d, g, dims) / (dn * gn).clamp_min(1e-300)
 
     def _is_descent(self, problem: Problem, d: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-        """⟨d, g⟩ < 0 and ⟨d, g⟩ ≤ −c‖d‖‖g‖ (the paper's gradient-like condition; c = 0: strict descent)."""
+        """⟨d, g⟩ < 0 and ⟨d, g⟩ ≤ −c‖d‖‖g‖ (an angle condition; c = 0: strict descent, the reference toy's test)."""
         dims = self._event_dims(problem)
         dg = inner(d, g, dims)
         bound = -self.config.descent_c * torch.sqrt(inner(d, d, dims) * inner(g, g, dims))
@@ -168,8 +170,10 @@ class Solver(ABC):
 
         ``φ`` is ``f`` (default) or ``F(·, objective_t)`` for the GNC flow's optional line search.
         Trials are evaluated with ``f``'s fused value+gradient, so an accepted trial already carries
-        the next iteration's ``∇f``.  A failure returns ``passed=False`` with ``point=None`` (stay), or
-        the smallest trial when ``on_failure='smallest'``; the caller records it either way.
+        the next iteration's ``∇f``.  A failure returns ``passed=False`` with ``point=None`` (stay), the
+        last, smallest trial β₀τ^(m−1) (``on_failure='smallest'``), or β₀τ^m, one backtracking step
+        beyond it and not tested (``'one-more-backtrack'``: the reference code's CT loop multiplies
+        by τ after every failed trial, the last one included, then steps); the caller records it.
         """
         cfg = self.config
         dims = self._event_dims(problem)
@@ -200,6 +204,10 @@ class Solver(ABC):
             if last is None:
                 last = self._point(problem, point.x + beta * d, iteration)
             return _LineSearch(last, beta, cfg.armijo_max_tries, False, *trace)
+        if cfg.on_failure == "one-more-backtrack":
+            beta *= cfg.armijo_tau
+            taken = self._point(problem, point.x + beta * d, iteration)
+            return _LineSearch(taken, beta, cfg.armijo_max_tries, False, *trace)
         return _LineSearch(None, 0.0, cfg.armijo_max_tries, False, *trace)
 
     def _trace(
@@ -287,7 +295,10 @@ class _StepRuleMixin(Solver):
         d: torch.Tensor,
         problem: Problem,
     ) -> float:
-        """β₀: fixed, or the Barzilai–Borwein estimate ⟨s, r⟩/⟨r, r⟩ · scale (s = Δx, r = −Δd)."""
+        """β₀: fixed, or the Barzilai–Borwein estimate ⟨s, r⟩/⟨r, r⟩ · scale (s = Δx, r = −Δd), replaced by
+        ``bb_initial`` at the first iteration and, per ``bb_fallback``, when it is not a positive finite
+        number or only when it is exactly 0 (then ⟨r, r⟩ = 0 gives a non-finite β₀ and the run stops
+        with a diagnostic, as the reference's loop would turn x into NaN)."""
         cfg = self.config
         if not cfg.armijo_bb:
             return cfg.armijo_beta0
@@ -298,6 +309,11 @@ class _StepRuleMixin(Solver):
         r = d_prev - d
         rr = float(inner(r, r, dims)[0])
         sr = float(inner(s, r, dims)[0])
+        if cfg.bb_fallback == "zero":
+            if rr == 0:
+                return float("nan") if sr == 0 else math.copysign(float("inf"), sr)
+            beta = cfg.bb_scale * sr / rr
+            return cfg.bb_initial if beta == 0 else beta
         beta = cfg.bb_scale * sr / rr if rr > 0 else float("nan")
         return beta if math.isfinite(beta) and beta > 0 else cfg.bb_initial
 
@@ -341,9 +357,9 @@ class GradientLikeSolver(_StepRuleMixin):
                     status="stationary",
                 )
                 return
-            if cfg.adaptive_rule == "skip":
+            if cfg.adaptive_rule in ("skip", "walk"):
                 index = min(k - 1, n - 1)
-                choice = self._try_levels(problem, point, grid, [index], k)
+                choice = self._try_levels(problem, point, grid, [index], k, test=cfg.adaptive_rule == "skip")
             else:
                 choice = self._largest_admissible(problem, point, grid, pointer, k)
             candidates, chosen = choice
@@ -401,11 +417,18 @@ class GradientLikeSolver(_StepRuleMixin):
                 return  # at t_min the next iteration would repeat this failed search exactly
 
     def _try_levels(
-        self, problem: Problem, point: _Point, grid: torch.Tensor, indices: list[int], iteration: int
+        self,
+        problem: Problem,
+        point: _Point,
+        grid: torch.Tensor,
+        indices: list[int],
+        iteration: int,
+        test: bool = True,
     ) -> tuple[tuple[Candidate, ...], tuple[int, torch.Tensor, float] | None]:
         """Evaluate d(t) for several grid levels in ONE batched call; return verdicts and the first admissible.
 
-        The level t_min reuses ∇f from ``point`` instead of a new evaluation.
+        The level t_min reuses ∇f from ``point`` instead of a new evaluation.  ``test=False`` (the walk
+        rule) accepts the first level whatever its direction; the cosine is recorded all the same.
         """
         t_min_index = len(grid) - 1
         todo = [i for i in indices if i != t_min_index]
@@ -424,7 +447,7 @@ class GradientLikeSolver(_StepRuleMixin):
             grad, F_value = grads[i]
             t = float(grid[i])
             d = -t * grad
-            admissible = bool(self._is_descent(problem, d, point.g)[0])
+            admissible = bool(self._is_descent(problem, d, point.g)[0]) or not test
             cos = float(self._cos(problem, d, point.g)[0])
             candidates.append(
                 Candidate(t=t, index=i, descent_cos=cos, accepted=admissible, required_cos=self.config.descent_c)
@@ -554,8 +577,8 @@ class DescentSolver(_StepRuleMixin):
                 return  # the next iteration would repeat this failed search exactly
 
 
-class LangevinSolver(Solver):
-    """Annealed Langevin dynamics on ``exp(−F(·, t)/T)`` down the schedule.
+class AnnealedLangevinSolver(Solver):
+    """Annealed Langevin dynamics on ``exp(−F(·, t)/T)`` down the schedule (not a predictor–corrector sampler).
 
     Iteration k: the GNC step ``x ← x + λ d(t_k)`` (which carries the sample to the next level), then
     ``corrector_steps`` Langevin updates at t_k with step ``ε_k = λ t_k``:
@@ -606,7 +629,7 @@ SOLVERS: dict[str, type[Solver]] = {
     "gnc-flow": GNCFlowSolver,
     "gradient-like": GradientLikeSolver,
     "descent": DescentSolver,
-    "langevin": LangevinSolver,
+    "annealed-langevin": AnnealedLangevinSolver,
 }
 
 

@@ -99,7 +99,10 @@ def _distance_metric(global_min: torch.Tensor):
 
 
 def toy_defaults(**changes: object) -> SolverConfig:
-    """The paper's toy setting: 1300 iterations, linear schedule, λ = 1, Armijo β₀ = 1, τ = 0.9, 10 tries."""
+    """The paper's toy values: 1300 iterations, linear schedule, λ = 1, Armijo β₀ = 1, τ = 0.9, 10 tries.
+
+    The gradient-like method keeps gncviewer's largest-t level rule and no step on a failed search; the
+    reference code's exact rules are the toy kind's ``paper-*`` presets (``problems/toy.py``)."""
     base = SolverConfig(
         iterations=TOY_ITERATIONS,
         t_max=1.0,

@@ -157,7 +157,7 @@ class ProblemKind(ABC):
 
     @abstractmethod
     def default_config(self) -> SolverConfig:
-        """The solver settings this kind starts from (the paper's for the toy, CT's reference values)."""
+        """The solver settings this kind starts from (gncviewer's defaults; the reference code's runs are presets)."""
 
     def preset(self, name: str) -> Preset:
         """The preset called ``name`` (ConfigError naming ``preset`` with the known names otherwise)."""
@@ -254,7 +254,7 @@ class ProblemKind(ABC):
         problem's safe step (CT: 1/‖A‖²; the toy's λ = 1 would diverge there)."""
         if "step_size" in given or built.info.suggested_step == config.step_size:
             return config
-        if config.effective_step_rule == "fixed" or config.method == "langevin":
+        if config.effective_step_rule == "fixed" or config.method == "annealed-langevin":
             return config.with_changes(step_size=built.info.suggested_step)
         return config
 

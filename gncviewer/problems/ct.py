@@ -8,6 +8,7 @@ CLI, the explorer and a saved session build exactly the same problem from the sa
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,8 @@ from ..core.ct_geometry import (
 )
 from ..core.params import Param, declared, rule_from
 from ..core.phantoms import check_phantom_spec
-from ..errors import ConfigError, InputFileError
-from .base import BuiltProblem, MetricInfo, ProblemInfo, ProblemKind, ProblemSettings
+from ..errors import ConfigError, InputFileError, ModelError
+from .base import BuiltProblem, MetricInfo, Preset, ProblemInfo, ProblemKind, ProblemSettings
 
 #: The paper's prior weight for CT (α in α_t = α s_t / μ_t).
 CT_ALPHA = 10.0
@@ -203,6 +204,19 @@ NOISE = Param(
     low=0.0,
     high=10.0,
 )
+#: Back-projections used in the gradients (``ADJOINT``).
+ADJOINTS = ("transpose", "odl")
+ADJOINT = Param(
+    "adjoint",
+    "choice",
+    "back-projection",
+    "the back-projection in ∇F: transpose: Aᵀ, the exact gradient of ½‖Ax − y‖²; odl: Δθ·Δs·Aᵀ, ODL's "
+    "weighted adjoint as the reference code uses it while its f keeps ½‖Ax − y‖² (the data term then pulls "
+    "Δθ·Δs times more weakly in the directions than in f: 0.052 at 128², 60 angles)",
+    GROUP,
+    choices=ADJOINTS,
+    rebuild=False,
+)
 NOISE_SEED = Param("noise_seed", "int", "noise seed", "seed of the measurement noise", GROUP, low=0, high=2**63 - 1)
 MODEL = Param(
     "model",
@@ -276,6 +290,7 @@ class CTSettings(ProblemSettings):
     model: str | None = declared(MODEL, None)
     alpha: float = declared(ALPHA, CT_ALPHA)
     t_min: float = declared(T_MIN, CT_T_MIN)
+    adjoint: str = declared(ADJOINT, "transpose")
 
     def check_together(self) -> None:
         self.geometry  # noqa: B018 - constructing it checks the matrix's size limit, naming the field
@@ -297,7 +312,9 @@ class CTSettings(ProblemSettings):
 
 
 def ct_defaults(**changes: Any) -> SolverConfig:
-    """The CT reference values: BB-initialised Armijo, τ = 0.5, at most 15 tries; angle condition c = 0.2."""
+    """gncviewer's CT solver defaults: the reference code's line search (BB-initialised Armijo ×4, τ = 0.5,
+    at most 15 tries, c₁ = 1e-3) with our level rule (largest-t with the angle condition c = 0.2 on a
+    linear schedule, no step on a failed search).  The reference run itself: ``CT_PRESETS``."""
     base = SolverConfig(
         iterations=200,
         t_max=1.0,
@@ -310,10 +327,123 @@ def ct_defaults(**changes: Any) -> SolverConfig:
     return base.with_changes(**changes)
 
 
+#: Where the reference values come from (alexdenker/GradOpt-SGM at 5d9fb4c); docs/METHOD.md, "CT: the
+#: reference run" lists every value with its line.
+REFERENCE_SOURCE = (
+    "GradOpt-SGM graduated_optimisation.py (command-line defaults, lines 43-56; schedule l. 200; BB start "
+    "l. 270-279; Armijo loop l. 294-316; step l. 333) and src/physics/trafo.py (ODL geometry)"
+)
+#: The reference CT run's problem: ODL's parallel-beam geometry (angles at the midpoints of [0, π),
+#: 2⌈n/√2⌉ + 1 detector bins), 5 % noise, α = 10, t_min = 1e-3, ODL's weighted adjoint in the gradients.
+_REFERENCE_PROBLEM: dict[str, Any] = {
+    "noise": 0.05,
+    "angle_range": 180.0,
+    "angle_start": 0.0,
+    "angle_placement": "midpoint",
+    "detector_layout": "odl",
+    "detectors": None,
+    "alpha": 10.0,
+    "t_min": 1e-3,
+    "adjoint": "odl",
+}
+#: Its solver: a log-spaced schedule 1 → 1e-3 over 200 iterations walked one level per iteration with no
+#: descent test, Armijo on f from a Barzilai–Borwein start (×4, first 0.01, a negative estimate used as it
+#: is), τ = 0.5, 15 trials, c₁ = 1e-3, and after 15 failed trials the step β₀·0.5¹⁵.
+_REFERENCE_SOLVER: dict[str, Any] = {
+    "method": "gradient-like",
+    "iterations": 200,
+    "t_max": 1.0,
+    "schedule": "log",
+    "adaptive_rule": "walk",
+    "step_rule": "armijo",
+    "armijo_bb": True,
+    "bb_scale": 4.0,
+    "bb_initial": 0.01,
+    "bb_fallback": "zero",
+    "armijo_tau": 0.5,
+    "armijo_max_tries": 15,
+    "armijo_c1": 1e-3,
+    "on_failure": "one-more-backtrack",
+    "grad_tol": 0.0,
+}
+#: Its fixed-step experiment: the same loop with β = 5e-4 instead of the line search.
+_REFERENCE_FIXED = {**_REFERENCE_SOLVER, "step_rule": "fixed", "step_size": 5e-4}
+#: The reference start is torch.randn after torch.manual_seed(10); noise:10 is N(0, I) from seed 10 too,
+#: but drawn differently (float64 from a generator of its own), so it is another image of the same law.
+REFERENCE_INIT = "noise:10"
+
+CT_PRESETS = (
+    Preset(
+        "reference-ct",
+        "reference CT run (128², 60 angles; needs a 128² model)",
+        "the reference code's CT run: 128 × 128, 60 angles at the midpoints of [0, π), 183 detector bins, 5 % "
+        "noise, α = 10, log schedule 1 → 1e-3 over 200 iterations walked one level per iteration without a "
+        "descent test, BB-started Armijo (×4, τ = 0.5, 15 trials, the step β₀·0.5¹⁵ after 15 failures), ODL's "
+        "weighted adjoint, start N(0, I). No 128 × 128 model ships: give --model (train one with gncviewer "
+        "train --size 128)",
+        settings={**_REFERENCE_PROBLEM, "size": 128, "angles": 60},
+        config=_REFERENCE_SOLVER,
+        init=REFERENCE_INIT,
+        source=REFERENCE_SOURCE,
+    ),
+    Preset(
+        "reference-ct-fixed-step",
+        "reference CT fixed-step run (128², 60 angles; needs a 128² model)",
+        "the reference code's fixed-step experiment: the reference CT run with the constant step 5e-4 instead "
+        "of the line search (needs a 128 × 128 model, as reference-ct)",
+        settings={**_REFERENCE_PROBLEM, "size": 128, "angles": 60},
+        config=_REFERENCE_FIXED,
+        init=REFERENCE_INIT,
+        source=REFERENCE_SOURCE + "; fixed step l. 323-324 (--step_size 5e-4)",
+    ),
+    Preset(
+        "reference-ct-64",
+        "reference CT algorithm at 64², 30 angles (not the reference's size)",
+        "the reference code's CT algorithm and conventions (ODL geometry, noise, α, schedule, walk rule, "
+        "BB-started Armijo, failure rule, ODL's adjoint, start N(0, I)) at 64 × 64 with 30 angles, the size the "
+        "shipped prior is trained for (about the same ratio of measurements to unknowns as 128², 60 angles)",
+        settings={**_REFERENCE_PROBLEM, "size": 64, "angles": 30},
+        config=_REFERENCE_SOLVER,
+        init=REFERENCE_INIT,
+        source=REFERENCE_SOURCE + "; size and angles halved (ours)",
+    ),
+    Preset(
+        "reference-ct-64-fixed-step",
+        "reference CT fixed-step algorithm at 64², 30 angles (not the reference's size)",
+        "reference-ct-64 with the reference's constant step 5e-4 instead of the line search",
+        settings={**_REFERENCE_PROBLEM, "size": 64, "angles": 30},
+        config=_REFERENCE_FIXED,
+        init=REFERENCE_INIT,
+        source=REFERENCE_SOURCE + "; fixed step l. 323-324 (--step_size 5e-4); size and angles halved (ours)",
+    ),
+)
+
+
+def odl_adjoint_weight(geometry: CTGeometry) -> float:
+    """Δθ·Δs: the factor by which ODL's ray-transform adjoint (weighted spaces) differs from Aᵀ.
+
+    ODL weights the sinogram space by its cell volume Δθ·Δs (angle step in radians times detector
+    spacing, pixel size 1), so its adjoint is Δθ·Δs·Aᵀ; the reference CT code uses it as the gradient
+    of an unweighted ½‖Ax − y‖² (docs/METHOD.md, "CT: the reference run's adjoint").
+    """
+    return math.radians(geometry.angle_range) / geometry.angles * geometry.detector_spacing
+
+
+def no_shipped_model_message(size: int) -> str:
+    """What to do when no model for ``size``×``size`` ships (the reference run is 128 × 128)."""
+    return (
+        f"no shipped energy prior for {size}×{size} images (the shipped one is 64×64); train one with "
+        f"'gncviewer train --size {size} --out DIR' and give --model DIR/<name>.safetensors, "
+        "or use size 64 (the preset reference-ct-64 runs the reference algorithm there)"
+    )
+
+
 def load_ct_prior(settings: CTSettings, device: Any = "cpu") -> Any:
     """The energy prior named by ``settings.model`` (or the shipped one), checked against the size."""
     from ..core.energy_prior import check_image_size, default_model_path, load_energy_prior
 
+    if not settings.model and not default_model_path(settings.size).is_file():
+        raise ModelError(no_shipped_model_message(settings.size), field="model")
     path = Path(settings.model).expanduser() if settings.model else default_model_path(settings.size)
     try:
         prior = load_energy_prior(path, device=device)
@@ -384,6 +514,7 @@ def build_ct_problem(settings: CTSettings, device: Any = "cpu", dtype: Any = Non
         alpha=float(settings.alpha),
         t_min=float(settings.t_min),
         data_weight=1.0,
+        data_grad_weight=odl_adjoint_weight(geometry) if settings.adjoint == "odl" else None,
         x_true=x_true,
         metrics=metrics,
         info=info,
@@ -419,13 +550,14 @@ def initial_point(spec: str, problem: Any) -> Any:
 
 
 def default_fixed_step(problem: Any) -> float:
-    """``1 / (data_weight · ‖A‖²)``: at t = 1 a step ``−t ∇F`` of this size cannot blow up the data term.
+    """``1 / (w · ‖A‖²)``: at t = 1 a step ``−t ∇F`` of this size cannot blow up the data term.
 
-    The toy's λ = 1 is 1800 times too large for 64×64 CT, whose ‖A‖² is about 1.9e3.
+    ``w`` is the weight of ``Aᵀ(Ax − y)`` in the gradient (``Problem.gradient_data_weight``).  The
+    toy's λ = 1 is 1800 times too large for 64×64 CT, whose ‖A‖² is about 1.9e3.
     """
     from ..core.ct import operator_norm_squared
 
-    return 1.0 / (problem.data_weight * operator_norm_squared(problem.operator))
+    return 1.0 / (problem.gradient_data_weight * operator_norm_squared(problem.operator))
 
 
 def comparison_png(fbp_image: Any, reconstruction: Any, truth: Any) -> bytes:
@@ -464,6 +596,7 @@ class CTKind(ProblemKind):
         MetricInfo("psnr", "PSNR", unit="dB", higher_is_better=True, status_format="{:.2f} dB"),
         MetricInfo("ssim", "SSIM", higher_is_better=True, status_format="{:.3f}"),
     )
+    presets = CT_PRESETS
 
     def default_config(self) -> SolverConfig:
         return ct_defaults()
@@ -548,12 +681,20 @@ class CTKind(ProblemKind):
         return BuiltProblem(problem, info, settings)
 
     def reweight(self, built: BuiltProblem, settings: Any) -> BuiltProblem:
-        """New α or t_min: the operator, data, FBP and network are kept."""
+        """New α, t_min or back-projection weight: the operator, data, FBP and network are kept."""
         from dataclasses import replace
 
         settings = settings.validate()
-        problem = replace(built.problem, alpha=float(settings.alpha), t_min=float(settings.t_min))
-        info = replace(built.info, alpha=float(settings.alpha), t_min=float(settings.t_min))
+        weight = odl_adjoint_weight(settings.geometry) if settings.adjoint == "odl" else None
+        problem = replace(
+            built.problem, alpha=float(settings.alpha), t_min=float(settings.t_min), data_grad_weight=weight
+        )
+        info = replace(
+            built.info,
+            alpha=float(settings.alpha),
+            t_min=float(settings.t_min),
+            suggested_step=float(default_fixed_step(problem)),
+        )
         return BuiltProblem(problem, info, settings)
 
     def initial_points(self, built: BuiltProblem, init: str) -> list[Any]:
@@ -579,6 +720,7 @@ class CTKind(ProblemKind):
                 "noise_norm": truth_space.norm if truth_space is not None else None,
                 "noise_per_angle": truth_space.row_norms.tolist() if truth_space is not None else None,
             },
+            "data_gradient_weight": built.problem.gradient_data_weight,
         }
 
     def summary_line(self, built: BuiltProblem, final: Any) -> str:

@@ -288,7 +288,9 @@ class SweepSpec:
             base_settings, base_config, base_init = kind.default_settings(), kind.default_config(), kind.init_default
         setting_names = {p.name for p in kind.settings_type.params()}
         config_names = {p.name for p in SolverConfig.params()}
-        given = tuple(sorted(n for n, where in self.fields.items() if n in config_names and where))
+        # As in ``solve --preset``: a preset's solver values count as given (a fixed step it sets stays).
+        preset_given = set(kind.preset(self.preset).config) if self.preset is not None else set()
+        given = tuple(sorted({n for n, where in self.fields.items() if n in config_names and where} | preset_given))
         cells: list[Cell] = []
         seen: set[str] = set()
         checked: set[tuple] = set()

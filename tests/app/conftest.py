@@ -38,7 +38,7 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def toy_state() -> ExplorerState:
-    """The toy with 200 iterations (quick) from the reference start (−5, 5)."""
+    """The toy with 200 iterations (quick) from the tour's start (−5, 5)."""
     return ExplorerState.of("toy", config=toy_defaults(iterations=200))
 
 

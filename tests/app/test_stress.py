@@ -51,7 +51,7 @@ def test_random_commands_during_a_run(make_window, qtbot) -> None:
         "t_max": lambda: f"{rng.uniform(0.5, 4.0):.3f}",
         "step_size": lambda: f"{rng.uniform(0.1, 1.5):.3f}",
         "iterations": lambda: str(rng.randint(50, 3000)),
-        "method": lambda: rng.choice(["gnc-flow", "gradient-like", "descent", "langevin"]),
+        "method": lambda: rng.choice(["gnc-flow", "gradient-like", "descent", "annealed-langevin"]),
         "schedule": lambda: rng.choice(["linear", "log"]),
         "adaptive_rule": lambda: rng.choice(["largest-t", "skip"]),
         "init": lambda: "; ".join(

@@ -73,3 +73,24 @@ def test_ct_close_mid_run(make_window, ct_state, qtbot) -> None:
     qtbot.waitUntil(lambda: w.model.last_iteration > 2, timeout=WAIT_MS)
     w.close()
     assert w.shutdown_ok and not solver_threads()
+
+
+def test_reference_presets_in_the_explorer(make_window, ct_state, qtbot) -> None:
+    """reference-ct (128², no shipped model) is refused with the way to get one and changes nothing;
+    reference-ct-64 runs with the shipped prior and shows its name with nothing changed."""
+    w = make_window(ct_state)
+    before = w.state
+    w.controls.set_text("preset", "reference-ct")
+    qtbot.waitUntil(lambda: bool(w.errors) and not w.pending, timeout=WAIT_MS)
+    assert "no shipped energy prior for 128×128" in w.errors[-1][1] and "gncviewer train --size 128" in w.errors[-1][1]
+    assert w.state == before and w.info.kind == "ct" and w.info.event_shape == (16, 16)
+    w.controls.set_text("preset", "reference-ct-64")
+    qtbot.waitUntil(lambda: w.info.event_shape == (64, 64) and not w.pending, timeout=WAIT_MS)
+    assert w.state.setup.preset == "reference-ct-64" and w.state.setup.preset_changes(w.state.kind) == {}
+    assert (w.state.config.adaptive_rule, w.state.config.on_failure) == ("walk", "one-more-backtrack")
+    assert w.state.init == "noise:10" and "30 angles" in w.info.label
+    w.step(2)
+    qtbot.waitUntil(lambda: w.model.last_iteration == 2 and w.run_state == "paused", timeout=WAIT_MS)
+    records = w.model.trajectories[0].records
+    assert [r.t for r in records[1:]] == pytest.approx([1.0, 10 ** (-3 / 199)])
+    assert all(r.moved for r in records[1:])

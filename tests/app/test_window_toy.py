@@ -224,6 +224,9 @@ def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> Non
     assert result.global_min_fraction.shape == (3, 41)
     assert pane.near_image.image.shape == (3, 41)
     assert pane.start_image.image.shape == (5, 5, 3)
+    np.testing.assert_array_equal(pane.xy_image.image, result.reach_rate.astype(np.float32))
+    assert len(pane.xy_local.data) == len(result.minima) - 1 and len(pane.contours.xData) > 0
+    assert pane.data_line.isVisible()
     assert pane.progress.value() == 100
     assert pane.empty_label.isHidden() and not pane.graphics.isHidden()
     # "Where each start ended" spans the grid of starts (±10 and half a cell: ±12.5 for 5 starts), not ±30.
@@ -235,6 +238,27 @@ def test_convergence_map_in_the_background(make_window, toy_state, qtbot) -> Non
     qtbot.waitUntil(lambda: w.model.config.t_max == pytest.approx(result.t_max[1]), timeout=WAIT_MS)
     assert w.state.config.method == "gnc-flow" and w.state.config.iterations == 40
     assert parse_points(w.state.init) == ((-10.0, 10.0),)
+
+
+def test_convergence_map_runs_the_paper_presets(make_window, toy_state, qtbot) -> None:
+    """A preset chosen in the pane runs the reference code's rules; a click loads them, preset named."""
+    w = make_window(toy_state)
+    pane = w.map_pane
+    pane.method.setCurrentText("preset paper-gradient-like")
+    pane.t_lo.setText("1")
+    pane.t_hi.setText("2")
+    pane.t_count.setText("2")
+    pane.grid_size.setText("3")
+    pane.iterations.setText("20")
+    assert w.compute_map()
+    qtbot.waitUntil(lambda: pane.result is not None, timeout=WAIT_MS)
+    assert pane.result.config["adaptive_rule"] == "skip" and pane.result.config["on_failure"] == "smallest"
+    assert "(preset paper-gradient-like)" in pane.message.text()
+    pane.load_requested.emit(pane.cell_changes(1), pane.nearest_start(0.0, 0.0))
+    qtbot.waitUntil(lambda: w.state.setup.preset == "paper-gradient-like" and not w.pending, timeout=WAIT_MS)
+    assert w.state.config.t_max == pytest.approx(2.0) and w.state.config.adaptive_rule == "skip"
+    changes = {"iterations": 20, "t_max": pytest.approx(2.0), "init": "0, 0"}
+    assert w.state.setup.preset_changes(w.state.kind) == changes
 
 
 def test_convergence_map_bad_input_and_cancel(make_window, toy_state, qtbot) -> None:

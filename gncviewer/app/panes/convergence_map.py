@@ -1,4 +1,5 @@
-"""The paper's convergence study on the toy, computed in the background and shown as heat maps."""
+"""The paper's convergence study on the toy, computed in the background: heat maps over iteration × t_max,
+the outcome per start at one t_max, and the paper's xy-plane figure (per start, over all t_max)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from PyQt6.QtWidgets import (
 
 from ...core.config import SolverConfig
 from ...errors import ConfigError
+from ...problems import get_kind
 from .. import help_texts
 from .base import Pane, colormap
 
@@ -28,6 +30,32 @@ from .base import Pane, colormap
 REACHED = (0, 158, 115)
 STATIONARY = (86, 140, 233)
 NEITHER = (90, 90, 90)
+#: The methods the batched study runs (with the main view's other settings).
+MAP_METHODS = ("gnc-flow", "gradient-like")
+#: The kind whose presets the study offers (the reference code's rules for each method).
+MAP_KIND = "toy"
+#: Contour levels of f behind the xy-plane figure (as many as the reference code's figure draws).
+CONTOUR_LEVELS = 25
+
+
+def contour_path(axis: np.ndarray, values: np.ndarray, levels: int = CONTOUR_LEVELS) -> tuple[np.ndarray, np.ndarray]:
+    """Contour lines of ``values[i, j]`` at (axis[j], axis[i]) for ``levels`` evenly spaced values, as one
+    polyline with NaN breaks (one plot item draws them all)."""
+    from skimage.measure import find_contours
+
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or finite.max() <= finite.min():
+        return np.zeros(0), np.zeros(0)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    index = np.arange(len(axis))
+    for level in np.linspace(finite.min(), finite.max(), levels + 2)[1:-1]:
+        for line in find_contours(values, level):
+            xs.extend((np.interp(line[:, 1], index, axis), np.array([np.nan])))
+            ys.extend((np.interp(line[:, 0], index, axis), np.array([np.nan])))
+    if not xs:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def parse_float(text: str, name: str) -> float:
@@ -53,8 +81,10 @@ def parse_int(text: str, name: str, low: int, high: int) -> int:
 class ConvergenceMapPane(Pane):
     """Inputs, progress and results of one map; emits ``load_requested(changes, start)`` on a click.
 
-    ``changes`` are SolverConfig fields (method, t_max, iterations); ``start`` is a starting point
-    (x, y) or None when a heat-map cell (not a point) was clicked.
+    The method chooser offers each batched method with the main view's other settings, and the toy's
+    presets (the reference code's rules).  ``changes`` are the study's SolverConfig fields with the
+    row's t_max, plus ``preset`` when the study ran one; ``start`` is a starting point (x, y) or None
+    when a heat-map cell (not a point) was clicked.
     """
 
     compute_requested = pyqtSignal()
@@ -67,7 +97,18 @@ class ConvergenceMapPane(Pane):
         form = QGridLayout()
         form.setHorizontalSpacing(6)
         self.method = QComboBox()
-        self.method.addItems(["gnc-flow", "gradient-like"])
+        self._choices: list[tuple[str, str | None]] = [(m, None) for m in MAP_METHODS]
+        for method in MAP_METHODS:
+            self.method.addItem(method)
+            self.method.setItemData(
+                self.method.count() - 1, "with the main view's other solver settings", Qt.ItemDataRole.ToolTipRole
+            )
+        for preset in get_kind(MAP_KIND).presets:
+            self._choices.append((str(preset.config.get("method", "")), preset.name))
+            self.method.addItem(f"preset {preset.name}")
+            self.method.setItemData(self.method.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+        self.study_preset: str | None = None
+        self._pending_preset: str | None = None
         self.t_lo = QLineEdit("0.01")
         self.t_hi = QLineEdit("10")
         self.t_count = QLineEdit("10")
@@ -96,7 +137,7 @@ class ConvergenceMapPane(Pane):
             for col, (label, widget) in enumerate(entries):
                 form.addWidget(QLabel(label), r, 2 * col)
                 form.addWidget(widget, r, 2 * col + 1)
-        self.method.setMaximumWidth(130)
+        self.method.setMaximumWidth(210)
         self.compute_button = QPushButton("Compute")
         self.compute_button.setToolTip("Run the study in the background (the explorer stays usable)")
         self.cancel_button = QPushButton("Cancel")
@@ -137,9 +178,8 @@ class ConvergenceMapPane(Pane):
         bar = pg.ColorBarItem(
             values=(0, 1), colorMap=colormap("inferno"), interactive=False, width=10, label="fraction"
         )
-        bar.setImageItem([self.near_image, self.stat_image])
         self.graphics.ci.addItem(bar, row=0, col=2)
-        self.start_plot = self.graphics.addPlot(row=1, col=0, colspan=3)
+        self.start_plot = self.graphics.addPlot(row=1, col=0)
         # The heat maps carry the study's main result: give them more height than the per-start map.
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
@@ -154,6 +194,11 @@ class ConvergenceMapPane(Pane):
             symbol="star", size=18, pen=pg.mkPen("k"), brush=pg.mkBrush(255, 215, 0)
         )
         self.start_plot.addItem(self.global_marker)
+        self.xy_plot, self.xy_image = self._xy_plane()
+        # The two per-start maps share the heat maps' columns, so both get half the width.
+        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+        bar.setImageItem([self.near_image, self.stat_image, self.xy_image])
         # The key goes below the map (a legend box inside the plot would cover part of the grid).
         key = "&nbsp;&nbsp;&nbsp;".join(
             f"<span style='color:#{r:02x}{g:02x}{b:02x}'>■</span> {text}"
@@ -178,6 +223,29 @@ class ConvergenceMapPane(Pane):
         self.cancel_button.clicked.connect(self.cancel_requested.emit)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
 
+    def _xy_plane(self) -> tuple[pg.PlotItem, pg.ImageItem]:
+        """The paper's xy-plane figure: the fraction of all t_max reaching x* per start, over contours of f,
+        with the line Ax = y, the global minimum (star) and the other local minima (hollow circles)."""
+        plot = self.graphics.addPlot(row=1, col=1)
+        plot.setTitle("xy-plane: over all t_max", color="#dde3ea", size="9pt")
+        plot.setAspectLocked(True)
+        plot.setMenuEnabled(False)
+        plot.setLabel("bottom", "x₁ (start)")
+        plot.hideAxis("left")  # the same starts as the map beside it
+        image = pg.ImageItem(axisOrder="row-major")
+        image.setColorMap(colormap("inferno"))
+        plot.addItem(image)
+        self.contours = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255, 90), width=1), connect="finite")
+        plot.addItem(self.contours)
+        self.data_line = pg.InfiniteLine(pen=pg.mkPen((230, 230, 230), width=2), movable=False)
+        self.data_line.setVisible(False)
+        plot.addItem(self.data_line)
+        self.xy_global = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("k"), brush=pg.mkBrush(230, 30, 30))
+        self.xy_local = pg.ScatterPlotItem(symbol="o", size=11, pen=pg.mkPen((230, 30, 30), width=2), brush=None)
+        plot.addItem(self.xy_global)
+        plot.addItem(self.xy_local)
+        return plot, image
+
     def _heatmap(self, row: int, col: int, title: str) -> tuple[pg.PlotItem, pg.ImageItem]:
         plot = self.graphics.addPlot(row=row, col=col)
         plot.setTitle(title, color="#dde3ea", size="9pt")
@@ -191,14 +259,18 @@ class ConvergenceMapPane(Pane):
 
     # -- inputs ------------------------------------------------------------------------------------
 
-    def set_defaults(self, config: SolverConfig) -> None:
-        """Follow the main view's method (when supported) and iteration count."""
-        if config.method in ("gnc-flow", "gradient-like"):
-            self.method.setCurrentText(config.method)
+    def set_defaults(self, config: SolverConfig, preset: str | None = None) -> None:
+        """Follow the main view's method or preset (when the study runs it) and iteration count."""
+        if (config.method, preset) in self._choices:
+            self.method.setCurrentIndex(self._choices.index((config.method, preset)))
+        elif config.method in MAP_METHODS:
+            self.method.setCurrentIndex(self._choices.index((config.method, None)))
         self.iterations.setText(str(config.iterations))
 
     def parse(self, base: SolverConfig, t_min: float) -> tuple[SolverConfig, np.ndarray, int]:
-        """The study's config, t_max values and grid size; ConfigError names the bad field."""
+        """The study's config, t_max values and grid size; ConfigError names the bad field.
+
+        ``base`` is the main view's config; a preset chosen here replaces it with the preset's."""
         lo = parse_float(self.t_lo.text(), "t_max from")
         hi = parse_float(self.t_hi.text(), "t_max to")
         count = parse_int(self.t_count.text(), "values", 1, 200)
@@ -209,9 +281,11 @@ class ConvergenceMapPane(Pane):
         if lo > hi:
             raise ConfigError("t_max from", f"must not exceed 'to' ({lo:g} > {hi:g})")
         values = np.logspace(math.log10(lo), math.log10(hi), count) if count > 1 else np.array([lo])
-        config = base.with_changes(
-            method=self.method.currentText(), iterations=iterations, t_max=float(max(values.max(), t_min * 1.0001))
-        )
+        method, preset = self._choices[self.method.currentIndex()]
+        if preset is not None:
+            base = get_kind(MAP_KIND).apply_preset(preset)[1]
+        config = base.with_changes(method=method, iterations=iterations, t_max=float(max(values.max(), t_min * 1.0001)))
+        self._pending_preset = preset
         return config, values, grid
 
     # -- progress and results ----------------------------------------------------------------------
@@ -232,6 +306,7 @@ class ConvergenceMapPane(Pane):
 
     def set_result(self, result) -> None:
         self.result = result
+        self.study_preset = self._pending_preset
         self.set_running(False)
         self.empty_label.hide()
         self.graphics.show()
@@ -247,14 +322,41 @@ class ConvergenceMapPane(Pane):
             plot.setYRange(0, k, padding=0)
         done = result.completed_iterations if result.completed_iterations >= 0 else result.iterations
         partial = "" if done >= result.iterations else f" (cancelled after {done} iterations)"
+        rules = f" (preset {self.study_preset})" if self.study_preset else ""
         self.set_message(
-            f"{result.method}: {len(result.t_max)} × t_max, {len(result.axis)}² starts, "
+            f"{result.method}{rules}: {len(result.t_max)} × t_max, {len(result.axis)}² starts, "
             f"{result.iterations} iterations in {result.seconds:.1f} s{partial}. "
             "Click a row to pick t_max, a starting point to load it."
         )
         self.progress.setValue(100)
         self.progress.setFormat("done" if not partial else "cancelled")
+        self._show_xy_plane(result)
         self.select_row(int(np.argmax(result.global_min_fraction[:, -1])))
+
+    def _show_xy_plane(self, result) -> None:
+        axis = np.asarray(result.axis, dtype=np.float64)
+        step = (axis[-1] - axis[0]) / max(len(axis) - 1, 1)
+        self.xy_image.setImage(np.asarray(result.reach_rate, dtype=np.float32), autoLevels=False, levels=(0.0, 1.0))
+        rect = QRectF(axis[0] - step / 2, axis[0] - step / 2, step * len(axis), step * len(axis))
+        self.xy_image.setRect(rect)
+        self.xy_plot.setRange(rect, padding=0.02)
+        if result.landscape.size:
+            self.contours.setData(*contour_path(np.asarray(result.landscape_axis), np.asarray(result.landscape)))
+        else:
+            self.contours.setData([], [])
+        if result.data_line is not None:
+            (px, py), (dx, dy) = result.data_line
+            self.data_line.setPos((px, py))
+            self.data_line.setAngle(math.degrees(math.atan2(dy, dx)))
+        self.data_line.setVisible(result.data_line is not None)
+        self.xy_global.setData([result.global_min[0]], [result.global_min[1]])
+        others = np.asarray(result.minima, dtype=np.float64).reshape(-1, 2)[1:]
+        self.xy_local.setData(others[:, 0], others[:, 1])
+        self.xy_plot.setTitle(
+            f"xy-plane: share of all {len(result.t_max)} t_max reaching x*",
+            color="#dde3ea",
+            size="9pt",
+        )
 
     @staticmethod
     def _row_ticks(t_max: np.ndarray) -> list[tuple[float, str]]:
@@ -302,7 +404,7 @@ class ConvergenceMapPane(Pane):
         self.global_marker.setData([result.global_min[0]], [result.global_min[1]])
         frac = result.global_min_fraction[row, -1]
         self.start_plot.setTitle(
-            f"where each start ended, t_max = {result.t_max[row]:.3g}: {100 * frac:.1f} % at the global minimum",
+            f"t_max = {result.t_max[row]:.3g}: {100 * frac:.1f} % reach x*",
             color="#dde3ea",
             size="9pt",
         )
@@ -320,16 +422,22 @@ class ConvergenceMapPane(Pane):
                     self.select_row(row)
                     self.load_requested.emit(self.cell_changes(row), None)
                 return
-        box = self.start_plot.getViewBox()
-        if box.sceneBoundingRect().contains(pos):
-            p = box.mapSceneToView(pos)
-            start = self.nearest_start(p.x(), p.y())
-            if start is not None:
-                self.load_requested.emit(self.cell_changes(self.selected_row), start)
+        for plot in (self.start_plot, self.xy_plot):
+            box = plot.getViewBox()
+            if box.sceneBoundingRect().contains(pos):
+                p = box.mapSceneToView(pos)
+                start = self.nearest_start(p.x(), p.y())
+                if start is not None:
+                    self.load_requested.emit(self.cell_changes(self.selected_row), start)
+                return
 
     def cell_changes(self, row: int) -> dict:
+        """The study's solver settings with this row's t_max (and its preset, if it ran one)."""
         result = self.result
-        return {"method": result.method, "t_max": float(result.t_max[row]), "iterations": int(result.iterations)}
+        changes = {**result.config, "t_max": float(result.t_max[row])}
+        if self.study_preset is not None:
+            changes["preset"] = self.study_preset
+        return changes
 
     def nearest_start(self, x: float, y: float) -> tuple[float, float] | None:
         """The grid start nearest to (x, y), or None when the click is outside the grid."""
