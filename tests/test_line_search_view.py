@@ -91,8 +91,8 @@ def test_fixed_steps_and_records_without_a_step_rule() -> None:
     assert trace.steps == (records[3].step_size,) and trace.values == (records[3].f,)
     assert "fixed step" in explain(records[3], built.problem.t_min)
     assert records[0].search is None and "starting point" in explain(records[0], built.problem.t_min)
-    built, records = toy_records(method="langevin", iterations=3)
-    view = view_of(built, records, 2, method="langevin")
+    built, records = toy_records(method="annealed-langevin", iterations=3)
+    view = view_of(built, records, 2, method="annealed-langevin")
     assert view.trace is None and not view.has_curves and "no line search" in view.explanation
 
 

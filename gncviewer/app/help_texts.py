@@ -34,7 +34,7 @@ NOISE_LEVEL = (
     "The smoothing level t used at every iteration (log scale). The grey dashed curve is the schedule grid "
     "t_1 > … > t_N = t_min that the GNC flow walks down one step per iteration. The gradient-like method picks "
     "t adaptively: the largest level on the grid whose direction d(t) = −t∇F(x, t) still points downhill for "
-    "the real objective f; red crosses are levels it tried and rejected, orange triangles iterations the skip "
+    "the real objective f; red crosses are levels it tried and rejected, orange ▼ iterations the skip "
     "rule spent without moving (the walk rule, the reference code's CT rule, takes every level in turn and "
     "steps whatever the direction). A curve that drops below the grid means the smoothed direction stopped being "
     "useful and the method moved on to sharper levels. Pinned runs are overlaid dash-dotted in their colours."

@@ -133,7 +133,7 @@ def run_payload(model: RunModel) -> dict[str, Any]:
         "config": model.config.to_dict() if model.config is not None else None,
         "settings": model.settings.to_dict() if model.settings is not None else None,
         "init": model.init,
-        "seconds": model.seconds,
+        "seconds": model.seconds if math.isfinite(model.seconds) else None,
         "stopped": model.stopped,
         "finished": model.finished,
         "errors": [

@@ -67,7 +67,7 @@ def explain(record: StepRecord, t_min: float, method: str | None = None) -> str:
     if record.status == "skipped":
         return "skip rule: d(t) was not a descent direction of f at this level, so the iteration took no step"
     if record.search is None:
-        if method == "langevin":
+        if method == "annealed-langevin":
             return "Langevin takes a fixed predictor step and random corrector steps: there is no line search"
         return "this record carries no step-rule trace (a run saved by an older gncviewer)"
     trace = record.search

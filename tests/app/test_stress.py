@@ -98,7 +98,7 @@ def test_random_commands_during_a_run(make_window, qtbot) -> None:
     print(f"longest gap between iterations while running: {longest_gap * 1000:.0f} ms")
     assert longest_gap < MAX_GAP_S, f"no new iteration for {longest_gap:.2f} s while the solver was running"
     # The window, the solver thread and the run agree.
-    assert w.state.config == engine.config == w.model.config
+    assert w.state.config == engine.config == w.model.current_config
     assert w.state.settings.alpha == engine.problem.alpha
     assert w.model.run_id == engine.run_id
     assert w.model.starts

@@ -42,7 +42,7 @@ def _hex(color: tuple[int, int, int]) -> str:
 
 def has_line_search(config: SolverConfig | None) -> bool:
     """Whether the method searches a step (Armijo); fixed steps and Langevin do not."""
-    return config is not None and config.method != "langevin" and config.effective_step_rule == "armijo"
+    return config is not None and config.method != "annealed-langevin" and config.effective_step_rule == "armijo"
 
 
 def forward_filled(values: np.ndarray) -> np.ndarray:
