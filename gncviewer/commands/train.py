@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
         "train",
         help="train an energy prior (denoising score matching) for CT",
         description="Train the energy network E(x,t) = 0.5*|U(x,t)|^2/s_t under the VP SDE by denoising score "
-        "matching, on random ellipses or a folder of images, and write OUT/NAME.safetensors "
+        "matching, on random-ellipse phantoms or a folder of images, and write OUT/NAME.safetensors "
         "(EMA weights) and OUT/NAME.json (model card).",
         epilog=EPILOG,
     )
@@ -43,9 +43,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--data",
-        default="ellipses",
-        help="'ellipses' (random-ellipse phantoms, seeds >= 1000000) or a folder of PNG/TIFF/NPY "
-        "images (default ellipses)",
+        default="gradopt-ellipses",
+        help="training images: 'gradopt-ellipses' (the reference implementation's ellipse law), "
+        "'clipped-ellipses' (gncviewer's earlier law; 'ellipses' is its old name), both drawn from "
+        "seeds >= 1000000 so no evaluation phantom is a training image, or a folder of PNG/TIFF/NPY "
+        "images (default gradopt-ellipses)",
     )
     parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
     parser.add_argument(

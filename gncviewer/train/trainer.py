@@ -33,9 +33,10 @@ import torch
 from ..core.energy_net import EnergyNet, EnergyNetConfig
 from ..core.energy_prior import EnergyPrior, build_card, save_energy_prior
 from ..core.files import write_atomic
+from ..core.phantoms import DEFAULT_ELLIPSES, ellipse_family
 from ..core.sde import VPSDE
 from ..errors import ConfigError, InputFileError, NumericalError
-from .data import ImageSource, make_source
+from .data import ImageSource, is_ellipse_data, make_source
 from .dsm import T_EPS, dsm_loss, sample_times
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -64,7 +65,9 @@ class TrainConfig:
     batch: int = 16
     lr: float = 1e-3
     seed: int = 0
-    data: str = "ellipses"
+    #: an ellipse family of ``core.phantoms`` (``gradopt-ellipses``, ``clipped-ellipses``, alias
+    #: ``ellipses``) or a folder of images.
+    data: str = DEFAULT_ELLIPSES
     checkpoint_every: int = 100
     ema_decay: float = 0.999
     grad_clip: float = 1.0
@@ -115,7 +118,10 @@ class TrainConfig:
     def model_name(self) -> str:
         if self.name:
             return self.name
-        stem = "ellipses" if self.data == "ellipses" else (Path(self.data).expanduser().resolve().name or "images")
+        if is_ellipse_data(self.data):
+            stem = ellipse_family(self.data)
+        else:
+            stem = Path(self.data).expanduser().resolve().name or "images"
         return f"{stem}{self.size}"
 
     def to_dict(self) -> dict[str, Any]:
