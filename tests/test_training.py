@@ -136,7 +136,9 @@ def test_fresh_run_refuses_to_overwrite_a_checkpoint_and_resume_checks_settings(
 
 def test_ellipse_pool_is_rebuilt_exactly_from_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        data_module, "ellipse_phantom", lambda size, seed: np.full((size, size), seed % 997 / 997, dtype=np.float32)
+        data_module,
+        "ellipse_phantom",
+        lambda size, seed, family: np.full((size, size), seed % 997 / 997, dtype=np.float32),
     )
     gen = torch.Generator().manual_seed(0)
     source = EllipseSource(8, pool_size=10, refresh=3)

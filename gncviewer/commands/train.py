@@ -53,8 +53,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--init-from",
         default=None,
-        metavar="WEIGHTS",
-        help="start from this .safetensors model (e.g. the shipped prior) instead of random weights",
+        metavar="NAME|PATH",
+        help="start from these weights instead of random ones: a shipped model's name (e.g. "
+        "gradopt-ellipses64) or a .safetensors file with its .json card",
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(

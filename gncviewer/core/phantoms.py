@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -131,48 +132,92 @@ def _reference_axis(size: int) -> np.ndarray:
     return (np.linspace(0.0, 1.0, size) - 0.5) / 0.5
 
 
+@dataclass(frozen=True)
+class EllipseSet:
+    """Parameters of k ellipses on the reference square ``[-1, 1]²``, each a float64 array of shape ``(k,)``.
+
+    ``a`` and ``b`` are signed semi-axes (only their squares enter), ``theta`` the rotation in radians.
+    """
+
+    intensity: np.ndarray
+    x0: np.ndarray
+    y0: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    theta: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.intensity.shape[0])
+
+
+def draw_gradopt_ellipses(rng: np.random.RandomState) -> EllipseSet:
+    """The ellipses of one ``gradopt-ellipses`` image, drawn in the reference implementation's order.
+
+    n ~ Poisson(20); per ellipse, in this order, centre x0, y0 ~ U[-0.5, 0.5), one Exponential draw
+    that is discarded, signed semi-axes a, b ~ U[-0.5, 0.5) and a rotation θ ~ U[0, 2π); then n
+    fresh intensities ~ Exponential(mean 0.4).  ``rng`` is a legacy ``RandomState``: its uniform
+    and exponential samplers take one double per value, so one ``(n, 6)`` block consumes the stream
+    exactly as n rounds of six scalar draws do, and a seed gives the reference's ellipses.
+    """
+    k = int(rng.poisson(MEAN_ELLIPSES))
+    u = rng.random_sample((k, _GRADOPT_DRAWS))
+    intensity = rng.exponential(GRADOPT_INTENSITY_MEAN, size=k)
+    w = GRADOPT_HALF_WIDTH
+    return EllipseSet(
+        intensity=intensity,
+        x0=u[:, 0] - w,
+        y0=u[:, 1] - w,
+        a=u[:, 3] - w,
+        b=u[:, 4] - w,
+        theta=u[:, 5] * 2.0 * math.pi,
+    )
+
+
+def rasterise_ellipses(size: int, ellipses: EllipseSet) -> np.ndarray:
+    """The float64 ``(size, size)`` sum of the ellipses' intensities, point-sampled, not normalised.
+
+    Pixel ``[i, j]`` is the point ``(x_i, y_j)`` of ``_reference_axis`` (the FIRST array axis is x,
+    both ends of ``[-1, 1]`` included) and lies inside an ellipse iff
+    ``((c·dx + s·dy)/a)² + ((−s·dx + c·dy)/b)² ≤ 1`` with ``dx = x_i − x0``, ``dy = y_j − y0``,
+    ``c, s = cos θ, sin θ`` (no anti-aliasing).  Intensities add where ellipses overlap.  All k
+    ellipses are tested in one ``(k, size, size)`` expression and summed over the first axis, one
+    ellipse after another, which is the order of adding them one by one.
+    """
+    grid = _reference_axis(size)
+    px, py = grid[None, :, None], grid[None, None, :]  # x along the first axis, y along the second
+
+    def col(values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=np.float64)[:, None, None]
+
+    cos_t, sin_t = col(np.cos(ellipses.theta)), col(np.sin(ellipses.theta))
+    dx, dy = px - col(ellipses.x0), py - col(ellipses.y0)
+    along = cos_t * dx + sin_t * dy  # coordinates in the ellipse's own frame
+    across = -sin_t * dx + cos_t * dy
+    with np.errstate(divide="ignore"):  # a zero semi-axis (probability 2**-53) is an empty ellipse
+        inv_a2, inv_b2 = 1.0 / col(ellipses.a) ** 2, 1.0 / col(ellipses.b) ** 2
+        inside = along**2 * inv_a2 + across**2 * inv_b2 <= 1.0
+    return np.sum(np.where(inside, col(ellipses.intensity), 0.0), axis=0).reshape(size, size)
+
+
 def gradopt_ellipses(size: int, rng: np.random.RandomState) -> np.ndarray:
     """One ``gradopt-ellipses`` phantom, ``(size, size)`` float32 in ``[0, 1]`` with max exactly 1.
 
     The law of the reference implementation's ellipse dataset (docs/METHOD.md, "CT: phantoms"):
-    n ~ Poisson(20) ellipses; per ellipse, in this order, centre x0, y0 ~ U[-0.5, 0.5), one
-    Exponential draw that is discarded, signed semi-axes a, b ~ U[-0.5, 0.5) (only a², b² are
-    used, so |a|, |b| ~ U[0, 0.5]) and a rotation θ ~ U[0, 2π); then n fresh intensities
-    ~ Exponential(mean 0.4).  Intensities ADD where ellipses overlap (all are positive, nothing is
-    clipped).  Pixel ``[i, j]`` is the point ``(x_i, y_j)`` of ``_reference_axis`` (the FIRST array
-    axis is x, endpoints included) and lies inside iff
-    ``((c·dx + s·dy)/a)² + ((−s·dx + c·dy)/b)² ≤ 1`` (point sampling, no anti-aliasing).  The sum
-    is computed in float64, divided by its max and returned as float32.
-
-    ``rng`` is a legacy ``RandomState`` consumed in the reference's call order, so
-    ``gradopt_ellipses(n, RandomState(s))`` is the reference dataset's first image for seed ``s``
-    at size n.  An image with no ellipse pixel (n = 0, probability 2·10⁻⁹, or only ellipses that
-    miss every sample point), which the reference would divide by zero, is replaced by the next
-    draw from the same stream.
+    ``draw_gradopt_ellipses`` (Poisson(20) ellipses, Exponential(mean 0.4) intensities, centres
+    in ``[-0.5, 0.5)²``, semi-axes up to 0.5, any rotation), ``rasterise_ellipses`` (additive,
+    point-sampled, first axis x, image border included), computed in float64, divided by its max
+    and returned as float32.  So ``gradopt_ellipses(n, RandomState(s))`` is the reference
+    dataset's first image for seed ``s`` at size n.  An image with no ellipse pixel (n = 0,
+    probability 2·10⁻⁹, or only ellipses that miss every sample point), which the reference would
+    divide by zero, is replaced by the next draw from the same stream.
     """
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
-    grid = _reference_axis(size)
-    px, py = grid[None, :, None], grid[None, None, :]  # x along the first axis, y along the second
-    w = GRADOPT_HALF_WIDTH
     while True:
-        k = int(rng.poisson(MEAN_ELLIPSES))
-        # One (k, 6) block consumes the stream exactly as k sequential calls of six scalar draws do:
-        # the legacy uniform and exponential samplers each take one double per value.
-        u = rng.random_sample((k, _GRADOPT_DRAWS))
-        intensity = rng.exponential(GRADOPT_INTENSITY_MEAN, size=k)
-        if k == 0:
+        ellipses = draw_gradopt_ellipses(rng)
+        if len(ellipses) == 0:
             continue
-        x0, y0 = u[:, 0] - w, u[:, 1] - w
-        inv_a2, inv_b2 = 1.0 / (u[:, 3] - w) ** 2, 1.0 / (u[:, 4] - w) ** 2
-        theta = u[:, 5] * 2.0 * math.pi
-        cos_t, sin_t = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
-        dx, dy = px - x0[:, None, None], py - y0[:, None, None]
-        along = cos_t * dx + sin_t * dy  # coordinates in the ellipse's own frame
-        across = -sin_t * dx + cos_t * dy
-        inside = along**2 * inv_a2[:, None, None] + across**2 * inv_b2[:, None, None] <= 1.0
-        # Summed over axis 0 one ellipse after another, the same order as adding them one by one.
-        image = np.sum(np.where(inside, intensity[:, None, None], 0.0), axis=0)
+        image = rasterise_ellipses(size, ellipses)
         peak = float(image.max())
         if peak > 0.0:
             return (image / peak).astype(np.float32)

@@ -26,7 +26,7 @@ CT_ALPHA = 10.0
 CT_T_MIN = 1e-3
 #: Algorithm 2's angle condition on CT: accept d(t) only when cos∠(d(t), −∇f) ≥ CT_DESCENT_C.
 #: With c = 0 (the toy's strict-descent default) the CT run accepts large-t directions almost
-#: orthogonal to −∇f (median cosine 0.016 on ellipses:1, FBP start): Armijo then needs 5–15 trials
+#: orthogonal to −∇f (median cosine 0.016 on clipped-ellipses:1, FBP start): Armijo then needs 5–15 trials
 #: for steps that barely lower f, and t is still at 0.2 after 200 iterations.  The convergence theory
 #: of gradient-like methods needs the angle bounded away from 90°, i.e. c > 0; with c = 0.2 the level
 #: reaches t_min after 100–140 iterations from zeros, FBP or noise starts (README, "CT").
@@ -80,11 +80,26 @@ def _phantom_rule(text: str) -> str | None:
     return None
 
 
+def _model_rule(text: str) -> str | None:
+    """Empty is refused (the field is optional: no value means the shipped default); a bare name must
+    be a shipped model.  Paths are only read when the problem is built (``check_files``)."""
+    from ..core.energy_prior import is_model_name, shipped_model_names
+
+    if not text.strip():
+        return "give a shipped model's name or the path of a .safetensors weights file"
+    if is_model_name(text) and text.strip() not in shipped_model_names():
+        shipped = ", ".join(shipped_model_names()) or "none found"
+        return f"{text.strip()!r} is not a shipped model (shipped: {shipped}); or give a .safetensors path"
+    return None
+
+
 PHANTOM = Param(
     "phantom",
     "text",
     "phantom",
-    "ellipses:SEED (random ellipses), shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image",
+    "gradopt-ellipses:SEED (the reference implementation's random-ellipse law), clipped-ellipses:SEED "
+    "(gncviewer's earlier law: signed intensities clipped at 0; ellipses:SEED is its old name), "
+    "shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image",
     GROUP,
     rule=_phantom_rule,
     browse=IMAGE_FILTER,
@@ -114,13 +129,15 @@ MODEL = Param(
     "model",
     "text",
     "model",
-    "energy-prior weights (.safetensors with its .json card); empty: the shipped model for the size",
+    "energy prior: a shipped model's name (gradopt-ellipses64: trained on gradopt-ellipses, the default; "
+    "clipped-ellipses64: trained on clipped-ellipses) or the path of a .safetensors file with its .json "
+    "card; empty: the shipped gradopt-ellipses model for the size",
     GROUP,
     optional=True,
     none_text="",
-    metavar="PATH",
+    metavar="NAME|PATH",
     browse="Weights (*.safetensors)",
-    rule=lambda text: None if text.strip() else "give the path of a .safetensors weights file",
+    rule=_model_rule,
 )
 ALPHA = Param(
     "alpha",
@@ -160,13 +177,14 @@ INIT = Param(
 class CTSettings(ProblemSettings):
     """One CT instance: phantom, geometry, noise and prior.
 
-    ``model`` is a weights file or None for the shipped model for ``size``.  Defaults are the
+    ``model`` is a shipped model's name, a weights file, or None for the shipped default for ``size``
+    (trained on ``gradopt-ellipses``, the default phantom's family).  Defaults are the
     interactive setting (64×64, 30 angles: the paper's ratio of measurements to unknowns).
     """
 
     what = "CT setting"
 
-    phantom: str = declared(PHANTOM, "ellipses:0")
+    phantom: str = declared(PHANTOM, "gradopt-ellipses:0")
     size: int = declared(SIZE, 64)
     angles: int = declared(ANGLES, 30)
     noise: float = declared(NOISE, 0.05)
@@ -199,10 +217,10 @@ def ct_defaults(**changes: Any) -> SolverConfig:
 
 def load_ct_prior(settings: CTSettings, device: Any = "cpu") -> Any:
     """The energy prior named by ``settings.model`` (or the shipped one), checked against the size."""
-    from ..core.energy_prior import check_image_size, default_model_path, load_energy_prior
+    from ..core.energy_prior import check_image_size, load_energy_prior, resolve_model
 
-    path = Path(settings.model).expanduser() if settings.model else default_model_path(settings.size)
     try:
+        path = resolve_model(settings.model, settings.size)
         prior = load_energy_prior(path, device=device)
         check_image_size(prior, settings.size, path)
     except InputFileError as err:

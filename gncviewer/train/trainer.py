@@ -77,7 +77,7 @@ class TrainConfig:
     refresh: int = 8
     architecture: EnergyNetConfig | None = None
     name: str | None = None
-    #: Start from these weights (a .safetensors model, e.g. the shipped prior) instead of a random
+    #: Start from these weights (a .safetensors model or a shipped model's name) instead of a random
     #: initialisation: fine-tuning on more steps or on your own images.
     init_from: str | None = None
 
@@ -175,9 +175,12 @@ class Trainer:
 
     def _load_initial_weights(self, path: str) -> dict[str, Any]:
         """Copy a saved model's weights into the fresh network; the architectures must agree exactly."""
-        from ..core.energy_prior import load_energy_prior
+        from ..core.energy_prior import load_energy_prior, resolve_model
 
-        prior = load_energy_prior(path)
+        try:
+            prior = load_energy_prior(resolve_model(path, self.config.size))
+        except InputFileError as err:
+            raise type(err)(f"--init-from {err}") from None
         if prior.config != self.config.arch:
             raise ConfigError(
                 "init_from",
