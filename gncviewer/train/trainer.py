@@ -169,6 +169,9 @@ class Trainer:
         self.source = source or make_source(config.data, config.size, config.pool_size, config.refresh)
         self.step = 0
         self.seconds = 0.0
+        #: CPU seconds of this process spent in training steps: on a shared machine the wall time
+        #: (``seconds``) says more about the other users than about the run; this is the run's cost.
+        self.cpu_seconds = 0.0
         self.recent: deque[float] = deque(maxlen=LOSS_WINDOW)
 
     # -- construction ----------------------------------------------------------------------------
@@ -234,6 +237,7 @@ class Trainer:
         trainer.source.load_state(state["data"])
         trainer.step = int(state["step"])
         trainer.seconds = float(state["seconds"])
+        trainer.cpu_seconds = float(state.get("cpu_seconds", 0.0))  # absent in older checkpoints
         trainer.recent.extend(float(v) for v in state["recent"])
         return trainer
 
@@ -279,6 +283,7 @@ class Trainer:
             "data": self.source.state(),
             "step": self.step,
             "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
             "recent": list(self.recent),
         }
         buffer = io.BytesIO()
@@ -323,9 +328,10 @@ class Trainer:
         )
         try:
             while self.step < cfg.steps:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 loss = self.train_step()
                 self.seconds += time.perf_counter() - started
+                self.cpu_seconds += time.process_time() - cpu_started
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4f}", avg=f"{self.final_loss:.4f}")
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
@@ -364,6 +370,7 @@ class Trainer:
                 "final_loss_window": len(self.recent),
                 "validation_loss": val,
                 "time_s": round(self.seconds, 1),
+                "cpu_time_s": round(self.cpu_seconds, 1),
                 "device": str(self.device) if self.device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads)",
                 "torch": torch.__version__,
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
