@@ -153,7 +153,7 @@ def main() -> int:
         action="append",
         default=[],
         metavar="SIZE=PATH",
-        help="model for a size, e.g. 64=resources/models/ellipses64.safetensors (repeatable)",
+        help="model for a size, e.g. 64=resources/models/gradopt-ellipses64.safetensors (repeatable)",
     )
     args = parser.parse_args()
     if args.threads:

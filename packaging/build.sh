@@ -60,7 +60,8 @@ install -m 755 packaging/install-desktop.sh "$BUNDLE/install-desktop.sh"
 # -- what must (not) be inside --------------------------------------------------------------------
 say "bundle contents"
 INTERNAL="$BUNDLE/_internal"
-for f in resources/models/ellipses64.safetensors resources/models/ellipses64.json \
+for f in resources/models/gradopt-ellipses64.safetensors resources/models/gradopt-ellipses64.json \
+         resources/models/clipped-ellipses64.safetensors resources/models/clipped-ellipses64.json \
          resources/icons/hicolor/scalable/apps/io.github.gncviewer.GncViewer.svg \
          resources/icons/hicolor/256x256/apps/io.github.gncviewer.GncViewer.png \
          linux/io.github.gncviewer.GncViewer.desktop linux/io.github.gncviewer.GncViewer.metainfo.xml \

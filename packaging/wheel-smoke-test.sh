@@ -55,7 +55,7 @@ SDIST="$(ls "$WORK"/dist/gncviewer-*.tar.gz)"
 import sys, tarfile, zipfile
 wheel, sdist = sys.argv[1], sys.argv[2]
 names = set(zipfile.ZipFile(wheel).namelist())
-needed = ["gncviewer/resources/models/ellipses64.safetensors", "gncviewer/resources/models/ellipses64.json",
+needed = ["gncviewer/resources/models/gradopt-ellipses64.safetensors", "gncviewer/resources/models/gradopt-ellipses64.json",
           "gncviewer/resources/icons/hicolor/scalable/apps/io.github.gncviewer.GncViewer.svg",
           "gncviewer/resources/icons/hicolor/256x256/apps/io.github.gncviewer.GncViewer.png",
           "gncviewer/cli.py", "gncviewer/app/main_window.py"]
@@ -65,7 +65,7 @@ stray = [n for n in names if n.startswith(("tests/", "resources/", "benchmarks/"
 assert not stray, f"outside the package in the wheel: {stray[:5]}"
 with tarfile.open(sdist) as tar:
     members = {m.split("/", 1)[1] for m in tar.getnames() if "/" in m}
-for n in ("resources/models/ellipses64.safetensors", "setup.py", "pyproject.toml", "README.md"):
+for n in ("resources/models/gradopt-ellipses64.safetensors", "setup.py", "pyproject.toml", "README.md"):
     assert n in members, f"missing from the sdist: {n}"
 print(f"ok: wheel carries the prior and the icons ({len(names)} files); sdist carries resources/")
 EOF
@@ -120,7 +120,7 @@ run "$BIN/python" - "$SMOKE/ct.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["iterations_run"] == 2, d.get("iterations_run")
-assert "gncviewer/resources/models/ellipses64.safetensors" in d["model"], d["model"]
+assert "gncviewer/resources/models/gradopt-ellipses64.safetensors" in d["model"], d["model"]
 print(f"ok: solve ct --iterations 2 (shipped prior from the wheel, ASTRA) -> PSNR {d['final']['psnr']:.2f} dB")
 EOF
 

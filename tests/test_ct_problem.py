@@ -53,6 +53,8 @@ def problem(settings: CTSettings):
         ({"t_min": 1.0}, "t_min"),
         ({"phantom": " "}, "phantom"),
         ({"model": ""}, "model"),
+        ({"model": "no-such-model64"}, "model"),
+        ({"phantom": "gradopt-ellipses:x"}, "phantom"),
     ],
 )
 def test_settings_validation(change: dict, field: str) -> None:
@@ -80,7 +82,7 @@ def test_problem_assembly(problem, settings: CTSettings) -> None:
     clean = torch.from_numpy(problem.info["sinogram_clean"])
     rel = float((problem.y - clean).pow(2).mean().sqrt() / clean.abs().mean())
     assert 0.03 < rel < 0.07  # 5 % relative noise (few measurements: loose bounds)
-    assert problem.info["phantom"] == "ellipses:4"
+    assert problem.info["phantom"] == "clipped-ellipses:4"  # the old name, labelled with the law's name
     assert problem.info["fbp"].shape == (SIZE, SIZE)
     assert np.isfinite(problem.info["fbp_psnr"]) and -1 <= problem.info["fbp_ssim"] <= 1
     metrics = problem.compute_metrics(problem.x_true)

@@ -15,8 +15,11 @@ from gncviewer.core.energy_prior import (
     build_card,
     check_image_size,
     default_model_path,
+    is_model_name,
     load_energy_prior,
+    resolve_model,
     save_energy_prior,
+    shipped_model_names,
 )
 from gncviewer.core.sde import VPSDE
 from gncviewer.errors import ModelError
@@ -211,20 +214,70 @@ def test_image_size_mismatch_message() -> None:
 def test_default_model_path_and_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("GNCVIEWER_RESOURCES", raising=False)
     repo = Path(__file__).resolve().parents[1]
-    assert default_model_path(64) == repo / "resources" / "models" / "ellipses64.safetensors"
+    assert default_model_path(64) == repo / "resources" / "models" / "gradopt-ellipses64.safetensors"
     monkeypatch.setenv("GNCVIEWER_RESOURCES", str(tmp_path))
-    assert default_model_path(32) == tmp_path / "models" / "ellipses32.safetensors"
+    assert default_model_path(32) == tmp_path / "models" / "gradopt-ellipses32.safetensors"
 
 
-def test_shipped_model_loads_with_its_card(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_prior_matches_the_default_phantom_family() -> None:
+    from gncviewer.core.phantoms import DEFAULT_ELLIPSES
+    from gncviewer.problems.ct import CTSettings
+
+    assert CTSettings().phantom.split(":")[0] == DEFAULT_ELLIPSES
+    assert default_model_path(64).name == f"{DEFAULT_ELLIPSES}64.safetensors"
+
+
+#: the shipped models: name → (training family, steps, batch).  The default one comes first.
+SHIPPED = {"gradopt-ellipses64": ("gradopt-ellipses", 1800, 16), "clipped-ellipses64": ("clipped-ellipses", 1800, 16)}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_models_load_with_their_cards(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.delenv("GNCVIEWER_RESOURCES", raising=False)
-    prior = load_energy_prior(default_model_path(64))
+    family, steps, batch = SHIPPED[name]
+    prior = load_energy_prior(resolve_model(name, 64))
     assert prior.image_size == 64 and prior.event_shape == (64, 64)
     card = prior.card
     for key in ("architecture", "sde", "image_size", "data", "training", "parameters", "weights_sha256"):
         assert key in card
-    for key in ("steps", "batch", "final_loss", "time_s", "device", "date"):
+    for key in ("steps", "batch", "final_loss", "validation_loss", "time_s", "device", "date"):
         assert key in card["training"]
-    assert card["data"]["kind"] == "ellipses" and card["sde"] == {"type": "VP", "beta_min": 0.1, "beta_max": 20.0}
+    assert card["name"] == name and card["weights_file"] == f"{name}.safetensors"
+    assert card["data"]["kind"] == family and card["data"]["phantom_spec"] == f"{family}:SEED"
+    assert "1000000" in card["data"]["seeds"]  # training seeds stay clear of evaluation seeds
+    assert card["training"]["steps"] == steps and card["training"]["batch"] == batch
+    assert card["training"]["device"] == "cpu (1 threads)"
+    assert 0.0 < card["training"]["final_loss"] < 0.05 and 0.0 < card["training"]["validation_loss"] < 0.05
+    assert card["sde"] == {"type": "VP", "beta_min": 0.1, "beta_max": 20.0}
     log_p, score = prior.log_density_and_score(torch.zeros(2, 64, 64), torch.tensor([0.01, 0.5]))
     assert torch.isfinite(log_p).all() and torch.isfinite(score).all()
+
+
+def test_default_model_is_the_gradopt_prior(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GNCVIEWER_RESOURCES", raising=False)
+    assert set(SHIPPED) <= set(shipped_model_names())
+    assert resolve_model(None, 64) == resolve_model("", 64) == default_model_path(64)
+    assert resolve_model("gradopt-ellipses64", 64) == default_model_path(64)
+    assert load_energy_prior(default_model_path(64)).card["data"]["kind"] == "gradopt-ellipses"
+
+
+def test_model_names_and_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    weights, _ = save_tiny(tmp_path / "models")
+    monkeypatch.setenv("GNCVIEWER_RESOURCES", str(tmp_path))
+    assert shipped_model_names() == (weights.stem,)
+    assert resolve_model(weights.stem, 8) == weights  # a bare name is a shipped model
+    assert load_energy_prior(resolve_model(weights.stem, 8)).image_size == 8
+    assert resolve_model(str(weights), 8) == weights  # a path is a path
+    assert resolve_model("./local", 8) == Path("./local")
+    assert is_model_name("gradopt-ellipses64") and not is_model_name("a/b") and not is_model_name("x.safetensors")
+    with pytest.raises(ModelError, match=rf"no-such: no shipped model of that name \(shipped: {weights.stem}\)"):
+        resolve_model("no-such", 8)
+
+
+def test_old_shipped_name_is_not_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first prior was shipped as ellipses64; it is clipped-ellipses64 now, one file per model."""
+    monkeypatch.delenv("GNCVIEWER_RESOURCES", raising=False)
+    assert "ellipses64" not in shipped_model_names()
+    card = load_energy_prior(resolve_model("clipped-ellipses64", 64)).card
+    assert "ellipses64" in card["renamed"] and card["training"]["config"]["data"] == "ellipses"

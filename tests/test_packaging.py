@@ -121,8 +121,10 @@ def test_spec_bundles_the_model_resources_and_one_qt_binding() -> None:
     text = SPEC.read_text(encoding="utf-8")
     compile(text, str(SPEC), "exec")  # valid Python
     for name in (
-        "resources/models/ellipses64.safetensors",
-        "resources/models/ellipses64.json",
+        "resources/models/gradopt-ellipses64.safetensors",
+        "resources/models/gradopt-ellipses64.json",
+        "resources/models/clipped-ellipses64.safetensors",
+        "resources/models/clipped-ellipses64.json",
         '"resources/models"',
         "resources/icons",
         DESKTOP.name,

@@ -1,4 +1,7 @@
-"""Phantoms: random ellipses, Shepp–Logan, user images and the ``--phantom`` spec, with their errors."""
+"""Phantoms: clipped random ellipses, Shepp–Logan, user images and the ``--phantom`` spec, with their errors.
+
+The ``gradopt-ellipses`` family's laws are tested in ``test_gradopt_ellipses.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,13 @@ import numpy as np
 import pytest
 
 from gncviewer.core.phantoms import (
+    DEFAULT_ELLIPSES,
+    PHANTOM_FORMS,
+    check_phantom_spec,
+    clipped_ellipses_phantom,
+    ellipse_family,
     ellipses_phantom,
+    gradopt_ellipses_phantom,
     load_image,
     phantom_from_spec,
     random_ellipses,
@@ -141,8 +150,14 @@ def test_bad_files_raise_input_file_error(tmp_path: Path, case: str) -> None:
 
 
 def test_spec_forms(tmp_path: Path) -> None:
+    image, label = phantom_from_spec("gradopt-ellipses:3", 32)
+    assert label == "gradopt-ellipses:3" and np.array_equal(image, gradopt_ellipses_phantom(32, 3))
+    image, label = phantom_from_spec(" Clipped-Ellipses:3 ", 32)
+    assert label == "clipped-ellipses:3" and np.array_equal(image, clipped_ellipses_phantom(32, 3))
+    # the old name still loads the same image (saved sessions), labelled with the family's real name
     image, label = phantom_from_spec("ellipses:3", 32)
-    assert label == "ellipses:3" and np.array_equal(image, ellipses_phantom(32, 3))
+    assert label == "clipped-ellipses:3" and np.array_equal(image, ellipses_phantom(32, 3))
+    assert ellipses_phantom is clipped_ellipses_phantom
     image, label = phantom_from_spec("shepp-logan", 32)
     assert label == "shepp-logan" and np.array_equal(image, shepp_logan(32))
     np.save(tmp_path / "x.npy", ellipses_phantom(32, 1))
@@ -150,12 +165,53 @@ def test_spec_forms(tmp_path: Path) -> None:
     assert label == "x.npy" and image.shape == (32, 32)
 
 
-@pytest.mark.parametrize("spec", ["ellipses", "ellipses:", "ellipses:-1", "ellipses:abc", "circles", ""])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "ellipses",
+        "ellipses:",
+        "ellipses:-1",
+        "ellipses:abc",
+        "gradopt-ellipses",
+        "gradopt-ellipses:x",
+        "clipped-ellipses:1.5",
+        "circles",
+        "",
+    ],
+)
 def test_bad_specs_name_the_flag(spec: str) -> None:
     with pytest.raises(ConfigError) as err:
         phantom_from_spec(spec, 32)
     assert err.value.field == "phantom"
-    assert "shepp-logan" in str(err.value)
+    assert "shepp-logan" in str(err.value) and "gradopt-ellipses:SEED" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_gradopt_seed_range_is_checked_before_drawing() -> None:
+    with pytest.raises(ConfigError, match="0 … 4294967295") as err:
+        check_phantom_spec("gradopt-ellipses:4294967296")
+    assert err.value.field == "phantom"
+    assert check_phantom_spec("gradopt-ellipses:4294967295") == ("gradopt-ellipses", 4294967295)
+    assert check_phantom_spec("clipped-ellipses:4294967296") == ("clipped-ellipses", 4294967296)
+
+
+def test_families_and_aliases() -> None:
+    assert DEFAULT_ELLIPSES == "gradopt-ellipses"
+    assert ellipse_family("ellipses") == "clipped-ellipses" and ellipse_family("GRADOPT-ELLIPSES") == "gradopt-ellipses"
+    with pytest.raises(ValueError, match="gradopt-ellipses, clipped-ellipses"):
+        ellipse_family("circles")
+    assert "the paper" not in PHANTOM_FORMS
+
+
+def test_the_two_families_have_different_laws() -> None:
+    """Where the ellipses can lie: gradopt centres are in the central square [-0.5, 0.5)² with
+    semi-axes up to 0.5, so no ellipse reaches the image border; clipped centres lie in a disc of
+    radius 0.7, so ellipses do reach it."""
+    clipped = np.stack([clipped_ellipses_phantom(64, s) for s in range(40)])
+    gradopt = np.stack([gradopt_ellipses_phantom(64, s) for s in range(40)])
+    # the border rows: gradopt centres lie in [-0.5, 0.5)² and axes <= 0.5, so nothing reaches x = ±1
+    assert gradopt[:, [0, -1], :].max() == 0.0 and gradopt[:, :, [0, -1]].max() == 0.0
+    assert clipped[:, [0, -1], :].max() > 0.0  # centres up to 0.7 plus axes up to 0.5 reach the edge
 
 
 def test_missing_image_spec_is_a_file_error(tmp_path: Path) -> None:

@@ -95,6 +95,8 @@ def test_resume_continues_exactly(folder: Path, tmp_path: Path) -> None:
     for name, tensor in straight.net.state_dict().items():
         assert torch.equal(tensor, resumed.net.state_dict()[name]), name
     assert list(straight.recent) == list(resumed.recent)
+    first_cpu = first.cpu_seconds
+    assert first_cpu > 0 and resumed.cpu_seconds > first_cpu  # the CPU time carries over the resume
 
 
 def test_export_writes_a_loadable_model_with_a_card(folder: Path, tmp_path: Path) -> None:
@@ -103,6 +105,7 @@ def test_export_writes_a_loadable_model_with_a_card(folder: Path, tmp_path: Path
     card = json.loads(result.card.read_text())
     assert card["training"]["steps"] == 6 and card["training"]["batch"] == 4
     assert card["data"]["kind"] == "folder" and card["data"]["images"] == 12
+    assert card["training"]["cpu_time_s"] >= 0 and card["training"]["time_s"] >= 0
     prior = load_energy_prior(result.weights)
     assert prior.config == TINY16
     assert not list((tmp_path / "run").glob("*.part"))
@@ -136,7 +139,9 @@ def test_fresh_run_refuses_to_overwrite_a_checkpoint_and_resume_checks_settings(
 
 def test_ellipse_pool_is_rebuilt_exactly_from_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        data_module, "ellipse_phantom", lambda size, seed: np.full((size, size), seed % 997 / 997, dtype=np.float32)
+        data_module,
+        "ellipse_phantom",
+        lambda size, seed, family: np.full((size, size), seed % 997 / 997, dtype=np.float32),
     )
     gen = torch.Generator().manual_seed(0)
     source = EllipseSource(8, pool_size=10, refresh=3)
@@ -223,3 +228,43 @@ def test_cli_runs_and_reports_user_errors(folder: Path, tmp_path: Path, monkeypa
     as_file = parse(["--out", str(blocker)])
     with pytest.raises(InputFileError, match="is a file"):
         as_file.handler(as_file)
+
+
+@pytest.mark.parametrize(
+    ("data", "family", "name"),
+    [
+        ("gradopt-ellipses", "gradopt-ellipses", "gradopt-ellipses16"),
+        ("clipped-ellipses", "clipped-ellipses", "clipped-ellipses16"),
+        ("ellipses", "clipped-ellipses", "clipped-ellipses16"),  # the old name of the clipped law
+    ],
+)
+def test_ellipse_families_as_training_data(data: str, family: str, name: str) -> None:
+    from gncviewer.core.phantoms import seeded_phantom
+    from gncviewer.train.data import VALIDATION_SEED_START, make_source
+
+    source = make_source(data, 16, pool_size=6, refresh=2)
+    assert isinstance(source, EllipseSource) and source.family == family
+    assert source.description["kind"] == family and source.description["phantom_spec"] == f"{family}:SEED"
+    assert ("reference implementation" in source.description["law"]) == (family == "gradopt-ellipses")
+    # pool slot k holds the training phantom with seed 1 000 000 + k, exactly as FAMILY:SEED draws it
+    for k in range(6):
+        np.testing.assert_array_equal(source.pool[k].numpy(), seeded_phantom(family, 16, TRAIN_SEED_START + k))
+    source.batch(3, torch.Generator().manual_seed(0))
+    assert source.next_seed == TRAIN_SEED_START + 6 + 2
+    # the validation set: the same family, seeds 900 000 … (below every training seed, above evaluation seeds)
+    validation = source.validation_set(4)
+    assert validation is not None and validation.shape == (4, 16, 16)
+    for k in range(4):
+        np.testing.assert_array_equal(validation[k].numpy(), seeded_phantom(family, 16, VALIDATION_SEED_START + k))
+    assert VALIDATION_SEED_START + 32 <= TRAIN_SEED_START
+    assert TrainConfig(data=data).model_name == name.replace("16", "64")
+
+
+def test_default_training_data_is_the_reference_law() -> None:
+    assert TrainConfig().data == "gradopt-ellipses"
+    assert parse(["--out", "x"]).data == "gradopt-ellipses"
+
+
+def test_misspelt_family_is_reported_as_not_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="gradopt-ellipses or clipped-ellipses or a folder"):
+        data_module.make_source(str(tmp_path / "gradopt"), 16)

@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
         "train",
         help="train an energy prior (denoising score matching) for CT",
         description="Train the energy network E(x,t) = 0.5*|U(x,t)|^2/s_t under the VP SDE by denoising score "
-        "matching, on random ellipses or a folder of images, and write OUT/NAME.safetensors "
+        "matching, on random-ellipse phantoms or a folder of images, and write OUT/NAME.safetensors "
         "(EMA weights) and OUT/NAME.json (model card).",
         epilog=EPILOG,
     )
@@ -79,9 +79,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--data",
-        default="ellipses",
-        help="'ellipses' (random-ellipse phantoms, seeds >= 1000000) or a folder of PNG/TIFF/NPY "
-        "images (default ellipses)",
+        default="gradopt-ellipses",
+        help="training images: 'gradopt-ellipses' (the reference implementation's ellipse law), "
+        "'clipped-ellipses' (gncviewer's earlier law; 'ellipses' is its old name), both drawn from "
+        "seeds >= 1000000 so no evaluation phantom is a training image, or a folder of PNG/TIFF/NPY "
+        "images (default gradopt-ellipses)",
     )
     parser.add_argument(
         "--lr",
@@ -92,8 +94,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--init-from",
         default=None,
-        metavar="WEIGHTS",
-        help="start from this .safetensors model (e.g. the shipped prior) instead of random weights",
+        metavar="NAME|PATH",
+        help="start from these weights instead of random ones: a shipped model's name (e.g. "
+        "gradopt-ellipses64) or a .safetensors file with its .json card",
     )
     parser.add_argument(
         "--seed", type=_bounded(int, 0, MAX_SEED, "2**63 - 1"), default=0, help="random seed (default 0)"

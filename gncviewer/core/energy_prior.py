@@ -148,13 +148,58 @@ class EnergyPrior(Prior):
 # -- files ---------------------------------------------------------------------------------------
 
 
+#: the family of training phantoms whose shipped model is the default; it matches the CT problem's
+#: default phantom family (``core.phantoms.DEFAULT_ELLIPSES``), so the default prior was trained on
+#: the law of the default test images.
+DEFAULT_MODEL_FAMILY = "gradopt-ellipses"
+
+
+def models_folder() -> Path:
+    """``resources/models``: the shipped models, each ``NAME.safetensors`` beside its ``NAME.json`` card."""
+    return resources_root() / "models"
+
+
 def default_model_path(size: int) -> Path:
-    """The shipped model for ``size``×``size`` images: ``resources/models/ellipses{size}.safetensors``.
+    """The shipped model for ``size``×``size`` images: ``resources/models/gradopt-ellipses{size}.safetensors``.
 
     ``resources`` sits beside the package in a checkout and in the installed bundle; the
     ``GNCVIEWER_RESOURCES`` environment variable points elsewhere (frozen builds, tests).
     """
-    return resources_root() / "models" / f"ellipses{size}.safetensors"
+    return models_folder() / f"{DEFAULT_MODEL_FAMILY}{size}.safetensors"
+
+
+def shipped_model_names() -> tuple[str, ...]:
+    """Names of the shipped models (``resources/models/NAME.safetensors`` with a card), sorted."""
+    folder = models_folder()
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        sorted(p.stem for p in folder.glob("*.safetensors") if p.is_file() and p.with_suffix(".json").is_file())
+    )
+
+
+def is_model_name(text: str) -> bool:
+    """True when ``text`` is a bare name (no folder, no suffix), which means a shipped model."""
+    text = text.strip()
+    return bool(text) and "/" not in text and "\\" not in text and not Path(text).suffix and text not in (".", "..")
+
+
+def resolve_model(text: str | None, size: int) -> Path:
+    """The weights file for a ``model`` setting: empty → the default for ``size``; a bare name →
+    ``resources/models/NAME.safetensors``; anything else → that path (``./NAME`` for a local file
+    without suffix).  A bare name that is not shipped raises ModelError listing the shipped ones."""
+    if text is None or not text.strip():
+        return default_model_path(size)
+    if is_model_name(text):
+        name = text.strip()
+        if name not in shipped_model_names():
+            shipped = ", ".join(shipped_model_names()) or "none found"
+            raise ModelError(
+                f"{name}: no shipped model of that name (shipped: {shipped}); give one of them or the path "
+                "of a .safetensors file (./NAME for a file in the current folder)"
+            )
+        return models_folder() / f"{name}.safetensors"
+    return Path(text.strip()).expanduser()
 
 
 def model_files(path: str | os.PathLike[str]) -> tuple[Path, Path]:

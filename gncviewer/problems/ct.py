@@ -40,7 +40,7 @@ CT_ALPHA = 10.0
 CT_T_MIN = 1e-3
 #: Algorithm 2's angle condition on CT: accept d(t) only when cos∠(d(t), −∇f) ≥ CT_DESCENT_C.
 #: With c = 0 (the toy's strict-descent default) the CT run accepts large-t directions almost
-#: orthogonal to −∇f (median cosine 0.016 on ellipses:1, FBP start): Armijo then needs 5–15 trials
+#: orthogonal to −∇f (median cosine 0.016 on clipped-ellipses:1, FBP start): Armijo then needs 5–15 trials
 #: for steps that barely lower f, and t is still at 0.2 after 200 iterations.  The convergence theory
 #: of gradient-like methods needs the angle bounded away from 90°, i.e. c > 0; with c = 0.2 the level
 #: reaches t_min after 100–140 iterations from zeros, FBP or noise starts (README, "CT").
@@ -78,11 +78,26 @@ def parse_init(spec: str) -> tuple[str, Any]:
     raise ConfigError("init", f"unknown initial point {spec!r}; valid forms: {INIT_FORMS}")
 
 
+def _model_rule(text: str) -> str | None:
+    """Empty is refused (the field is optional: no value means the shipped default); a bare name must
+    be a shipped model.  Paths are only read when the problem is built (``check_files``)."""
+    from ..core.energy_prior import is_model_name, shipped_model_names
+
+    if not text.strip():
+        return "give a shipped model's name or the path of a .safetensors weights file"
+    if is_model_name(text) and text.strip() not in shipped_model_names():
+        shipped = ", ".join(shipped_model_names()) or "none found"
+        return f"{text.strip()!r} is not a shipped model (shipped: {shipped}); or give a .safetensors path"
+    return None
+
+
 PHANTOM = Param(
     "phantom",
     "text",
     "phantom",
-    "ellipses:SEED (random ellipses), shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image",
+    "gradopt-ellipses:SEED (the reference implementation's random-ellipse law), clipped-ellipses:SEED "
+    "(gncviewer's earlier law: signed intensities clipped at 0; ellipses:SEED is its old name), "
+    "shepp-logan, or the path of a PNG/TIFF/JPEG/.npy image",
     GROUP,
     rule=rule_from(check_phantom_spec),
     browse=IMAGE_FILTER,
@@ -222,13 +237,15 @@ MODEL = Param(
     "model",
     "text",
     "model",
-    "energy-prior weights (.safetensors with its .json card); empty: the shipped model for the size",
+    "energy prior: a shipped model's name (gradopt-ellipses64: trained on gradopt-ellipses, the default; "
+    "clipped-ellipses64: trained on clipped-ellipses) or the path of a .safetensors file with its .json "
+    "card; empty: the shipped gradopt-ellipses model for the size",
     GROUP_PRIOR,
     optional=True,
     none_text="",
-    metavar="PATH",
+    metavar="NAME|PATH",
     browse="Weights (*.safetensors)",
-    rule=lambda text: None if text.strip() else "give the path of a .safetensors weights file",
+    rule=_model_rule,
 )
 ALPHA = Param(
     "alpha",
@@ -268,13 +285,14 @@ INIT = Param(
 class CTSettings(ProblemSettings):
     """One CT instance: phantom, geometry, noise and prior.
 
-    ``model`` is a weights file or None for the shipped model for ``size``.  Defaults are the
+    ``model`` is a shipped model's name, a weights file, or None for the shipped default for ``size``
+    (trained on ``gradopt-ellipses``, the default phantom's family).  Defaults are the
     interactive setting (64×64, 30 angles: the paper's ratio of measurements to unknowns).
     """
 
     what = "CT setting"
 
-    phantom: str = declared(PHANTOM, "ellipses:0")
+    phantom: str = declared(PHANTOM, "gradopt-ellipses:0")
     size: int = declared(SIZE, 64)
     noise: float = declared(NOISE, 0.05)
     noise_seed: int = declared(NOISE_SEED, 0)
@@ -336,6 +354,8 @@ REFERENCE_SOURCE = (
 #: The reference CT run's problem: ODL's parallel-beam geometry (angles at the midpoints of [0, π),
 #: 2⌈n/√2⌉ + 1 detector bins), 5 % noise, α = 10, t_min = 1e-3, ODL's weighted adjoint in the gradients.
 _REFERENCE_PROBLEM: dict[str, Any] = {
+    # The reference's test images follow the law of gradopt-ellipses (seed K = the reference's image K).
+    "phantom": "gradopt-ellipses:0",
     "noise": 0.05,
     "angle_range": 180.0,
     "angle_start": 0.0,
@@ -440,12 +460,12 @@ def no_shipped_model_message(size: int) -> str:
 
 def load_ct_prior(settings: CTSettings, device: Any = "cpu") -> Any:
     """The energy prior named by ``settings.model`` (or the shipped one), checked against the size."""
-    from ..core.energy_prior import check_image_size, default_model_path, load_energy_prior
+    from ..core.energy_prior import check_image_size, default_model_path, load_energy_prior, resolve_model
 
     if not settings.model and not default_model_path(settings.size).is_file():
         raise ModelError(no_shipped_model_message(settings.size), field="model")
-    path = Path(settings.model).expanduser() if settings.model else default_model_path(settings.size)
     try:
+        path = resolve_model(settings.model, settings.size)
         prior = load_energy_prior(path, device=device)
         check_image_size(prior, settings.size, path)
     except InputFileError as err:

@@ -33,9 +33,10 @@ import torch
 from ..core.energy_net import EnergyNet, EnergyNetConfig
 from ..core.energy_prior import EnergyPrior, build_card, save_energy_prior
 from ..core.files import write_atomic
+from ..core.phantoms import DEFAULT_ELLIPSES, ellipse_family
 from ..core.sde import VPSDE
 from ..errors import ConfigError, InputFileError, NumericalError
-from .data import ImageSource, make_source
+from .data import ImageSource, is_ellipse_data, make_source
 from .dsm import T_EPS, dsm_loss, sample_times
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -75,7 +76,9 @@ class TrainConfig:
     batch: int = 16
     lr: float = 1e-3
     seed: int = 0
-    data: str = "ellipses"
+    #: an ellipse family of ``core.phantoms`` (``gradopt-ellipses``, ``clipped-ellipses``, alias
+    #: ``ellipses``) or a folder of images.
+    data: str = DEFAULT_ELLIPSES
     checkpoint_every: int = 100
     ema_decay: float = 0.999
     grad_clip: float = 1.0
@@ -85,7 +88,7 @@ class TrainConfig:
     refresh: int = 8
     architecture: EnergyNetConfig | None = None
     name: str | None = None
-    #: Start from these weights (a .safetensors model, e.g. the shipped prior) instead of a random
+    #: Start from these weights (a .safetensors model or a shipped model's name) instead of a random
     #: initialisation: fine-tuning on more steps or on your own images.
     init_from: str | None = None
 
@@ -135,7 +138,10 @@ class TrainConfig:
     def model_name(self) -> str:
         if self.name:
             return self.name
-        stem = "ellipses" if self.data == "ellipses" else (Path(self.data).expanduser().resolve().name or "images")
+        if is_ellipse_data(self.data):
+            stem = ellipse_family(self.data)
+        else:
+            stem = Path(self.data).expanduser().resolve().name or "images"
         return f"{stem}{self.size}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,15 +218,21 @@ class Trainer:
         self.source = source or make_source(config.data, config.size, config.pool_size, config.refresh)
         self.step = 0
         self.seconds = 0.0
+        #: CPU seconds of this process spent in training steps: on a shared machine the wall time
+        #: (``seconds``) says more about the other users than about the run; this is the run's cost.
+        self.cpu_seconds = 0.0
         self.recent: deque[float] = deque(maxlen=LOSS_WINDOW)
 
     # -- construction ----------------------------------------------------------------------------
 
     def _load_initial_weights(self, path: str) -> dict[str, Any]:
         """Copy a saved model's weights into the fresh network; the architectures must agree exactly."""
-        from ..core.energy_prior import load_energy_prior
+        from ..core.energy_prior import load_energy_prior, resolve_model
 
-        prior = load_energy_prior(path)
+        try:
+            prior = load_energy_prior(resolve_model(path, self.config.size))
+        except InputFileError as err:
+            raise type(err)(f"--init-from {err}") from None
         if prior.config != self.config.arch:
             raise ConfigError(
                 "init_from",
@@ -274,6 +286,7 @@ class Trainer:
         trainer.source.load_state(state["data"])
         trainer.step = int(state["step"])
         trainer.seconds = float(state["seconds"])
+        trainer.cpu_seconds = float(state.get("cpu_seconds", 0.0))  # absent in older checkpoints
         trainer.recent.extend(float(v) for v in state["recent"])
         return trainer
 
@@ -319,6 +332,7 @@ class Trainer:
             "data": self.source.state(),
             "step": self.step,
             "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
             "recent": list(self.recent),
         }
         buffer = io.BytesIO()
@@ -363,9 +377,10 @@ class Trainer:
         )
         try:
             while self.step < cfg.steps:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 loss = self.train_step()
                 self.seconds += time.perf_counter() - started
+                self.cpu_seconds += time.process_time() - cpu_started
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4f}", avg=f"{self.final_loss:.4f}")
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
@@ -404,6 +419,7 @@ class Trainer:
                 "final_loss_window": len(self.recent),
                 "validation_loss": val,
                 "time_s": round(self.seconds, 1),
+                "cpu_time_s": round(self.cpu_seconds, 1),
                 "device": str(self.device) if self.device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads)",
                 "torch": torch.__version__,
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
