@@ -147,7 +147,7 @@ def test_reference_presets(tiny_model: str, tmp_path: Path, capsys: pytest.Captu
     get one.  The reference algorithm runs with every reference rule (here shrunk to the tiny test model)."""
     assert main(["solve", "ct", "--preset", "reference-ct", "--device", "cpu"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--model: no shipped energy prior for 128×128" in err
+    assert err.count("\n") == 0 and "--model: no shipped default energy prior for 128×128" in err
     assert "gncviewer train --size 128" in err and "reference-ct-64" in err
     out = tmp_path / "reference.json"
     small = ["--size", str(SIZE), "--angles", "8", "--model", tiny_model, "--iterations", "4", "--device", "cpu"]

@@ -450,12 +450,18 @@ def odl_adjoint_weight(geometry: CTGeometry) -> float:
 
 
 def no_shipped_model_message(size: int) -> str:
-    """What to do when no model for ``size``×``size`` ships (the reference run is 128 × 128)."""
-    return (
-        f"no shipped energy prior for {size}×{size} images (the shipped one is 64×64); train one with "
-        f"'gncviewer train --size {size} --out DIR' and give --model DIR/<name>.safetensors, "
-        "or use size 64 (the preset reference-ct-64 runs the reference algorithm there)"
+    """What to do when no default model for ``size``×``size`` ships (the reference run is 128 × 128)."""
+    from ..core.energy_prior import default_model_path, shipped_model_names
+
+    shipped = ", ".join(shipped_model_names()) or "none found"
+    message = (
+        f"no shipped default energy prior for {size}×{size} images ({default_model_path(size).name} is "
+        f"missing; shipped: {shipped}); train one with 'gncviewer train --size {size} --out DIR' and give "
+        "--model DIR/<name>.safetensors"
     )
+    if size != 64:
+        message += ", or use size 64 (the preset reference-ct-64 runs the reference algorithm there)"
+    return message
 
 
 def load_ct_prior(settings: CTSettings, device: Any = "cpu") -> Any:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QToolButton, QWidget
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
 from ...core.slices import LEVEL, PLANE, SliceField, SliceSettings, drawn_marks
 from .. import help_texts
@@ -56,15 +56,18 @@ class SlicePane(Pane):
         self.follow_box.setChecked(True)
         self.follow_box.setToolTip("Follow the run's level t at the shown iteration; untick to choose t on the slider")
         self.follow_box.clicked.connect(self._follow_clicked)
-        self.header.addWidget(self.follow_box)
+        # The level gets a row of its own under the header: in one row with the plane and the buttons the
+        # pane would ask for 640 px, more than its column has at 1600 px beside the controls and the image.
+        level_row = QHBoxLayout()
+        level_row.addWidget(self.follow_box)
         self.level_slider = QSlider(Qt.Orientation.Horizontal)
         self.level_slider.setObjectName("level")
         self.level_slider.setToolTip(LEVEL.describe() + "; the slider runs over the schedule, t_min at the right")
         self.level_slider.setMinimumWidth(120)
         self.level_slider.setEnabled(False)
-        self.header.addWidget(self.level_slider, 1)
+        level_row.addWidget(self.level_slider, 1)
         self.level_label = QLabel("t = –")
-        self.header.addWidget(self.level_label)
+        level_row.addWidget(self.level_label)
         self.settings_button = QToolButton()
         self.settings_button.setText("settings")
         self.settings_button.setCheckable(True)
@@ -76,6 +79,7 @@ class SlicePane(Pane):
         self.clear_profile_button.clicked.connect(self._clear_profile)
         self.header.addWidget(self.clear_profile_button)
         self.finish_header()
+        self.body.addLayout(level_row)
 
         self.form = ParamForm([p for p in SliceSettings.params() if p.name not in HEADER_PARAMS])
         self.form.edited.connect(self.edited)
