@@ -24,12 +24,13 @@ from typing import Any
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QCloseEvent
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QWidget
+from PyQt6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSlider
 
 from .. import __version__
 from ..errors import ConfigError, GncViewerError
 from ..problems import ProblemInfo
 from . import (
+    dock_layout,
     export_actions,
     help_actions,
     inspect_actions,
@@ -160,7 +161,7 @@ class MainWindow(QMainWindow):
         self.runs_table = RunsTablePane()
         self.sampling = SamplingPane()
         self.controls = ControlsPanel()
-        self._make_docks()
+        dock_layout.make_docks(self)
         window_menus.make_menus(self)
         window_menus.make_replay_bar(self)
         self._make_status_bar()
@@ -193,64 +194,6 @@ class MainWindow(QMainWindow):
 
     # -- construction ----------------------------------------------------------------------------
 
-    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
-        if hasattr(widget, "help_text"):
-            dock.setToolTip(widget.help_text)
-        return dock
-
-    def _make_docks(self) -> None:
-        self.setDockNestingEnabled(True)
-        self.docks = {
-            "controls": self._dock("Controls", self.controls, "dock-controls"),
-            "landscape": self._dock("Energy landscape F(·, t)", self.landscape, "dock-landscape"),
-            "ct": self._dock("CT reconstruction", self.ct_view, "dock-ct"),
-            "data": self._dock("Data space: sinogram and residual", self.data_space, "dock-data"),
-            "noise": self._dock("Noise level t", self.noise, "dock-noise"),
-            "history": self._dock("Descent and step-size history", self.history, "dock-history"),
-            "map": self._dock("Convergence map (toy)", self.map_pane, "dock-map"),
-            "slice": self._dock("Landscape slice F(x_k + a u + b v, t)", self.slice_pane, "dock-slice"),
-            "line-search": self._dock("Line search (shown iteration)", self.line_pane, "dock-line-search"),
-            "runs": self._dock("Runs", self.runs_table, "dock-runs"),
-            "sampling": self._dock("Sampling (predictor–corrector)", self.sampling, "dock-sampling"),
-        }
-        self._arrange_docks()
-
-    def _arrange_docks(self) -> None:
-        """Controls | main view | noise level over history (convergence map as a tab)."""
-        d = self.docks
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["controls"])
-        self.splitDockWidget(d["controls"], d["landscape"], Qt.Orientation.Horizontal)
-        # The main views sit beside each other, not in tabs: only one is ever shown, and a tab group with
-        # hidden members leaves a stray tab bar behind.
-        self.splitDockWidget(d["landscape"], d["ct"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(d["ct"], d["noise"], Qt.Orientation.Horizontal)
-        # Data space under the image view: the iterate and what it predicts are seen together.
-        self.splitDockWidget(d["ct"], d["data"], Qt.Orientation.Vertical)
-        self.splitDockWidget(d["noise"], d["history"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(d["history"], d["map"])
-        self.tabifyDockWidget(d["history"], d["slice"])
-        self.tabifyDockWidget(d["history"], d["line-search"])
-        # The runs table along the bottom, under every pane: comparing runs means reading it beside the plots,
-        # and its many columns want the whole width.
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d["runs"])
-        self.tabifyDockWidget(d["map"], d["sampling"])
-        for dock in d.values():
-            dock.show()
-        self.show_problem_panes()
-        self.resizeDocks(
-            [d["controls"], self.docks[self.main_dock_key()], d["noise"]], [340, 720, 540], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([d["noise"], d["history"]], [300, 640], Qt.Orientation.Vertical)
-        self.resizeDocks([d["runs"]], [200], Qt.Orientation.Vertical)
-
     def _make_status_bar(self) -> None:
         status = self.statusBar()
         self.device_label = QLabel("device: –")
@@ -261,32 +204,10 @@ class MainWindow(QMainWindow):
             status.addPermanentWidget(label)
 
     def _connect(self) -> None:
-        self.controls.edited.connect(self.edit)
-        self.controls.random_start.connect(self.random_start)
-        self.landscape.start_clicked.connect(self._start_clicked)
-        self.landscape.view_changed.connect(lambda bounds: self._set_landscape_view(bounds=bounds))
-        self.landscape.directions_toggled.connect(lambda on: self._set_landscape_view(directions=on))
-        self.history.trajectory_box.valueChanged.connect(lambda _: self.redraw.refresh())
-        self.map_pane.compute_requested.connect(self.compute_map)
-        self.map_pane.cancel_requested.connect(self.map_worker_cancel)
-        self.map_pane.load_requested.connect(lambda changes, start: map_actions.load_cell(self, changes, start))
-        self.slider.valueChanged.connect(self._slider_moved)
-        inspect_actions.connect(self)
-        self.data_space.wanted.connect(self._data_space_wanted)
-        table = self.runs_table
-        table.pin_requested.connect(self.pin_current)
-        table.unpin_requested.connect(lambda keys: pin_actions.unpin(self, keys))
-        table.clear_requested.connect(lambda: pin_actions.clear(self))
-        table.export_requested.connect(lambda: pin_actions.export_dialog(self))
-        table.selection_changed.connect(lambda keys: pin_actions.selection_changed(self, keys))
-        table.auto_pin_toggled.connect(self.set_auto_pin)
-        table.overlay_toggled.connect(self.set_show_pinned)
+        dock_layout.connect_panes(self)
 
     def default_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            self.removeDockWidget(dock)
-        self._arrange_docks()
+        dock_layout.default_layout(self)
 
     # -- panes -----------------------------------------------------------------------------------
 
@@ -314,20 +235,7 @@ class MainWindow(QMainWindow):
 
     def show_problem_panes(self) -> None:
         """Show the current kind's main pane and extra docks, hide those of the other kinds."""
-        kind = self.state.problem
-        main_key = self.main_dock_key()
-        data_shape = self.info.data_shape if self.info is not None and self.info.kind == kind else ()
-        wanted = {main_key, *pane_table.extra_docks(kind, data_shape)}
-        for key in pane_table.kind_docks():
-            self.docks[key].setVisible(key in wanted)
-        main = self.docks[main_key]
-        if not main.isFloating():
-            # The main view had no width while hidden: give it the room the other one had.
-            self.resizeDocks([main], [max(main.width(), self.width() - 340 - 560)], Qt.Orientation.Horizontal)
-        self.docks["history"].raise_()
-        self.history.set_metric(self.state.kind.metrics[0] if self.state.kind.metrics else None)
-        self.pin_overlay = []
-        pin_actions.refresh(self)
+        dock_layout.show_problem_panes(self)
 
     # -- commands from the user --------------------------------------------------------------------
 
