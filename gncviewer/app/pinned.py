@@ -19,23 +19,11 @@ from ..core.config import SolverConfig
 from ..core.params import Param
 from ..core.runs import RunSummary
 from ..problems import get_kind
+from .colors import LIVE_COLOR, PIN_COLORS
 from .model import RunModel
 
 #: Most pinned runs per problem kind.
 MAX_PINNED = 8
-#: Colours of pinned runs (the live run's first trajectory is orange, PALETTE[0]): the rest of the
-#: Okabe–Ito palette and a light grey, so eight pins and the live run are all distinct.
-PIN_COLORS: tuple[tuple[int, int, int], ...] = (
-    (86, 180, 233),
-    (240, 228, 66),
-    (204, 121, 167),
-    (0, 158, 115),
-    (213, 94, 0),
-    (0, 114, 178),
-    (255, 255, 255),
-    (160, 160, 160),
-)
-LIVE_COLOR = (230, 159, 0)
 #: The row key of the live run in the runs table.
 LIVE = 0
 

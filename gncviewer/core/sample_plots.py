@@ -58,7 +58,7 @@ def samples_png(result: PCResult) -> bytes:
     bars.legend()
     floor = f" (exact-vs-exact {e.energy_distance_floor:.4f})" if e.energy_distance_floor is not None else ""
     bars.set_title(
-        f"largest mass error {e.mass_error:.4f}; energy distance {e.energy_distance:.4f}{floor}", fontsize=10
+        f"largest mass error {e.mass_error:.4f}\nenergy distance {e.energy_distance:.4f}{floor}", fontsize=10
     )
     fig.suptitle(
         f"predictor–corrector: start {s.start} at T₁ = {s.t1:g}, "

@@ -9,17 +9,6 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-#: Colours for trajectories (Okabe–Ito: distinguishable with colour-vision deficiencies).
-PALETTE = (
-    (230, 159, 0),
-    (86, 180, 233),
-    (240, 228, 66),
-    (204, 121, 167),
-    (0, 158, 115),
-    (213, 94, 0),
-    (0, 114, 178),
-    (255, 255, 255),
-)
 MARKER_PEN = pg.mkPen((255, 255, 255, 160), width=1, style=Qt.PenStyle.DashLine)
 #: Most points drawn per pinned curve: a pinned run is drawn decimated (its records stay whole).
 GHOST_POINTS = 2000
