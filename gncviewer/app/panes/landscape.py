@@ -15,9 +15,10 @@ from PyQt6.QtWidgets import QCheckBox, QLabel, QWidget
 from ...core.landscape import LandscapeField
 from ...problems import ProblemInfo
 from .. import help_texts
+from ..colors import PALETTE
 from ..model import RunModel
 from ..pinned import PinnedRun
-from .base import PALETTE, LegendStrip, Pane, cached, decimated, log_field_items
+from .base import LegendStrip, Pane, cached, decimated, log_field_items
 
 #: Largest view span for which the landscape is recomputed (zooming out further just stretches it).
 MAX_SPAN = 400.0

@@ -18,9 +18,10 @@ from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, 
 
 from ...core.slices import LEVEL, PLANE, SliceField, SliceSettings, drawn_marks
 from .. import help_texts
+from ..colors import PALETTE
 from ..controls import choice_texts
 from ..param_form import ParamForm
-from .base import PALETTE, Pane, log_field_items
+from .base import Pane, log_field_items
 
 #: Marker style per point of interest: (symbol, fill colour, size); others get a white triangle.
 MARK_STYLES: dict[str, tuple[str, tuple[int, int, int], int]] = {
