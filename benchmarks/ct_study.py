@@ -300,8 +300,9 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1, help="first phantom seed (default 1)")
     parser.add_argument(
         "--phantom-template",
-        default="ellipses:{seed}",
-        help="phantom spec with {seed} (default ellipses:{seed}; the shipped prior trained on seeds >= 10^6)",
+        default="gradopt-ellipses:{seed}",
+        help="phantom spec with {seed} (default gradopt-ellipses:{seed}, the default prior's family; it was "
+        "trained on seeds >= 10^6)",
     )
     parser.add_argument(
         "--inits", default="fbp,zeros", help="initialisations of settings that name none (default fbp,zeros)"
