@@ -68,17 +68,26 @@ def connect(window: MainWindow) -> None:
     window.slice_pane.edited.connect(lambda name, text: edit_slice(window, name, text))
     window.line_pane.edited.connect(lambda name, text: edit_line(window, name, text))
     window.docks["slice"].visibilityChanged.connect(lambda visible: _slice_visibility(window, visible))
-    window.docks["line-search"].visibilityChanged.connect(lambda visible: refresh(window) if visible else None)
+    window.docks["line-search"].visibilityChanged.connect(lambda visible: _line_visibility(window, visible))
     window.slice_pane.show_settings(window.inspect.slice_settings)
     window.line_pane.show_settings(window.inspect.line_settings)
 
 
 def _slice_visibility(window: MainWindow, visible: bool) -> None:
+    # Docks change visibility while a closed window is torn down: its panes and worker may be gone by
+    # then, and touching them crashed the process (a segfault in pyqtgraph's paint under pytest-qt).
+    if window.is_closing:
+        return
     if visible:
         refresh(window)
     else:
         window.inspect.slice_key = None
         window.worker.send(CancelSlice())
+
+
+def _line_visibility(window: MainWindow, visible: bool) -> None:
+    if visible and not window.is_closing:
+        refresh(window)
 
 
 # -- settings ------------------------------------------------------------------------------------------

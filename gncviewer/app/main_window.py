@@ -560,6 +560,11 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------------------------
 
+    @property
+    def is_closing(self) -> bool:
+        """True from the start of ``shutdown`` on: late signals (dock visibility, timers) must do nothing."""
+        return self._closing
+
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.shutdown()
         super().closeEvent(event)
