@@ -130,6 +130,7 @@ def test_failed_run_leaves_existing_file_untouched(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_help_for_every_command():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for argv in (["--help"], ["solve", "toy", "--help"], ["toy-map", "--help"], ["--version"]):

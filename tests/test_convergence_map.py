@@ -10,6 +10,7 @@ from gncviewer.core.toy import toy_defaults, toy_problem
 from gncviewer.errors import ConfigError
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "method, rule",
     [("gnc-flow", "largest-t"), ("gradient-like", "largest-t"), ("gradient-like", "skip"), ("gradient-like", "walk")],
@@ -42,6 +43,7 @@ def test_statistics_cover_every_iteration_including_the_last():
     assert result.stationary_fraction[:, -1] == pytest.approx(result.final_stationary.mean(axis=(1, 2)))
 
 
+@pytest.mark.slow
 def test_paper_behaviour_gnc_vs_gradient_like():
     """GNC reaches x* from most starts for t_max around 1–2, few for very small or very large t_max;
     the gradient-like method is far more conservative (12×12 grid instead of 100×100)."""

@@ -228,7 +228,7 @@ def test_default_prior_matches_the_default_phantom_family() -> None:
 
 
 #: the shipped models: name → (training family, steps, batch).  The default one comes first.
-SHIPPED = {"gradopt-ellipses64": ("gradopt-ellipses", 1800, 16), "clipped-ellipses64": ("clipped-ellipses", 1800, 16)}
+SHIPPED = {"gradopt-ellipses64": ("gradopt-ellipses", 1200, 16), "clipped-ellipses64": ("clipped-ellipses", 1800, 16)}
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))

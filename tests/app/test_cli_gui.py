@@ -91,6 +91,7 @@ def test_screenshot_mode_toy(tmp_path: Path) -> None:
     assert not (tmp_path / "config" / "last-session.json").exists(), "screenshots leave the settings alone"
 
 
+@pytest.mark.slow
 def test_screenshot_mode_ct(tmp_path: Path, tiny_model: str) -> None:
     shot = tmp_path / "ct.png"
     result = _run_cli(

@@ -46,6 +46,7 @@ def gnc_then_descent(make_window, qtbot, iterations: int = 1300):
     return w
 
 
+@pytest.mark.slow
 def test_pin_two_runs_overlay_them_and_export_the_table(make_window, qtbot, tmp_path: Path) -> None:
     w = gnc_then_descent(make_window, qtbot)
     gnc, descent = w.pins.runs("toy")
@@ -117,6 +118,7 @@ def test_pin_two_runs_overlay_them_and_export_the_table(make_window, qtbot, tmp_
     assert [row["key"] for row in table.model.rows] == [LIVE, 2]
 
 
+@pytest.mark.slow
 def test_pinned_runs_are_saved_in_sessions(make_window, qtbot, tmp_path: Path) -> None:
     w = gnc_then_descent(make_window, qtbot, iterations=40)
     path = tmp_path / "both.json"
@@ -217,6 +219,7 @@ def test_ct_view_compares_two_pinned_runs(make_window, ct_state, qtbot) -> None:
     assert w.runs_table.cell_text(first.number, "psnr") == f"{first.model.summary().metrics['psnr']:.2f}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [MAX_PINNED])
 def test_many_pins_keep_the_newest(make_window, qtbot, count: int) -> None:
     w = make_window(ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", iterations=5)))

@@ -82,7 +82,8 @@ def test_reference_presets_in_the_explorer(make_window, ct_state, qtbot) -> None
     before = w.state
     w.controls.set_text("preset", "reference-ct")
     qtbot.waitUntil(lambda: bool(w.errors) and not w.pending, timeout=WAIT_MS)
-    assert "no shipped default energy prior for 128×128" in w.errors[-1][1] and "gncviewer train --size 128" in w.errors[-1][1]
+    message = w.errors[-1][1]
+    assert "no shipped default energy prior for 128×128" in message and "gncviewer train --size 128" in message
     assert w.state == before and w.info.kind == "ct" and w.info.event_shape == (16, 16)
     w.controls.set_text("preset", "reference-ct-64")
     qtbot.waitUntil(lambda: w.info.event_shape == (64, 64) and not w.pending, timeout=WAIT_MS)
