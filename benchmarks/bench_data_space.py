@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gncviewer.core.ct import fbp
 from gncviewer.core.data_space import compute_data_space
+from gncviewer.core.devices import cpu_name
 from gncviewer.core.solvers import make_solver
 from gncviewer.problems.ct import CTSettings, build_ct_problem, ct_defaults, initial_point, load_ct_prior
 
@@ -37,17 +36,6 @@ GEOMETRIES = {
     "parallel, 30 angles over 90°": {"angles": 30, "angle_range": 90.0},
     "fan, 60 angles over 360°": {"beam": "fan", "angles": 60},
 }
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def best_of(fn, repeats: int) -> float:

@@ -22,10 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_data_space import cpu_name
-
 from gncviewer.core.ct import CTGeometry, CTOperator, add_noise, fbp
 from gncviewer.core.ct_geometry import object_radius
+from gncviewer.core.devices import cpu_name
 from gncviewer.core.metrics import psnr
 from gncviewer.core.phantoms import ellipses_phantom
 

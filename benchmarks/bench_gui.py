@@ -45,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch  # before any Qt module (docs/ARCHITECTURE.md, "Stack facts")
 
+from gncviewer.core.devices import cpu_name
+
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -62,19 +64,6 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--slice", action="store_true", help="compute landscape slices during the run")
     parser.add_argument("--pinned", type=int, default=0, help="pin and overlay this many runs first (at most 8)")
     return parser.parse_args()
-
-
-def cpu_name() -> str:
-    """The CPU's model name (every figure names its CPU)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown CPU"
 
 
 def _model_path(requested: str | None, folder: Path) -> str:

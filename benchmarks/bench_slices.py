@@ -143,8 +143,9 @@ def main() -> int:
     args = _args()
     threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
-    from bench_gui import _model_path, cpu_name
+    from bench_gui import _model_path
 
+    from gncviewer.core.devices import cpu_name
     from gncviewer.problems.ct import CTSettings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,21 +32,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gncviewer.core.devices import cpu_name
 from gncviewer.core.pc_sampler import run_pc
 from gncviewer.core.pc_settings import PCSettings
 from gncviewer.core.sample_distances import assignment_masses, cached_reference_masses, energy_distance, stream
 from gncviewer.core.toy_posterior import toy_sde, toy_target
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def variants(args: argparse.Namespace) -> dict[str, dict]:
