@@ -12,6 +12,9 @@ import pytest
 
 from gncviewer.cli import main
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(
     ("argv", "message"),

@@ -23,6 +23,9 @@ from gncviewer.core.toy import toy_defaults, toy_problem
 
 from .support import WAIT_MS, wait_drawn
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 
 def data(item) -> tuple[np.ndarray, np.ndarray]:
     x, y = item.xData, item.yData

@@ -14,6 +14,9 @@ from gncviewer.core.toy import toy_defaults
 
 from .support import WAIT_MS, wait_drawn
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 
 def _ended(qtbot, w) -> None:
     qtbot.waitUntil(lambda: w.run_state == "finished" and w.settled(0), timeout=WAIT_MS)

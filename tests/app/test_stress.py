@@ -25,6 +25,9 @@ from gncviewer.problems.toy import parse_points
 
 from .support import WAIT_MS, solver_threads
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 COMMANDS = 300
 #: Longest the window may go without a new iteration while the solver runs with no command waiting
 #: (redraws included).  The toy's iterations take microseconds and the redraw keeps to

@@ -18,6 +18,9 @@ from gncviewer.errors import NumericalError
 
 from .support import WAIT_MS
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 SMALL = {"particles": "300", "t1_corrector_steps": "20", "predictor_steps": "25", "distance_points": "100"}
 
 

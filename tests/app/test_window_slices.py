@@ -37,6 +37,9 @@ from gncviewer.problems.toy import ToySettings
 from .support import WAIT_MS, wait_drawn
 from .test_engine_state import Recorder
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 
 def _settled(window) -> bool:
     return window.settled() and inspect_actions.settled(window)
