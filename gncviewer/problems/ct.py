@@ -446,7 +446,9 @@ def odl_adjoint_weight(geometry: CTGeometry) -> float:
     spacing, pixel size 1), so its adjoint is Δθ·Δs·Aᵀ; the reference CT code uses it as the gradient
     of an unweighted ½‖Ax − y‖² (docs/METHOD.md, "CT: the reference run's adjoint").
     """
-    return math.radians(geometry.angle_range) / geometry.angles * geometry.detector_spacing
+    angle_range = geometry.angle_range
+    assert angle_range is not None  # resolved to the beam's full scan by CTGeometry.__post_init__
+    return math.radians(angle_range) / geometry.angles * geometry.detector_spacing
 
 
 def no_shipped_model_message(size: int) -> str:

@@ -23,9 +23,10 @@ def colormap(name: str) -> pg.ColorMap:
     return cmap
 
 
-def log_field_items(item: pg.PlotItem) -> tuple[pg.ImageItem, pg.ColorBarItem, pg.PlotDataItem]:
+def log_field_items(item: pg.PlotItem | None) -> tuple[pg.ImageItem, pg.ColorBarItem, pg.PlotDataItem]:
     """The picture of a landscape or slice: an image of log₁₀(F − min F) with its colour bar and one
     item for all contour lines, beneath everything else ``item`` draws."""
+    assert item is not None  # a PlotWidget always has its PlotItem (pyqtgraph types it as optional)
     image = pg.ImageItem(axisOrder="row-major")
     image.setColorMap(colormap("viridis"))
     image.setZValue(-10)
