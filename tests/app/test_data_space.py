@@ -11,6 +11,9 @@ from gncviewer.core.data_space import compute_data_space, residual_norm_from_dat
 
 from .support import WAIT_MS, wait_drawn
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 
 def _projection(geometry: CTGeometry, x: np.ndarray) -> np.ndarray:
     return CTOperator(geometry).forward(torch.tensor(np.array(x, dtype=np.float32))).numpy()

@@ -13,6 +13,9 @@ from gncviewer.cli import main
 
 from .support import WAIT_MS
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 SPEC = """\
 problem = "toy"
 method = ["gnc-flow", "gradient-like"]

@@ -18,6 +18,9 @@ from gncviewer.problems.toy import parse_points
 
 from .support import WAIT_MS, solver_threads, wait_drawn
 
+#: Slow (explorer windows driven through whole runs); kept out of make test's 10-minute budget, run by CI (.ci/run).
+pytestmark = pytest.mark.slow
+
 
 def data(item) -> tuple[np.ndarray, np.ndarray]:
     """The data a plot item was given (getData() would return the clipped, downsampled display data)."""
