@@ -173,3 +173,21 @@ def test_reference_presets(tiny_model: str, tmp_path: Path, capsys: pytest.Captu
     data = json.loads(fixed.read_text())
     assert data["config"]["step_size"] == 5e-4, "the preset's step is kept, not replaced by the safe step"
     assert data["history"]["step_size"] == [5e-4] * 4
+
+
+@pytest.mark.slow
+def test_descent_gets_stuck_preset(tmp_path: Path) -> None:
+    """The explorer's "where descent gets stuck" preset shows what its description says, with the shipped
+    prior: from FBP at 20 % noise, descent ends far below the gradient-like method in PSNR *and* higher in f
+    (it is slowed down, not at a better point of f), and its gradient stays large."""
+    runs = {}
+    for method in ("descent", "gradient-like"):
+        out = tmp_path / f"{method}.json"
+        args = ["solve", "ct", "--preset", "descent-gets-stuck", "--method", method, "--device", "cpu"]
+        assert main([*args, "--json", str(out)]) == 0
+        runs[method] = json.loads(out.read_text())
+    descent, gl = runs["descent"]["final"], runs["gradient-like"]["final"]
+    assert runs["descent"]["settings"]["init"] == "fbp" and runs["descent"]["preset"] == "descent-gets-stuck"
+    assert descent["psnr"] < gl["psnr"] - 5.0, (descent, gl)
+    assert descent["f"] > gl["f"] * 1.1, (descent, gl)
+    assert descent["grad_norm"] > 100.0

@@ -436,6 +436,20 @@ CT_PRESETS = (
         init=REFERENCE_INIT,
         source=REFERENCE_SOURCE + "; fixed step l. 323-324 (--step_size 5e-4); size and angles halved (ours)",
     ),
+    Preset(
+        "descent-gets-stuck",
+        "where descent gets stuck (20 % noise, from FBP)",
+        "plain descent on f from FBP with 20 % noise (30 angles, gradopt-ellipses:10, noise seed 10): at t_min the "
+        "prior's score on a noisy image is so rough that Armijo accepts only steps of about 1e-3, |grad f| stays "
+        "near 214 and f falls about 0.3 per iteration, towards an image that fits the noise (200 iterations: "
+        "18.5 dB, f = 1530; 1000: 10.9 dB, f = 1315).  The gradient-like method from the same start smooths "
+        "first and ends at 28.5 dB, f = 1240 (converged, |grad f| = 0.65).  Pin this run, switch the method to "
+        "gradient-like and run again to compare (benchmarks/ct_study.py, README 'Where descent gets stuck')",
+        settings={"phantom": "gradopt-ellipses:10", "noise": 0.2, "noise_seed": 10},
+        config={"method": "descent", "iterations": 200},
+        init="fbp",
+        source="benchmarks/ct_study.py, setting noise-20, phantom 10 (ours)",
+    ),
 )
 
 

@@ -95,3 +95,18 @@ def test_reference_presets_in_the_explorer(make_window, ct_state, qtbot) -> None
     records = w.model.trajectories[0].records
     assert [r.t for r in records[1:]] == pytest.approx([1.0, 10 ** (-3 / 199)])
     assert all(r.moved for r in records[1:])
+
+
+def test_descent_gets_stuck_is_one_click(make_window, ct_state, qtbot) -> None:
+    """The study's case is a preset in the explorer: choosing it sets the phantom, noise, method and start,
+    and the run begins from the FBP (its first record is the FBP image)."""
+    w = make_window(ct_state)
+    w.controls.set_text("preset", "descent-gets-stuck")
+    qtbot.waitUntil(lambda: w.info.event_shape == (64, 64) and not w.pending, timeout=WAIT_MS)
+    assert w.state.setup.preset == "descent-gets-stuck" and w.state.setup.preset_changes(w.state.kind) == {}
+    assert (w.state.config.method, w.state.init) == ("descent", "fbp")
+    assert w.state.settings.noise == 0.2 and w.state.settings.phantom == "gradopt-ellipses:10"
+    w.step(1)
+    qtbot.waitUntil(lambda: w.model.last_iteration == 1 and w.run_state == "paused", timeout=WAIT_MS)
+    first = w.model.trajectories[0].records[0].x
+    assert np.allclose(first, w.info.baseline, atol=1e-5)
