@@ -4,8 +4,9 @@
     python docs/screenshots/comparison.py ct ct-compare.png [--model PATH] [--iterations N]
 
 toy: the GNC flow from (−5, 5) is run to the end and pinned, then plain descent runs from the same
-start; the landscape shows both.  ct: the gradient-like method from zeros is pinned, then the GNC
-flow runs from the same start; the CT view compares the two (wipe) beside the runs table.  The
+start; the landscape shows both.  ct: the "descent-gets-stuck" preset (descent from FBP, 20 % noise)
+is run and pinned, then the gradient-like method runs from the same start; the CT view compares the
+two (wipe) beside the runs table.  The
 window is driven through its public methods, as the tests drive it, and saved with the window's
 own PNG export.  Offscreen works (QT_QPA_PLATFORM=offscreen).
 """
@@ -29,7 +30,7 @@ def main() -> int:
     parser.add_argument("problem", choices=("toy", "ct"))
     parser.add_argument("out")
     parser.add_argument("--model", default=None, help="CT weights (default: the shipped model)")
-    parser.add_argument("--iterations", type=int, default=None, help="per run (default 1300 toy, 150 CT)")
+    parser.add_argument("--iterations", type=int, default=None, help="per run (default 1300 toy, 200 CT)")
     parser.add_argument("--size", default="1600x1000")
     args = parser.parse_args()
 
@@ -60,12 +61,15 @@ def main() -> int:
         first = ExplorerState.of("toy", config=toy_defaults(method="gnc-flow", iterations=n, t_max=1.0))
         second_method = "descent"
     else:
-        from gncviewer.problems.ct import CTSettings, ct_defaults
+        from dataclasses import replace
 
-        n = args.iterations or 150
-        settings = CTSettings() if args.model is None else CTSettings(model=args.model)
-        first = ExplorerState.of("ct", config=ct_defaults(method="gradient-like", iterations=n), settings=settings)
-        second_method = "gnc-flow"
+        n = args.iterations or 200
+        first = ExplorerState.of("ct").apply("preset", "descent-gets-stuck")
+        if args.model is not None:
+            first = first.with_settings(replace(first.settings, model=args.model))
+        if n != first.config.iterations:
+            first = first.with_config(first.config.with_changes(iterations=n))
+        second_method = "gradient-like"
     width, height = (int(v) for v in args.size.split("x"))
     window = MainWindow(first, persist=False, dialogs=False, restore_layout=False)
     window.resize(width, height)
