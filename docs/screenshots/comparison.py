@@ -88,6 +88,10 @@ def main() -> int:
         pinned = window.pins.runs("ct")[0]
         window.ct_view.compare.choose(pinned.number, 0)
         window.ct_view.compare.set_mode("wipe")
+    from PyQt6.QtCore import Qt
+
+    # Tall enough for the header and both runs' rows (the default layout's share is a row short at 1000 px).
+    window.resizeDocks([window.docks["runs"]], [175], Qt.Orientation.Vertical)
     window.redraw.refresh()
     for _ in range(40):  # a few rounds of repaints for every pane
         app.processEvents()
