@@ -52,6 +52,18 @@ def choice_texts(param: Param) -> tuple[str, ...]:
     return ((param.none_text,) if param.optional else ()) + param.choices
 
 
+def compact_combo() -> QComboBox:
+    """A combo box whose width does not follow its longest item.
+
+    By default a QComboBox asks for the width of its longest label; one long preset name then made the
+    panel's content wider than the dock, and the wrapped preset description ran under its right edge.
+    """
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
 class ControlsPanel(QScrollArea):
     """All inputs in groups; ``edited(field, value)`` on every committed change."""
 
@@ -87,7 +99,7 @@ class ControlsPanel(QScrollArea):
         self._layout.addWidget(self.replay_label)
         self.replaying: int | None = None
         self._layout.addWidget(self._speed_row())
-        self.problem_box = QComboBox()
+        self.problem_box = compact_combo()
         self.problem_box.setObjectName(PROBLEM_FIELD)
         self.problem_box.setToolTip(
             "The inverse problem: " + "; ".join(f"{k.short_label or k.name}: {k.summary}" for k in all_kinds())
@@ -100,7 +112,7 @@ class ControlsPanel(QScrollArea):
         row.addWidget(self.problem_box, 1)
         self._layout.addWidget(problem_row)
         # Presets: named sets of values (e.g. exactly the reference code's run); "none" keeps the values.
-        self.preset_box = QComboBox()
+        self.preset_box = compact_combo()
         self.preset_box.setObjectName(PRESET_FIELD)
         self.preset_box.activated.connect(lambda i: self.edited.emit(PRESET_FIELD, self._presets[i]))
         self.preset_note = QLabel("")
@@ -141,7 +153,7 @@ class ControlsPanel(QScrollArea):
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("speed"))
-        self.speed = QComboBox()
+        self.speed = compact_combo()
         for text, _ in SPEEDS:
             self.speed.addItem(text)
         self.speed.setToolTip("Iterations per second: slow down to watch, flat out to get results")
@@ -184,7 +196,7 @@ class ControlsPanel(QScrollArea):
     def _make(self, param: Param) -> QWidget:
         name = param.name
         if param.kind == "choice":
-            combo = QComboBox()
+            combo = compact_combo()
             options = choice_texts(param)
             combo.addItems(list(options))
             combo.setObjectName(name)
@@ -304,6 +316,9 @@ class ControlsPanel(QScrollArea):
                 self.preset_box.setItemData(
                     self.preset_box.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
                 )
+            # The list opens as wide as its longest label, though the box itself is narrow.
+            view = self.preset_box.view()
+            view.setMinimumWidth(view.sizeHintForColumn(0) + 24)
             self.preset_box.blockSignals(False)
         self.preset_row.setVisible(bool(kind.presets))
         current = state.setup.preset or ""

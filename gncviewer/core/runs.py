@@ -31,7 +31,7 @@ END_REASONS: dict[str, str] = {
     "line-search": "line search failed and would fail again at t_min",
     "diverged": "diverged",
     "stopped": "stopped by the user",
-    "running": "still running",
+    "running": "not finished (running or paused)",
 }
 
 
