@@ -90,13 +90,19 @@ Post = Callable[[object, bool], None]
 
 @dataclass
 class _Trajectory:
-    """One starting point's iterator and its latest record (``offset``: iterations before this segment)."""
+    """One starting point's iterator and its latest record (``offset``: iterations before this segment).
+
+    ``budget`` is the number of iterations its solver runs: the record numbered ``budget`` ends it at
+    once, so a run stepped exactly to its budget (Step N, ``gui --run-iterations``) reads "finished",
+    not "paused" with a generator that would only say so at the next call.
+    """
 
     iterator: Iterator[StepRecord] | None
     last: StepRecord
     offset: int = 0
     done: bool = False
     failed: bool = False
+    budget: int | None = None
 
 
 class SolverEngine:
@@ -337,7 +343,7 @@ class SolverEngine:
             first = next(iterator)
             if offset:
                 first = replace(first, iteration=offset)
-            trajectories.append(_Trajectory(iterator, first, offset))
+            trajectories.append(_Trajectory(iterator, first, offset, budget=(cut or config).iterations))
         self.run_id += 1
         self.config = config
         self.init = init
@@ -383,7 +389,7 @@ class SolverEngine:
             x = torch.tensor(np.asarray(traj.last.x, dtype=np.float64))
             iterator = make_solver(effective).run(problem, x)
             next(iterator)  # the initial record repeats the current point
-            fresh.append(_Trajectory(iterator, traj.last, traj.last.iteration))
+            fresh.append(_Trajectory(iterator, traj.last, traj.last.iteration, budget=effective.iterations))
             running.append(effective)
         first = running[0] if running else config
         t_now = float(self.trajectories[0].last.t) if self.trajectories else math.nan
@@ -427,6 +433,9 @@ class SolverEngine:
                 error = f"Trajectory {index + 1}: {text}" if len(self.trajectories) > 1 else text
                 self.post(Diverged(self.run_id, index, text, where, err.t, err.quantity), True)
                 continue
+            if traj.budget is not None and record.iteration >= traj.budget:
+                traj.done = True
+                traj.iterator = None
             if traj.offset:
                 record = replace(record, iteration=record.iteration + traj.offset)
             traj.last = record

@@ -104,6 +104,26 @@ def test_load_step_and_segments(engine) -> None:
     assert eng.iteration == 0 and eng.state == "paused"
 
 
+def test_stepping_exactly_to_the_budget_finishes_the_run(engine) -> None:
+    """Step N to the last iteration ends the run there (before, it sat "paused" at 40/40 until the next
+    call found the solver exhausted), also after a change mid-run (the new segment's budget)."""
+    eng, rec = engine
+    eng.handle(Step(39))
+    _drive(eng)
+    assert eng.iteration == 39 and eng.state == "paused"
+    eng.handle(Step(1))
+    _drive(eng)
+    assert eng.iteration == 40 and eng.state == "finished"
+    eng.handle(Load(toy_spec(), toy_defaults(iterations=40), "-5, 5", token=2))  # one trajectory, one budget
+    eng.handle(Step(5))
+    _drive(eng)
+    eng.handle(SetConfig(toy_defaults(method="descent", iterations=12), ToySettings(), token=3))
+    budget = rec.of(SegmentStarted)[-1].running.iterations  # the rest of the new schedule below t
+    eng.handle(Step(budget))
+    _drive(eng)
+    assert eng.iteration == 5 + budget and eng.state == "finished"
+
+
 def test_a_mid_run_change_can_restart_the_schedule(engine) -> None:
     eng, rec = engine
     flow = toy_defaults(method="gnc-flow", iterations=40)
