@@ -181,9 +181,19 @@ class LineSearchPane(Pane):
         else:
             self.phi_plot.setXRange(0.0, reach, padding=0.03)
 
+    def _show_levels(self, on: bool) -> None:
+        """Show or drop the candidate-levels plot.  Dropped, not hidden: a hidden plot keeps its row of
+        the layout, and descent (no levels) left the f plot squeezed into the top half."""
+        shown = self.levels_plot.scene() is not None
+        if on and not shown:
+            self.graphics.addItem(self.levels_plot, row=1, col=0)
+        elif not on and shown:
+            self.graphics.removeItem(self.levels_plot)
+        self.levels_plot.setVisible(on)
+
     def _draw_levels(self, record: StepRecord) -> None:
         cands = [c for c in record.candidates if not math.isnan(c.required_cos)]
-        self.levels_plot.setVisible(bool(cands))
+        self._show_levels(bool(cands))
         if not cands:
             return
         t = np.array([c.t for c in cands])
@@ -239,5 +249,5 @@ class LineSearchPane(Pane):
         self.view = None
         for item in (self.f_curve, self.F_curve, self.armijo, self.tangent, self.accepted, self.rejected):
             item.setData([], [])
-        self.levels_plot.setVisible(False)
+        self._show_levels(False)
         self.text.setHtml(html.escape(text))
