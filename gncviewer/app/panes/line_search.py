@@ -186,9 +186,9 @@ class LineSearchPane(Pane):
         the layout, and descent (no levels) left the f plot squeezed into the top half."""
         shown = self.levels_plot.scene() is not None
         if on and not shown:
-            self.graphics.addItem(self.levels_plot, row=1, col=0)
+            self.graphics.ci.addItem(self.levels_plot, row=1, col=0)
         elif not on and shown:
-            self.graphics.removeItem(self.levels_plot)
+            self.graphics.ci.removeItem(self.levels_plot)
         self.levels_plot.setVisible(on)
 
     def _draw_levels(self, record: StepRecord) -> None:
