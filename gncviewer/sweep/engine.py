@@ -43,6 +43,7 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 #: The embedded cluster's scheduler gives up on a cell at the first death of its worker (Dask's
 #: ``allowed-failures``); the engine then submits it again this many times before marking it failed.
 ALLOWED_FAILURES = 0
+KILLED_RETRIES = 1
 #: What a worker process gets before it starts, replacing Dask's default.  Dask's default also sets
 #: ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc hand every freed block over 64 KiB back to the
 #: kernel: a CT iteration frees and reallocates megabytes of network activations, so each cell then
@@ -50,7 +51,6 @@ ALLOWED_FAILURES = 0
 #: than in one process).  The thread counts keep Dask's default of one (``--threads`` overrides them
 #: through the workers' environment, ``cell.py``).
 PRE_SPAWN_ENVIRON: dict[str, str] = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-KILLED_RETRIES = 1
 #: Iterations of the dry run's trial cell (the estimate scales its time per iteration).
 TRIAL_ITERATIONS = 10
 
