@@ -204,6 +204,22 @@ def test_auto_plane_follows_what_the_problem_has(toy, ct) -> None:
     assert resolve_plane_kind("auto", inputs) == "reference"
 
 
+def test_auto_at_the_baseline_uses_the_gradient_instead_of_refusing(ct) -> None:
+    """A run from FBP is at the FBP on iteration 0: auto spans (ground truth − x_0, −∇f) there, so the
+    explorer's slice pane shows something from the first picture; reference, asked for, still refuses."""
+    fbp = np.asarray(ct.info.baseline, dtype=np.float64)
+    inputs = plane_inputs(ct, (fbp,))
+    plane = make_plane(SliceSettings(), inputs)
+    truth = np.asarray(ct.info.x_true, dtype=np.float64).reshape(-1)
+    towards = (truth - fbp.reshape(-1)) / np.linalg.norm(truth - fbp.reshape(-1))
+    assert plane.kind == "reference" and np.allclose(plane.u, towards)
+    assert abs(float(plane.u @ plane.v)) < 1e-12 and plane.axis_labels[1] == "b: along −∇f (⊥)"
+    gradient = np.asarray(inputs.gradient(), dtype=np.float64).reshape(-1)
+    assert float(plane.v @ -gradient) > 0
+    with pytest.raises(ConfigError, match="towards FBP is zero"):
+        make_plane(SliceSettings(plane="reference"), inputs)
+
+
 def test_random_planes_are_seeded_orthonormal_and_sized_to_the_image(ct, ct_run) -> None:
     inputs = plane_inputs(ct, tuple(r.x for r in ct_run))
     one = make_plane(SliceSettings(plane="random", plane_seed=3), inputs)

@@ -45,7 +45,8 @@ GROUP = "Landscape slice"
 
 #: Plane kinds and what they span.
 PLANES: dict[str, str] = {
-    "auto": "reference when a baseline and the ground truth are known, coordinates for 2-D problems, else random",
+    "auto": "reference when a baseline and the ground truth are known (at the baseline itself: towards the ground "
+    "truth and −∇f), coordinates for 2-D problems, else random",
     "reference": "towards the baseline reconstruction (CT: FBP) and towards the ground truth",
     "pca": "the first two principal directions of the trajectory so far",
     "step-gradient": "the last step x_k − x_(k−1) and the steepest-descent direction −∇f(x_k)",
@@ -414,12 +415,26 @@ def make_plane(settings: SliceSettings, inputs: PlaneInputs) -> Plane:
         baseline = np.asarray(inputs.baseline, dtype=np.float64).reshape(-1)
         truth = np.asarray(inputs.truth, dtype=np.float64).reshape(-1)
         name = inputs.baseline_name
-        u, v = orthonormalise(baseline - origin, truth - origin, (f"towards {name}", "towards the ground truth"), scale)
-        labels = (f"a: towards {name}", "b: towards the ground truth (⊥)")
-        how = (
-            f"u = ({name} − x_k)/‖·‖; v = the part of (ground truth − x_k) orthogonal to u, normalised "
-            "(Gram–Schmidt, float64); both points lie on the plane"
-        )
+        tiny = ZERO_TOLERANCE * max(scale, 1.0)
+        if settings.plane == "auto" and inputs.gradient is not None and np.linalg.norm(baseline - origin) <= tiny:
+            # A run started from the baseline (CT from FBP) is at it on iteration 0: "towards the baseline"
+            # has no direction, so auto takes −∇f as the second one instead of refusing.
+            gradient = np.asarray(inputs.gradient(), dtype=np.float64).reshape(-1)
+            u, v = orthonormalise(truth - origin, -gradient, ("towards the ground truth", "−∇f"), scale)
+            labels = ("a: towards the ground truth", "b: along −∇f (⊥)")
+            how = (
+                f"x_k is the {name}, so: u = (ground truth − x_k)/‖·‖; v = the part of −∇f(x_k) orthogonal to u, "
+                "normalised (Gram–Schmidt, float64)"
+            )
+        else:
+            u, v = orthonormalise(
+                baseline - origin, truth - origin, (f"towards {name}", "towards the ground truth"), scale
+            )
+            labels = (f"a: towards {name}", "b: towards the ground truth (⊥)")
+            how = (
+                f"u = ({name} − x_k)/‖·‖; v = the part of (ground truth − x_k) orthogonal to u, normalised "
+                "(Gram–Schmidt, float64); both points lie on the plane"
+            )
         points_of_interest = [baseline, truth]
     elif kind == "pca":
         traj = [np.asarray(x, dtype=np.float64).reshape(-1) for x in inputs.trajectory]
