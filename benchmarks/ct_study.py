@@ -209,8 +209,7 @@ def figure(spec: str, args: argparse.Namespace, settings: dict[str, Setting]) ->
         )
     problem = result.built.problem
     ends = {m: np.asarray(data[f"{m}_x"], dtype=np.float64) for m in METHODS}
-    paths = {m: trajectories[m] for m in METHODS}
-    data.update(plane_through_ends(problem, np.asarray(data["fbp"]), ends, paths, np.asarray(data["truth"])))
+    data.update(plane_through_ends(problem, np.asarray(data["fbp"]), ends, trajectories, np.asarray(data["truth"])))
     np.savez(Path(args.png).with_suffix(".npz"), **data)
     draw_figure(data, args.png)
 
@@ -235,17 +234,18 @@ def plane_through_ends(
     trajectories are drawn as their projections.  Values come from ``core.slices.values_on_plane``, the
     code behind ``gncviewer slice``, 121 points per batch.
     """
-    from gncviewer.core.slices import grid_axes, orthonormalise, values_on_plane
+    from gncviewer.core.slices import Plane, grid_axes, orthonormalise, values_on_plane
 
     origin = np.asarray(start, dtype=np.float64)
     d1, d2 = ends["descent"] - origin, ends["gradient-like"] - origin
     u, v = orthonormalise(d1, d2, ("to descent's end", "to the gradient-like end"), float(np.linalg.norm(origin)))
+    plane = Plane("ends", origin.reshape(-1), u, v, (0.0, 1.0, 0.0, 1.0), ("a", "b"), "start, descent, GL ends")
 
-    def project(points: np.ndarray) -> np.ndarray:
-        flat = points.reshape(len(points), -1) - origin.reshape(1, -1)
-        return np.stack([flat @ u, flat @ v], axis=1)
+    def project(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b, distance = plane.project(points)
+        return np.stack([a, b], axis=1), distance
 
-    marks = project(np.stack([origin, ends["descent"], ends["gradient-like"], truth.astype(np.float64)]))
+    marks, distances = project(np.stack([origin, ends["descent"], ends["gradient-like"], truth.astype(np.float64)]))
     lo, hi = marks.min(axis=0), marks.max(axis=0)
     pad = 0.15 * float(max(hi - lo))
     box = (lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
@@ -258,12 +258,10 @@ def plane_through_ends(
         "plane_b": b_axis,
         "plane_marks": marks,
         "plane_levels": np.array(PLANE_LEVELS),
-        "plane_truth_distance": np.array(
-            float(np.linalg.norm((truth - origin).reshape(-1) - marks[3, 0] * u - marks[3, 1] * v))
-        ),
+        "plane_truth_distance": np.array(float(distances[3])),
     }
     for m in METHODS:
-        out[f"plane_path_{m}"] = project(paths[m])
+        out[f"plane_path_{m}"] = project(paths[m])[0]
     for level in PLANE_LEVELS:
         flat_a, flat_b = aa.reshape(-1), bb.reshape(-1)
         values = np.concatenate(
@@ -324,15 +322,14 @@ def draw_plane(data: Any, fig: Any) -> None:
     """One panel per level: log10(F − min F) on the plane through the start and both end points, with
     the two trajectories projected, the end points, and the ground truth's projection (it is off the
     plane: its distance is in the legend)."""
+    from gncviewer.core.slices import log_scale
+
     a, b = np.asarray(data["plane_a"]), np.asarray(data["plane_b"])
     marks = np.asarray(data["plane_marks"])
     levels = [float(t) for t in np.asarray(data["plane_levels"])]
     axes = fig.subplots(1, len(levels))
     for ax, level in zip(np.atleast_1d(axes), levels):
-        values = np.asarray(data[f"plane_F_{level:g}"], dtype=float)
-        low = float(np.nanmin(values))
-        spread = float(np.nanmax(values)) - low
-        image = np.log10(values - low + max(spread * 1e-3, 1e-9))
+        image, _, low = log_scale(np.asarray(data[f"plane_F_{level:g}"], dtype=float))
         mesh = ax.pcolormesh(a, b, image, cmap="viridis", shading="auto")
         ax.contour(a, b, image, levels=14, colors="white", linewidths=0.5, alpha=0.6)
         fig.colorbar(mesh, ax=ax, label=f"log10(F − min F), min F = {low:.5g}", shrink=0.9)
