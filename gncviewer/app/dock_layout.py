@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QWidget
 
-from . import inspect_actions, map_actions, pane_table, pin_actions
+from . import dock_visibility, inspect_actions, map_actions, pane_table, pin_actions
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -48,6 +48,7 @@ def make_docks(window: MainWindow) -> None:
         "runs": _dock(w, "Runs", w.runs_table, "dock-runs"),
         "sampling": _dock(w, "Sampling (predictor–corrector)", w.sampling, "dock-sampling"),
     }
+    dock_visibility.track(w)
     arrange(w)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..core.line_search_view import LineSearchSettings
 from ..core.slices import PlaneInputs, SliceSettings, check_plane_available, resolve_plane_kind, slice_level
 from ..errors import ConfigError
+from . import dock_visibility
 from .protocol import (
     CancelSlice,
     LineSearchFailed,
@@ -153,9 +154,9 @@ def _shown_records(window: MainWindow) -> tuple[int, list[Any]]:
 def refresh(window: MainWindow, user: bool = False) -> bool:
     """Ask for what the visible panes need (after a redraw, an edit, a pane becoming visible)."""
     ok = True
-    if window.docks["slice"].isVisible():
+    if dock_visibility.shown(window, "slice"):
         ok = _refresh_slice(window, user)
-    if window.docks["line-search"].isVisible():
+    if dock_visibility.shown(window, "line-search"):
         _refresh_line(window)
     return ok
 
@@ -292,14 +293,14 @@ def line_search_ready(window: MainWindow, message: LineSearchReady) -> bool:
 def settled(window: MainWindow) -> bool:
     """The visible slice and line-search panes show what was last asked for (screenshots, tests)."""
     state = window.inspect
-    if window.docks["slice"].isVisible():
+    if dock_visibility.shown(window, "slice"):
         if state.slice_key is None:
             return False
         shown = window.slice_pane.field
         final = shown is not None and shown.final and shown.generation == state.slice_generation
         if not (final or state.failed_generation == state.slice_generation):
             return False
-    if window.docks["line-search"].isVisible() and (state.line_key is None or state.line_pending):
+    if dock_visibility.shown(window, "line-search") and (state.line_key is None or state.line_pending):
         return False
     return True
 

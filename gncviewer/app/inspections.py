@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..problems import BuiltProblem
 
 #: While the solver runs, slices and line-search curves may take at most this share of its thread.
-INSPECTION_SHARE = 0.15
+INSPECTION_SHARE = 0.1
 #: Aim for batches of about this many seconds (commands are answered between two batches).
 BATCH_SECONDS = 0.25
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QTimer
 
-from . import inspect_actions, pin_actions
+from . import dock_visibility, inspect_actions, pin_actions
 from .panes.history import HistoryPane
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class Redraw:
         if slot == HistoryPane.GROUPS:
             window.noise.show_run(model, shown, trajectory, True)
         elif slot == HistoryPane.GROUPS + 1:
-            if window.docks["data"].isVisible():
+            if dock_visibility.shown(window, "data"):
                 window.data_space.show_run(model, shown, trajectory, True)
         else:
             window.history.show_run(model, shown, True, group=slot)
@@ -100,7 +100,7 @@ class Redraw:
         streaming = window.run_state == "running" and live
         # While streaming, the secondary panes are redrawn in slices (noise level, data space, one pair of history
         # plots), one slice per frame and spaced so that they take a bounded share of the GUI thread.
-        data_shown = window.docks["data"].isVisible()
+        data_shown = dock_visibility.shown(window, "data")
         slots = HistoryPane.GROUPS + 2
         interval = SECONDARY_INTERVAL / slots
         if not streaming or now - self._last_secondary >= interval:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gncviewer.app import inspect_actions
+from gncviewer.app import dock_visibility, inspect_actions
 from gncviewer.app.inspections import INSPECTION_SHARE
 from gncviewer.app.protocol import (
     CancelSlice,
@@ -150,6 +150,24 @@ def test_slice_settings_are_saved_with_the_session(make_window, toy_state, qtbot
     assert other.inspect.slice_settings == SliceSettings(plane="random", plane_seed=7)
     assert other.inspect.line_settings == LineSearchSettings(line_span=3.0)
     assert other.slice_pane.plane_box.currentText() == "random"
+
+
+def test_a_slice_tab_behind_another_costs_the_solver_nothing(make_window, toy_state, qtbot) -> None:
+    """Qt 6 keeps ``isVisible()`` True for a dock behind another's tab: the slice and line-search panes
+    computed for nobody, at the budgeted 15 % of the solver thread, in the default layout."""
+    w = make_window(toy_state)
+    assert w.docks["slice"].isVisible()  # the Qt behaviour this guards against
+    assert not dock_visibility.shown(w, "slice") and not dock_visibility.shown(w, "line-search")
+    inspections = w.worker.engine.inspections
+    before = inspections.batches
+    w.run()
+    qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
+    wait_drawn(qtbot, w)
+    assert inspections.batches == before and w.slice_pane.field is None and w.line_pane.view is None
+    w.docks["slice"].raise_()
+    assert dock_visibility.shown(w, "slice") and not dock_visibility.shown(w, "history")
+    qtbot.waitUntil(lambda: _settled(w) and w.slice_pane.field is not None, timeout=WAIT_MS)
+    assert inspections.batches > before and w.slice_pane.field.iteration == w.model.last_iteration
 
 
 def test_slices_while_running_keep_the_solver_going(make_window, qtbot) -> None:
