@@ -28,7 +28,9 @@ SECONDARY_INTERVAL = 0.25
 #: Shortest time between two redraws (s): messages arriving faster are drawn together.
 MIN_FRAME = 1.0 / 30.0
 #: Drawing may keep the GUI thread busy for at most about this share of the time while a run streams in.
-DRAW_SHARE = 0.1
+#: Each moment the GUI thread holds the GIL the solver thread waits for it (CT: 0.1 → 0.07 took the
+#: solver from 89 % to 93 % of its headless speed, README "Benchmarks").
+DRAW_SHARE = 0.07
 #: Milliseconds between a frame's main view and its secondary slice (room for input events between them).
 SLICE_GAP_MS = 2
 
