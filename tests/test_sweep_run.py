@@ -173,6 +173,12 @@ def test_workers_keep_glibc_memory_defaults(client: Any) -> None:
     not get it, and they run with the threads asked for."""
     seen = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
     assert len(seen) == 2 and set(seen.values()) == {(None, "1")}
+    # Workers started by hand do get it; they know they are workers and set glibc's thresholds instead
+    # (tests/test_sweep_malloc.py measures what that does).
+    from gncviewer.sweep.cell import in_dask_worker
+
+    workers = list(client.scheduler_info()["workers"])
+    assert [client.submit(in_dask_worker, workers=[w], pure=False).result() for w in workers] == [True] * len(workers)
 
 
 def test_toy_map_sharded_over_two_workers_equals_one_process(client: Any) -> None:

@@ -2,7 +2,8 @@
 
 A worker process prepares itself once (``prepare_process``): its torch/OpenMP thread count, the shared
 operator cache (``GNCVIEWER_CACHE_DIR``) and torch.compile cache (``TORCHINDUCTOR_CACHE_DIR``) when
-the sweep was given a shared folder, and its GPU (worker i of n takes GPU i mod count).  The same
+the sweep was given a shared folder, glibc's malloc thresholds where Dask's nanny set
+``MALLOC_TRIM_THRESHOLD_`` (``malloc_trim.py``), and its GPU (worker i of n takes GPU i mod count).  The same
 code runs the serial path in the calling process, so a cell's row does not depend on where it ran.
 
 A cell that raises (a file that vanished, a kind that refuses a setting only when building) becomes
@@ -24,6 +25,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.jsonio import jsonable
+from . import malloc_trim
 from .results import STATUS_DONE, STATUS_FAILED
 from .spec import Cell
 
@@ -83,7 +85,20 @@ def prepare_process(options: WorkerOptions) -> None:
     import torch
 
     torch.set_num_threads(max(1, options.threads))
+    if in_dask_worker():
+        malloc_trim.relax()
     _PREPARED = options
+
+
+def in_dask_worker() -> bool:
+    """This process is a Dask worker (a cell may also run serially in the calling process)."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
 
 
 def worker_index() -> int:

@@ -48,7 +48,8 @@ KILLED_RETRIES = 1
 #: ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc hand every freed block over 64 KiB back to the
 #: kernel: a CT iteration frees and reallocates megabytes of network activations, so each cell then
 #: spent a third of its time in page faults (sys time 35 s against 3 s serially; cells 1.7× slower
-#: than in one process).  The thread counts keep Dask's default of one (``--threads`` overrides them
+#: than in one process).  Workers started by hand get it from their nanny; ``malloc_trim.py`` undoes it
+#: there.  The thread counts keep Dask's default of one (``--threads`` overrides them
 #: through the workers' environment, ``cell.py``).
 PRE_SPAWN_ENVIRON: dict[str, str] = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 #: Iterations of the dry run's trial cell (the estimate scales its time per iteration).
