@@ -50,6 +50,19 @@ def test_records_are_immutable_and_complete(problem):
     assert "distance_to_global_min" in rec.metrics
 
 
+@pytest.mark.parametrize("method", ["descent", "gnc-flow", "gradient-like"])
+def test_the_initial_record_is_at_the_level_the_method_starts_from(problem, method):
+    """Descent never leaves t_min, so its iteration 0 is at t_min (slices and line-search views of
+    iteration 0 use the record's t); the smoothing methods start at t_max."""
+    records = run(problem, method=method, iterations=10, t_max=2.0)
+    start = problem.t_min if method == "descent" else 2.0
+    assert records[0].t == pytest.approx(start)
+    if method == "descent":
+        assert records[0].t_index == records[1].t_index
+    else:
+        assert records[0].t_index == 0
+
+
 def test_gnc_flow_is_algorithm_1(problem):
     """x_{k+1} = x_k − λ t_k ∇F(x_k, t_k) along a linear grid from t_max to t_min."""
     records = run(problem, method="gnc-flow", t_max=2.0, iterations=50, step_size=0.5)

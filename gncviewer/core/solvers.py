@@ -91,7 +91,8 @@ class Solver(ABC):
         if self.config.t_max <= problem.t_min:
             raise ConfigError("t_max", f"must exceed the problem's t_min={problem.t_min} (got {self.config.t_max})")
         x = x0.to(device=problem.device, dtype=problem.dtype).reshape((1, *problem.event_shape)).clone()
-        self._level = float(self.config.t_max)
+        level, level_index = self._initial_level(problem)
+        self._level = level
         self._check("x0", x, 0, self._level)
         self._evals_seen = problem.prior.evaluations
         point = self._point(problem, x, 0)
@@ -99,8 +100,8 @@ class Solver(ABC):
             problem,
             0,
             point,
-            t=float(self.config.t_max),
-            t_index=0,
+            t=level,
+            t_index=level_index,
             step=0.0,
             trials=0,
             ok=True,
@@ -113,6 +114,10 @@ class Solver(ABC):
 
     @abstractmethod
     def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]: ...
+
+    def _initial_level(self, problem: Problem) -> tuple[float, int]:
+        """The level (t, index in the grid) the initial record reports: where the method starts."""
+        return float(self.config.t_max), 0
 
     # -- helpers shared by the methods -------------------------------------------------------------
 
@@ -523,6 +528,11 @@ class GNCFlowSolver(_StepRuleMixin):
 
 class DescentSolver(_StepRuleMixin):
     """Gradient descent on f (no smoothing): the baseline."""
+
+    def _initial_level(self, problem: Problem) -> tuple[float, int]:
+        # Descent never leaves t_min: its iteration 0 is at t_min too (a slice or line-search view of
+        # iteration 0 then shows f, the function it descends, not F at t_max).
+        return float(problem.t_min), self.config.iterations - 1
 
     def _iterate(self, problem: Problem, point: _Point) -> Iterator[StepRecord]:
         cfg = self.config
