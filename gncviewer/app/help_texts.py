@@ -99,12 +99,13 @@ SLICES = (
 
 LINE_SEARCH = (
     "The step rule of the shown iteration k, from x_(k−1) along its direction d. Top: how much f (orange) and "
-    "F(·, t) (blue, dashed) change along x_(k−1) + βd; the red dotted line is the Armijo condition "
-    "φ(x) + c₁β⟨d, ∇φ⟩ that a trial must stay below, the grey line the first-order prediction β⟨d, ∇φ⟩. Each "
-    "trial step is marked (green circle: accepted, red cross: rejected). The text compares predicted and actual "
-    "decrease. Bottom (gradient-like method): the smoothing levels t the adaptive rule tried at this iteration, "
-    "with cos∠(d(t), −∇f) and the threshold c; a level is accepted only if its direction descends f steeply "
-    "enough. The curves are recomputed when the run is paused or you replay an iteration."
+    "F(·, t) (blue, dashed) change along x_(k−1) + βd (Δφ, φ being f or F); the red dotted line is the Armijo "
+    "condition φ(x) + c₁β⟨d, ∇φ⟩ that a trial must stay below, the grey line the first-order prediction β⟨d, "
+    "∇φ⟩. Each trial step is marked (green circle: accepted, red cross: rejected). The text compares predicted "
+    "and actual decrease. Bottom (gradient-like method): the smoothing levels t the adaptive rule tried at "
+    "this iteration, with cos∠(d(t), −∇f) and the threshold c (a log axis when they span a decade or more); a "
+    "level is accepted only if its direction descends f steeply enough. The curves are recomputed when the run "
+    "is paused or you replay an iteration."
 )
 
 SWEEP_VIEWER = (

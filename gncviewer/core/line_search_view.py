@@ -47,6 +47,10 @@ LINE_SPAN = Param(
     high=100.0,
 )
 
+#: Candidate levels spanning at least this ratio are drawn on a log axis, narrower spans on a linear one
+#: (a gradient-like CT search tries levels between about 0.85 and 1, where a log axis has no tick).
+LEVEL_LOG_SPAN = 10.0
+
 
 @dataclass(frozen=True)
 class LineSearchSettings(Settings):

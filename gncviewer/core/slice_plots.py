@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .line_search_view import LineSearchView, decrease
+from .line_search_view import LEVEL_LOG_SPAN, LineSearchView, decrease
 from .plots import _figure
 from .slices import SliceField, drawn_marks
 
@@ -117,7 +117,7 @@ def line_search_png(view: LineSearchView, title: str = "") -> bytes:
             ax.set_ylim(low * 1.1, 0.6 * abs(low))
         ax.legend(fontsize=8)
     ax.set_xlabel("step β")
-    ax.set_ylabel("change from x_(k−1)")
+    ax.set_ylabel("Δφ from x_(k−1)")
     dec = decrease(trace) if trace is not None else None
     note = view.explanation
     if dec is not None:
@@ -132,7 +132,8 @@ def line_search_png(view: LineSearchView, title: str = "") -> bytes:
         ax2.axhline(0.0, color="grey", linewidth=0.6, linestyle=":")
         ax2.plot(t[~ok], cos[~ok], "x", color="#e63c3c", markersize=9, label="rejected")
         ax2.plot(t[ok], cos[ok], "o", color="#009e73", markeredgecolor="black", markersize=9, label="accepted")
-        ax2.set_xscale("log")
+        if t.max() >= LEVEL_LOG_SPAN * t.min():
+            ax2.set_xscale("log")
         ax2.set_ylim(-1.05, 1.05)
         ax2.set_xlabel("candidate level t")
         ax2.set_ylabel("cos∠(d(t), −∇f)")

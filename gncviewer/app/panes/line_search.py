@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QTextBrowser, QWidget
 
-from ...core.line_search_view import LineSearchSettings, LineSearchView, decrease, explain
+from ...core.line_search_view import LEVEL_LOG_SPAN, LineSearchSettings, LineSearchView, decrease, explain
 from ...core.records import StepRecord
 from .. import help_texts
 from ..param_form import ParamForm
@@ -50,10 +50,10 @@ class LineSearchPane(Pane):
         self.phi_plot = self.graphics.addPlot(row=0, col=0)
         self.phi_plot.setMenuEnabled(False)
         self.phi_plot.setLabel("bottom", "step β")
-        self.phi_plot.setLabel("left", "change from x_(k−1)")
+        self.phi_plot.setLabel("left", "Δφ")
         self.phi_plot.setTitle(
             "<span style='color:#e69f00'>f</span>, <span style='color:#56b4e9'>F(·, t) - - -</span>, "
-            "<span style='color:#e63c3c'>Armijo line ····</span> along x_(k−1) + βd",
+            "<span style='color:#e63c3c'>Armijo line ····</span>: change Δφ along x_(k−1) + βd",
             size="9pt",
         )
         self.phi_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(GREY, style=Qt.PenStyle.DotLine)))
@@ -73,7 +73,8 @@ class LineSearchPane(Pane):
         self.levels_plot.setLogMode(x=True, y=False)
         self.levels_plot.setLabel("bottom", "candidate level t")
         self.levels_plot.getAxis("bottom").enableAutoSIPrefix(False)  # a log axis: "×0.001" would mislabel it
-        self.levels_plot.setLabel("left", "cos∠(d(t), −∇f)")
+        self.levels_plot.setLabel("left", "cos∠(d, −∇f)")
+        self.levels_plot.getAxis("left").enableAutoSIPrefix(False)
         self.levels_plot.setYRange(-1.05, 1.05)
         self.levels_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(GREY, style=Qt.PenStyle.DotLine)))
         self.threshold = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(RED, width=1, style=Qt.PenStyle.DashLine))
@@ -197,10 +198,21 @@ class LineSearchPane(Pane):
         if not cands:
             return
         t = np.array([c.t for c in cands])
+        # Log axis only over a decade or more: pyqtgraph's log axis labels powers of ten and their
+        # multiples, so candidates between t = 0.85 and 1 (a usual gradient-like search) had no tick.
+        log = bool(t.max() >= LEVEL_LOG_SPAN * t.min())
+        if log != self.levels_plot.getAxis("bottom").logMode:
+            self.levels_plot.setLogMode(x=log, y=False)
+            self.levels_plot.setYRange(-1.05, 1.05)  # the same scale for every iteration
         cos = np.array([c.descent_cos for c in cands])
         ok = np.array([c.accepted for c in cands])
         self.level_accepted.setData(t[ok], cos[ok])
         self.level_rejected.setData(t[~ok], cos[~ok])
+        # The x range from the candidates themselves (autorange kept the other axis mode's extent when
+        # the mode switched, and a single candidate needs a span around it).
+        lo, hi = (np.log10(t.min()), np.log10(t.max())) if log else (float(t.min()), float(t.max()))
+        pad = 0.08 * (hi - lo) if hi > lo else (0.1 if log else 0.1 * abs(hi) or 0.1)
+        self.levels_plot.setXRange(lo - pad, hi + pad, padding=0)
         self.threshold.setValue(cands[0].required_cos)
 
     def _html(
