@@ -50,8 +50,9 @@ def test_relaxing_stops_the_page_faults_of_every_reallocation() -> None:
     eager = _faults("keep")
     relaxed = _faults("relax")
     assert relaxed["relaxed"] and not eager["relaxed"]
-    # 100 × 8 MB touched: ~1000–2000 faults each while every free unmaps; a few in all once the heap keeps it.
-    assert eager["faults"] > 50_000
+    # 100 × 8 MB touched: hundreds to thousands of faults each while every free unmaps (how many depends
+    # on the kernel's fault-around and huge pages); next to none once the heap keeps the memory.
+    assert eager["faults"] > 10_000
     assert relaxed["faults"] < eager["faults"] / 20
 
 
