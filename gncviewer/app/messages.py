@@ -50,6 +50,8 @@ def _records(window: MainWindow, message: Records) -> bool:
     if message.run_id != window.model.run_id:
         return False
     window.model.add(message.items)
+    if message.seconds == message.seconds:  # not NaN
+        window.model.seconds = message.seconds
     window.rate.append((time.perf_counter(), window.model.last_iteration))
     return True
 

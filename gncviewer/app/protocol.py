@@ -8,6 +8,7 @@ the order they were produced.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,10 +207,12 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class Records:
-    """New records of the current run, in order: (trajectory index, record)."""
+    """New records of the current run, in order: (trajectory index, record); ``seconds`` is the run's
+    solver time so far (the runs table's time column counts while the run streams in)."""
 
     run_id: int
     items: list[tuple[int, StepRecord]] = field(default_factory=list)
+    seconds: float = math.nan
 
 
 @dataclass(frozen=True)

@@ -444,7 +444,7 @@ class SolverEngine:
         if items:
             self.iteration = max(rec.iteration for _, rec in items)
             self.iterations_done += 1
-            self.post(Records(self.run_id, items), False)
+            self.post(Records(self.run_id, items, self.run_seconds), False)
         if error is not None:
             self.steps_left = 0
             self.post(ErrorMessage("Numerical error", error + " The last good state is kept."), True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -122,6 +123,16 @@ def test_stepping_exactly_to_the_budget_finishes_the_run(engine) -> None:
     eng.handle(Step(budget))
     _drive(eng)
     assert eng.iteration == 5 + budget and eng.state == "finished"
+
+
+def test_records_carry_the_solver_time_so_far(engine) -> None:
+    """The runs table's time column counts while a run streams in (it read 0.00 until the run ended)."""
+    eng, rec = engine
+    eng.handle(Run())
+    _drive(eng)
+    seconds = [m.seconds for m in rec.of(Records)[1:]]  # after the load's initial records
+    assert seconds and all(b >= a for a, b in itertools.pairwise(seconds)) and seconds[-1] > 0
+    assert seconds[-1] <= eng.run_seconds
 
 
 def test_a_mid_run_change_can_restart_the_schedule(engine) -> None:

@@ -164,10 +164,13 @@ def test_a_slice_tab_behind_another_costs_the_solver_nothing(make_window, toy_st
     qtbot.waitUntil(lambda: w.run_state == "finished", timeout=WAIT_MS)
     wait_drawn(qtbot, w)
     assert inspections.batches == before and w.slice_pane.field is None and w.line_pane.view is None
+    # No slice yet: no axes to misread (an empty plot's autorange read ±1e-154).
+    assert not w.slice_pane.plot.getPlotItem().getAxis("bottom").isVisible()
     w.docks["slice"].raise_()
     assert dock_visibility.shown(w, "slice") and not dock_visibility.shown(w, "history")
     qtbot.waitUntil(lambda: _settled(w) and w.slice_pane.field is not None, timeout=WAIT_MS)
     assert inspections.batches > before and w.slice_pane.field.iteration == w.model.last_iteration
+    assert w.slice_pane.plot.getPlotItem().getAxis("bottom").isVisible()
 
 
 def test_slices_while_running_keep_the_solver_going(make_window, qtbot) -> None:

@@ -142,6 +142,15 @@ class SlicePane(Pane):
         self._level_timer.timeout.connect(self._emit_level)
         self.level_slider.valueChanged.connect(self._slider_moved)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self._show_axes(False)
+
+    def _show_axes(self, on: bool) -> None:
+        """Axes and colour bar only with a slice to read them on: before the first one arrives an empty
+        plot's autorange read ±1e-154 (the status line says what is being computed meanwhile)."""
+        item = self.plot.getPlotItem()
+        for side in ("bottom", "left"):
+            item.showAxis(side, on)
+        self.colorbar.setVisible(on)
 
     # -- inputs ---------------------------------------------------------------------------------------
 
@@ -253,6 +262,7 @@ class SlicePane(Pane):
         """Draw a slice (each stage of the same request replaces the previous picture)."""
         self.field = field
         self.set_error("")
+        self._show_axes(True)
         a0, a1, b0, b1 = field.box
         n = field.resolution
         da, db = (a1 - a0) / max(n - 1, 1), (b1 - b0) / max(n - 1, 1)
@@ -308,6 +318,7 @@ class SlicePane(Pane):
     def clear(self, text: str) -> None:
         self.field = None
         self._box = None
+        self._show_axes(False)
         self.image.clear()
         for item in (self.contours, self.trajectory, self.profile_line, self.profile_curve):
             item.setData([], [])
