@@ -177,6 +177,15 @@ class RunsTablePane(Pane):
 
     # -- rows ------------------------------------------------------------------------------------------
 
+    def _widen_to_contents(self) -> None:
+        """Widen columns whose values outgrew them (a live run's t goes from "1" to "0.0311"); never
+        narrow one, so a width the user chose stays."""
+        header = self.view.horizontalHeader()
+        for column in range(self.proxy.columnCount()):
+            needed = max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if needed > header.sectionSize(column):
+                header.resizeSection(column, needed)
+
     def set_rows(self, columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> None:
         """Show ``rows``; the selection (by row key) survives."""
         keep = set(self.selected_keys())
@@ -186,6 +195,8 @@ class RunsTablePane(Pane):
                 return
             if self.model.reset_done:
                 self.view.resizeColumnsToContents()
+            else:
+                self._widen_to_contents()
             selection = self.view.selectionModel()
             for r in range(self.proxy.rowCount()):
                 source = self.proxy.mapToSource(self.proxy.index(r, 0))

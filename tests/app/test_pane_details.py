@@ -1,8 +1,8 @@
-"""The line-search pane's candidate-levels plot on its own (no window, no solver thread).
+"""Panes on their own (no window, no solver thread): details found by looking at the explorer.
 
-Its x axis must always show where the candidates are: a gradient-like CT search tries levels between
-about 0.85 and 1, where a log axis has no tick at all, while the toy's first iteration walks from
-t = 10 to 0.001.
+The line-search pane's level axis must always show where the candidates are (a gradient-like CT
+search tries levels between about 0.85 and 1, where a log axis has no tick at all, while the toy's
+first iteration walks from t = 10 to 0.001); the runs table's columns grow with a live run's values.
 """
 
 from __future__ import annotations
@@ -61,3 +61,24 @@ def test_the_level_axis_always_spans_the_candidates(qtbot, records) -> None:
         assert span[1] == 0 or span[1] >= 0.8 * span[0]
         y_lo, y_hi = pane.levels_plot.viewRange()[1]  # one fixed scale for cosines, not fitted to the data
         assert -1.3 < y_lo < -1 and 1 < y_hi < 1.3
+
+
+def test_runs_table_columns_grow_with_their_values(qtbot) -> None:
+    """A live run's t goes from "1" to "0.0311": its column widens (it showed "0.0…"), and a column the
+    user widened is never narrowed again."""
+    from gncviewer.app.panes.runs_table import RunsTablePane
+    from gncviewer.app.pinned import Column
+
+    pane = RunsTablePane()
+    qtbot.addWidget(pane)
+    pane.show()
+    columns = [Column("run", "run"), Column("t", "t", "{:.6g}"), Column("end", "why it ended")]
+    pane.set_rows(columns, [{"key": None, "run": "live", "t": 1.0, "end": ""}])
+    header = pane.view.horizontalHeader()
+    before = header.sectionSize(1)
+    pane.set_rows(columns, [{"key": None, "run": "live", "t": 0.000311223, "end": ""}])
+    assert header.sectionSize(1) > before
+    assert header.sectionSize(1) >= pane.view.sizeHintForColumn(1)
+    header.resizeSection(0, 200)  # the user's choice (the last column stretches to the table's width)
+    pane.set_rows(columns, [{"key": None, "run": "live", "t": 0.5, "end": "x"}])
+    assert header.sectionSize(0) == 200
