@@ -229,7 +229,8 @@ class GuidedTour(QDialog):
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setEnabled(self.index < len(PAGES) - 1)
         self.page_label.setText(f"{self.index + 1} / {len(PAGES)}")
-        self.place()
+        # Not placed again here: pages differ in height, and a dialog resized per page moved its Next
+        # button from under the mouse of someone clicking through (placed once when opened).
 
     def place(self) -> None:
         """Sit over the controls dock (no page describes it), or else the window's bottom-left corner."""

@@ -46,6 +46,26 @@ def test_tour_demonstrates_the_escape_and_descent_gets_stuck(make_window, toy_st
     assert not tour.next_button.isEnabled() and not tour.action_button.isVisible()
 
 
+def test_paging_keeps_the_buttons_in_place(make_window, toy_state, qtbot) -> None:
+    """Someone clicking Next through the tour must find it under the mouse on every page."""
+    window = make_window(toy_state)
+    window.resize(1600, 1000)  # room for the tallest page: each page then wanted its own height
+    qtbot.wait(10)
+    tour = window.open_tour()
+    qtbot.waitExposed(tour)
+    # Large text, as on a lecture projector or a desktop with big fonts: pages then want more than the
+    # dialog's 380 px minimum, and those with an action button want more than those without.
+    tour.setStyleSheet("font-size: 22pt;")
+    tour.place()
+    where = tour.next_button.mapToGlobal(tour.next_button.rect().center())
+    geometry = tour.geometry()
+    for index in range(1, len(PAGES)):
+        tour.go(index)
+        qtbot.wait(1)
+        assert tour.geometry() == geometry, PAGES[index].title
+        assert tour.next_button.mapToGlobal(tour.next_button.rect().center()) == where, PAGES[index].title
+
+
 def test_show_at_start_choice_persists_and_help_explains_both_papers(make_window, toy_state, tmp_path) -> None:
     settings = AppSettings(tmp_path / "cfg")
     assert settings.show_tour
