@@ -218,6 +218,8 @@ def figure(spec: str, args: argparse.Namespace, settings: dict[str, Setting]) ->
 #: early on, where F(·, t) is smooth enough to join the two end points' basins.
 PLANE_LEVELS = (1e-3, 0.1)
 PLANE_RESOLUTION = 41
+#: Plane points per network batch.
+PLANE_BATCH = 121
 
 
 def plane_through_ends(
@@ -232,7 +234,7 @@ def plane_through_ends(
     The plane's origin is the start; its first axis points at descent's end, its second at the
     gradient-like end (Gram–Schmidt), so both end points and the start lie on it exactly and the two
     trajectories are drawn as their projections.  Values come from ``core.slices.values_on_plane``, the
-    code behind ``gncviewer slice``, 121 points per batch.
+    code behind ``gncviewer slice``, ``PLANE_BATCH`` points per batch.
     """
     from gncviewer.core.slices import Plane, grid_axes, orthonormalise, values_on_plane
 
@@ -270,10 +272,10 @@ def plane_through_ends(
                     problem,
                     level,
                     *tensors,
-                    torch.as_tensor(flat_a[i : i + 121], dtype=torch.float32),
-                    torch.as_tensor(flat_b[i : i + 121], dtype=torch.float32),
+                    torch.as_tensor(flat_a[i : i + PLANE_BATCH], dtype=torch.float32),
+                    torch.as_tensor(flat_b[i : i + PLANE_BATCH], dtype=torch.float32),
                 )
-                for i in range(0, flat_a.size, 121)
+                for i in range(0, flat_a.size, PLANE_BATCH)
             ]
         )
         out[f"plane_F_{level:g}"] = values.reshape(aa.shape)

@@ -90,25 +90,27 @@ def prepare_process(options: WorkerOptions) -> None:
     _PREPARED = options
 
 
-def in_dask_worker() -> bool:
-    """This process is a Dask worker (a cell may also run serially in the calling process)."""
+def _dask_worker() -> Any:
+    """The Dask worker running this task, or None outside one (serial cells run in the calling process)."""
     try:
         from distributed import get_worker
 
-        get_worker()
+        return get_worker()
     except (ImportError, ValueError):
-        return False
-    return True
+        return None
+
+
+def in_dask_worker() -> bool:
+    """This process is a Dask worker running a task (a cell may also run serially in the calling process)."""
+    return _dask_worker() is not None
 
 
 def worker_index() -> int:
     """This Dask worker's number (LocalCluster names workers 0, 1, …; others: a stable hash), 0 outside Dask."""
-    try:
-        from distributed import get_worker
-
-        name = get_worker().name
-    except (ImportError, ValueError):
+    worker = _dask_worker()
+    if worker is None:
         return 0
+    name = worker.name
     if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
         return int(name)
     return sum(str(name).encode()) if name is not None else 0
